@@ -1,0 +1,69 @@
+// swift-tools-version:6.2
+import PackageDescription
+
+let strict: [SwiftSetting] = [.swiftLanguageMode(.v6)]
+
+let package = Package(
+    name: "Stepwise",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "stepwise", targets: ["stepwise"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+    ],
+    targets: [
+        // Core types, validation and enrichment: pure, no I/O.
+        .target(name: "StepwiseCore", swiftSettings: strict),
+        // The columnar analytics engine: pure, no I/O.
+        .target(name: "StepwiseEngine", dependencies: ["StepwiseCore"], swiftSettings: strict),
+        // The seeded demo traffic generator with recorded ground truth: pure.
+        .target(name: "StepwiseDemo", dependencies: ["StepwiseCore"], swiftSettings: strict),
+        // SQLite storage through GRDB.
+        .target(
+            name: "StepwiseStorage",
+            dependencies: [
+                "StepwiseCore", "StepwiseEngine",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "GRDBSQLite", package: "GRDB.swift"),
+            ],
+            swiftSettings: strict),
+        // The HTTP server (Hummingbird 2).
+        .target(
+            name: "StepwiseServer",
+            dependencies: [
+                "StepwiseCore", "StepwiseEngine", "StepwiseStorage", "StepwiseDemo",
+                .product(name: "Hummingbird", package: "hummingbird"),
+            ],
+            swiftSettings: strict),
+        // The `stepwise` command line.
+        .executableTarget(
+            name: "stepwise",
+            dependencies: [
+                "StepwiseCore", "StepwiseEngine", "StepwiseStorage", "StepwiseServer", "StepwiseDemo",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: strict),
+        // Benchmarks live apart from tests and are run by Benchmarks/run.sh.
+        .executableTarget(
+            name: "StepwiseBench",
+            dependencies: ["StepwiseCore", "StepwiseEngine", "StepwiseStorage", "StepwiseDemo"],
+            path: "Benchmarks/StepwiseBench",
+            swiftSettings: strict),
+        .testTarget(name: "StepwiseCoreTests", dependencies: ["StepwiseCore"], swiftSettings: strict),
+        .testTarget(name: "StepwiseEngineTests", dependencies: ["StepwiseEngine", "StepwiseCore"], swiftSettings: strict),
+        .testTarget(
+            name: "StepwiseStorageTests",
+            dependencies: ["StepwiseStorage", "StepwiseEngine", "StepwiseCore", "StepwiseDemo"],
+            swiftSettings: strict),
+        .testTarget(
+            name: "StepwiseServerTests",
+            dependencies: [
+                "StepwiseServer", "StepwiseStorage", "StepwiseCore",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+            ],
+            swiftSettings: strict),
+    ]
+)

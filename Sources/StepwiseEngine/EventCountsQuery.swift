@@ -1,0 +1,47 @@
+/// "Per event name: how many events, persons and sessions" for one site and time range.
+/// A query is a value; a `ReportBackend` executes it.
+public struct EventCountsQuery: Sendable, Equatable {
+    public var site: String
+    /// Inclusive start, milliseconds since the epoch.
+    public var from: Int64?
+    /// Exclusive end, milliseconds since the epoch.
+    public var to: Int64?
+    public var includeBots: Bool
+
+    public init(site: String, from: Int64? = nil, to: Int64? = nil, includeBots: Bool = false) {
+        self.site = site
+        self.from = from
+        self.to = to
+        self.includeBots = includeBots
+    }
+}
+
+/// The answer to an `EventCountsQuery`, rows ordered by events descending, then name.
+public struct EventCountsReport: Sendable, Equatable, Codable {
+    public struct Row: Sendable, Equatable, Codable {
+        public var event: String
+        public var events: Int
+        public var persons: Int
+        public var sessions: Int
+
+        public init(event: String, events: Int, persons: Int, sessions: Int) {
+            self.event = event
+            self.events = events
+            self.persons = persons
+            self.sessions = sessions
+        }
+    }
+
+    public var site: String
+    public var events: [Row]
+
+    public init(site: String, events: [Row]) {
+        self.site = site
+        self.events = events
+    }
+}
+
+/// Anything that answers report queries: the embedded engine, or ClickHouse (SPEC §5).
+public protocol ReportBackend: Sendable {
+    func eventCounts(_ query: EventCountsQuery) async throws -> EventCountsReport
+}

@@ -1,0 +1,150 @@
+import StepwiseCore
+
+/// Builds a sorted `EventTable` from a previous table plus newly arrived rows.
+///
+/// One counting sort by person rank, in O(events + persons): persons are ordered by
+/// (site, person key) with buckets, never a comparison sort over events. Because person
+/// keys are recomputed from the identity graph on every build, a visitor linked to a user
+/// after the fact moves its earlier events to that user's person: identity stitching is
+/// retroactive by construction.
+public struct EventTableBuilder: Sendable {
+    /// Sustained speed no human reaches: this many events inside `speedWindowMillis`.
+    public var speedEvents = 30
+    public var speedWindowMillis: Int64 = 10_000
+    /// Gap that starts a new session, per site string id (SPEC default 30 minutes).
+    public var sessionTimeoutMillis: @Sendable (UInt32) -> Int64 = { _ in 30 * 60 * 1000 }
+
+    public init() {}
+
+    public func build(previous: EventTable, appended: EventRows, identities: IdentityGraph, strings: [String]) -> EventTable {
+        let oldCount = previous.count
+        let n = oldCount + appended.count
+
+        // 1. Events per person key.
+        let keyCount = identities.maxPersonKey + 2
+        var eventsPerKey = [Int32](repeating: 0, count: keyCount)
+        @inline(__always) func visitorAt(_ i: Int) -> UInt32 { i < oldCount ? previous.visitor[i] : appended.visitor[i - oldCount] }
+        var keyOfEvent = [UInt32](repeating: 0, count: n)
+        for i in 0..<n {
+            let key = identities.personKey(ofVisitor: visitorAt(i))
+            keyOfEvent[i] = key
+            eventsPerKey[Int(key)] += 1
+        }
+
+        // 2. Persons ordered by (site, key): bucket keys by site, keys ascending within each.
+        var keysBySite: [UInt32: [UInt32]] = [:]
+        for key in 0..<keyCount where eventsPerKey[key] > 0 {
+            keysBySite[identities.site(ofPersonKey: UInt32(key)), default: []].append(UInt32(key))
+        }
+        var personKey: [UInt32] = []
+        personKey.reserveCapacity(keysBySite.values.reduce(0) { $0 + $1.count })
+        var sitePersons: [UInt32: Range<Int>] = [:]
+        for site in keysBySite.keys.sorted(by: { strings[Int($0)] < strings[Int($1)] }) {
+            let start = personKey.count
+            personKey += keysBySite[site]!
+            sitePersons[site] = start..<personKey.count
+        }
+        var rankOfKey = [Int32](repeating: -1, count: keyCount)
+        var personStart = [Int](repeating: 0, count: personKey.count + 1)
+        for (rank, key) in personKey.enumerated() {
+            rankOfKey[Int(key)] = Int32(rank)
+            personStart[rank + 1] = personStart[rank] + Int(eventsPerKey[Int(key)])
+        }
+        eventsPerKey = []
+
+        // 3. Scatter every event to its person's run: old events first (already in time
+        //    order), then new ones in arrival order, so ties keep a stable, storage-independent order.
+        var position = [Int](repeating: 0, count: n)
+        var cursor = Array(personStart.dropLast())
+        for i in 0..<n {
+            let rank = Int(rankOfKey[Int(keyOfEvent[i])])
+            position[i] = cursor[rank]
+            cursor[rank] += 1
+        }
+        keyOfEvent = []
+        rankOfKey = []
+        cursor = []
+
+        var table = EventTable.empty
+        table.strings = strings
+        table.personStart = personStart
+        table.personKey = personKey
+        table.sitePersons = sitePersons
+        table.timestamp = scatter(previous.timestamp, appended.timestamp, position)
+        table.visitor = scatter(previous.visitor, appended.visitor, position)
+        table.name = scatter(previous.name, appended.name, position)
+        table.path = scatter(previous.path, appended.path, position)
+        table.region = scatter(previous.region, appended.region, position)
+        table.channel = scatter(previous.channel, appended.channel, position)
+        table.device = scatter(previous.device, appended.device, position)
+        table.browser = scatter(previous.browser, appended.browser, position)
+        table.os = scatter(previous.os, appended.os, position)
+        let oldSignals = previous.flags.map { $0 & 0x07 }
+        table.flags = scatter(oldSignals, appended.botSignal, position)
+        position = []
+
+        // 4. Within each person: restore time order where new events landed out of order,
+        //    then mark session starts and judge bots.
+        table.personBot = [UInt8](repeating: 0, count: personKey.count)
+        for (site, persons) in sitePersons {
+            let timeout = sessionTimeoutMillis(site)
+            for p in persons {
+                let run = personStart[p]..<personStart[p + 1]
+                sortRunIfNeeded(&table, run)
+                markSessionsAndBots(&table, person: p, run: run, timeout: timeout)
+            }
+        }
+        return table
+    }
+
+    private func scatter<T>(_ old: [T], _ new: [T], _ position: [Int]) -> [T] {
+        let n = position.count
+        return [T](unsafeUninitializedCapacity: n) { buffer, initialized in
+            position.withUnsafeBufferPointer { pos in
+                for i in 0..<old.count { (buffer.baseAddress! + pos[i]).initialize(to: old[i]) }
+                let offset = old.count
+                for j in 0..<new.count { (buffer.baseAddress! + pos[offset + j]).initialize(to: new[j]) }
+            }
+            initialized = n
+        }
+    }
+
+    /// Stable sort of one person's run by time; a no-op check for the common sorted case.
+    private func sortRunIfNeeded(_ table: inout EventTable, _ run: Range<Int>) {
+        var sorted = true
+        var i = run.lowerBound + 1
+        while i < run.upperBound {
+            if table.timestamp[i] < table.timestamp[i - 1] { sorted = false; break }
+            i += 1
+        }
+        if sorted { return }
+        let order = run.sorted { a, b in
+            let ta = table.timestamp[a], tb = table.timestamp[b]
+            return ta != tb ? ta < tb : a < b
+        }
+        func permute<T>(_ column: inout [T]) {
+            let values = order.map { column[$0] }
+            column.replaceSubrange(run, with: values)
+        }
+        permute(&table.timestamp); permute(&table.visitor); permute(&table.name); permute(&table.path)
+        permute(&table.region); permute(&table.channel); permute(&table.device); permute(&table.browser)
+        permute(&table.os); permute(&table.flags)
+    }
+
+    private func markSessionsAndBots(_ table: inout EventTable, person: Int, run: Range<Int>, timeout: Int64) {
+        var bot: UInt8 = 0
+        var previous = Int64.min
+        var windowStart = run.lowerBound
+        for i in run {
+            let t = table.timestamp[i]
+            var flag = table.flags[i] & 0x07
+            if bot == 0, flag != 0 { bot = flag }
+            if previous == Int64.min || t - previous > timeout { flag |= EventTable.Flag.sessionStart }
+            table.flags[i] = flag
+            previous = t
+            while t - table.timestamp[windowStart] > speedWindowMillis { windowStart += 1 }
+            if bot == 0, i - windowStart + 1 >= speedEvents { bot = BotReason.inhumanSpeed.rawValue }
+        }
+        table.personBot[person] = bot
+    }
+}

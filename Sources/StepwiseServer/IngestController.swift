@@ -1,0 +1,135 @@
+import Foundation
+import Hummingbird
+import NIOCore
+import StepwiseCore
+import StepwiseStorage
+
+/// `POST /api/v1/events` and `POST /api/v1/identify`: validate, enrich, store durably, answer.
+struct IngestController: Sendable {
+    let store: EventStore
+    let metrics: ServerMetrics
+    let writeKeys: WriteKeyCheck
+    let limiter: RateLimiter?
+    let enricher = EventEnricher()
+    let decoder = EventBatchDecoder()
+
+    func addRoutes(to router: Router<StepwiseRequestContext>) {
+        router.post("/api/v1/events") { request, context in try await self.events(request, context) }
+        router.post("/api/v1/identify") { request, context in try await self.identify(request, context) }
+    }
+
+    func events(_ request: Request, _ context: StepwiseRequestContext) async throws -> Response {
+        do {
+            let response = try await acceptEvents(request, context)
+            metrics.recordRequest(status: Int(response.status.code))
+            return response
+        } catch let error as APIError {
+            metrics.recordRequest(status: Int(error.status.code))
+            metrics.recordRejected(error.code)
+            throw error
+        }
+    }
+
+    private func acceptEvents(_ request: Request, _ context: StepwiseRequestContext) async throws -> Response {
+        try checkRate(context)
+        let body = try await collect(request)
+        let now = Int64(Date().timeIntervalSince1970 * 1000)
+        let userAgent = request.headers[.userAgent]
+        let result = body.withUnsafeReadableBytes { raw in
+            decoder.decode(body: raw.bindMemory(to: UInt8.self), now: now, userAgent: userAgent)
+        }
+        let decoded: EventBatchDecoder.Decoded
+        switch result {
+        case .success(let value): decoded = value
+        case .failure(let error): throw APIError(.init(code: error.status), code: error.code.rawValue, error.message)
+        }
+        try writeKeys.authorize(request, sites: Set(decoded.events.map(\.event.site)))
+        if !decoded.isBatch, let only = decoded.rejected.first {
+            throw APIError(.badRequest, code: only.rejection.code.rawValue, only.rejection.message, field: only.rejection.field)
+        }
+        for rejection in decoded.rejected { metrics.recordRejected(rejection.rejection.code.rawValue) }
+        let outcomes: [AppendOutcome]
+        do {
+            outcomes = try await store.append(decoded.events.map { enricher.enrich($0.event) }, received: now)
+        } catch {
+            var unavailable = APIError(.serviceUnavailable, code: "storage_unavailable", "events could not be stored durably; retry later")
+            unavailable.headers[.retryAfter] = "1"
+            throw unavailable
+        }
+        let duplicates = outcomes.count { $0 == .duplicate }
+        let accepted = outcomes.count - duplicates
+        metrics.record(accepted: accepted, duplicates: duplicates)
+        var answer = JSONObject()
+        answer.append("accepted", .number(Double(accepted)))
+        answer.append("duplicates", .number(Double(duplicates)))
+        answer.append("rejected", .array(decoded.rejected.map { item in
+            var object = JSONObject(keys: ["index", "code", "message"],
+                                    values: [.number(Double(item.index)), .string(item.rejection.code.rawValue), .string(item.rejection.message)])
+            if let field = item.rejection.field { object.append("field", .string(field)) }
+            return .object(object)
+        }))
+        // A batch in which nothing could be used is a client error, not a success.
+        if decoded.events.isEmpty, !decoded.rejected.isEmpty {
+            answer.append("error", .object(JSONObject(keys: ["code", "message"], values: [
+                .string("all_events_rejected"), .string("none of the \(decoded.rejected.count) events were valid"),
+            ])))
+            return .json(.object(answer), status: .badRequest)
+        }
+        return .json(.object(answer), status: .accepted)
+    }
+
+    func identify(_ request: Request, _ context: StepwiseRequestContext) async throws -> Response {
+        try checkRate(context)
+        let body = try await collect(request)
+        let document: JSONValue
+        do {
+            document = try body.withUnsafeReadableBytes { raw in try JSONParser.parse(buffer: raw.bindMemory(to: UInt8.self)) }
+        } catch let error as JSONSyntaxError {
+            throw APIError(.badRequest, code: "invalid_json", error.description)
+        }
+        guard case .object(let object) = document else {
+            throw APIError(.badRequest, code: "invalid_body", "body must be an object {site, visitor, user}")
+        }
+        var values: [String: String] = [:]
+        for key in object.keys where !["site", "visitor", "user"].contains(key) {
+            throw APIError(.badRequest, code: "unknown_field", "unknown field '\(key)'; identify takes site, visitor and user", field: key)
+        }
+        for key in ["site", "visitor", "user"] {
+            guard case .string(let value)? = object[key], !value.isEmpty else {
+                throw APIError(.badRequest, code: "missing_field", "\(key) is required and must be a non-empty string", field: key)
+            }
+            guard value.unicodeScalars.count <= 128 else {
+                throw APIError(.badRequest, code: "too_long", "\(key) is longer than 128 characters", field: key)
+            }
+            values[key] = value
+        }
+        try writeKeys.authorize(request, sites: [values["site"]!])
+        try await store.identify(site: values["site"]!, visitor: values["visitor"]!, user: values["user"]!)
+        return .json(.object(JSONObject(keys: ["site", "visitor", "user"],
+                                        values: [.string(values["site"]!), .string(values["visitor"]!), .string(values["user"]!)])))
+    }
+
+    private func checkRate(_ context: StepwiseRequestContext) throws {
+        guard let limiter, let wait = limiter.acquire(context.clientAddress) else { return }
+        var error = APIError(.tooManyRequests, code: "rate_limited", "too many requests from this client; retry after \(Int(wait.rounded(.up))) s")
+        error.headers[.retryAfter] = String(max(1, Int(wait.rounded(.up))))
+        throw error
+    }
+
+    private func collect(_ request: Request) async throws -> ByteBuffer {
+        if let length = request.headers[.contentLength].flatMap(Int.init), length > EventBatchDecoder.maxBodyBytes {
+            throw tooLarge(length)
+        }
+        var request = request
+        do {
+            return try await request.collectBody(upTo: EventBatchDecoder.maxBodyBytes)
+        } catch is NIOTooManyBytesError {
+            throw tooLarge(nil)
+        }
+    }
+
+    private func tooLarge(_ length: Int?) -> APIError {
+        APIError(.contentTooLarge, code: "body_too_large",
+                 "request body \(length.map { "is \($0) bytes; the limit is" } ?? "exceeds the limit of") \(EventBatchDecoder.maxBodyBytes) bytes")
+    }
+}

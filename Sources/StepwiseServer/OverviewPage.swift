@@ -1,0 +1,56 @@
+import Hummingbird
+import StepwiseCore
+import StepwiseEngine
+
+/// `GET /`: a server-rendered overview of every site and its events, readable without
+/// JavaScript. The full dashboard builds on this page.
+struct OverviewPage: Sendable {
+    let live: LiveEventTable
+
+    func addRoutes(to router: Router<StepwiseRequestContext>) {
+        router.get("/") { _, _ in
+            let html = self.render(self.live.snapshot())
+            return Response(status: .ok, headers: [.contentType: "text/html; charset=utf-8"], body: .init(byteBuffer: ByteBuffer(string: html)))
+        }
+    }
+
+    func render(_ table: EventTable) -> String {
+        var html = """
+            <!doctype html><html lang="en"><head><meta charset="utf-8">
+            <meta name="viewport" content="width=device-width, initial-scale=1"><title>Stepwise</title>
+            <style>body{font:15px/1.45 system-ui,sans-serif;margin:2rem auto;max-width:60rem;padding:0 1rem;color:#1b1f24}
+            table{border-collapse:collapse;width:100%;margin:.5rem 0 2rem}th,td{padding:.35rem .6rem;border-bottom:1px solid #d5d9de;text-align:right}
+            th:first-child,td:first-child{text-align:left}h2{margin-top:2rem}.muted{color:#57606a}</style></head><body>
+            <h1>Stepwise</h1><p class="muted">Humans only; bots are kept but excluded. JSON: <code>/api/v1/sites/SITE/events</code>.</p>
+            """
+        let summaries = SiteSummary.all(in: table)
+        if summaries.isEmpty { html += "<p>No events yet. Send some to <code>POST /api/v1/events</code>.</p>" }
+        for summary in summaries {
+            let report = EventCounter.count(EventCountsQuery(site: summary.site), in: table)
+            html += "<h2>\(escape(summary.site))</h2><p class=\"muted\">\(summary.persons) persons, \(summary.botPersons) bots excluded</p>"
+            html += "<table><thead><tr><th scope=\"col\">Event</th><th scope=\"col\">Events</th><th scope=\"col\">Persons</th><th scope=\"col\">Sessions</th></tr></thead><tbody>"
+            for row in report.events {
+                html += "<tr><td>\(escape(row.event))</td><td>\(row.events)</td><td>\(row.persons)</td><td>\(row.sessions)</td></tr>"
+            }
+            html += "</tbody></table>"
+        }
+        return html + "</body></html>"
+    }
+}
+
+/// Escapes text for HTML: event names and sites are attacker-controlled.
+func escape(_ text: String) -> String {
+    var out = ""
+    out.reserveCapacity(text.utf8.count)
+    for character in text {
+        switch character {
+        case "&": out += "&amp;"
+        case "<": out += "&lt;"
+        case ">": out += "&gt;"
+        case "\"": out += "&quot;"
+        case "'": out += "&#39;"
+        default: out.append(character)
+        }
+    }
+    return out
+}

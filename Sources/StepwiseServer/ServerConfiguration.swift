@@ -1,0 +1,17 @@
+/// Everything the server needs to know, read from flags, environment or a file in one
+/// place (the CLI) and handed over as a value.
+public struct ServerConfiguration: Sendable {
+    public var host = "127.0.0.1"
+    public var port = 8080
+    /// Per-site write keys; a site without one accepts events without a key.
+    public var writeKeys: [String: String] = [:]
+    /// Bearer token for reports and admin endpoints; nil leaves them open (local use).
+    public var adminToken: String?
+    /// Origins allowed to send events from a browser; empty allows any origin.
+    public var corsOrigins: [String] = []
+    /// Requests per second allowed per client address; 0 disables the limit.
+    public var rateLimitPerSecond = 0.0
+    public var rateLimitBurst = 0.0
+
+    public init() {}
+}

@@ -1,0 +1,38 @@
+import Hummingbird
+import Logging
+import StepwiseEngine
+import StepwiseStorage
+
+/// Assembles the router: ingest, reports, operations and the overview page.
+public func buildRouter(store: EventStore, configuration: ServerConfiguration, metrics: ServerMetrics = ServerMetrics()) -> Router<StepwiseRequestContext> {
+    let router = Router(context: StepwiseRequestContext.self)
+    router.add(middleware: CORSPolicy(origins: Set(configuration.corsOrigins)))
+    let limiter = configuration.rateLimitPerSecond > 0
+        ? RateLimiter(rate: configuration.rateLimitPerSecond, burst: configuration.rateLimitBurst) : nil
+    IngestController(store: store, metrics: metrics, writeKeys: WriteKeyCheck(keys: configuration.writeKeys), limiter: limiter)
+        .addRoutes(to: router)
+    ReportController(backend: EngineBackend(live: store.live), live: store.live, adminToken: configuration.adminToken)
+        .addRoutes(to: router)
+    OverviewPage(live: store.live).addRoutes(to: router)
+    router.get("/healthz") { _, _ in Response.json(.object(.init(keys: ["status"], values: [.string("ok")]))) }
+    router.get("/metrics") { _, _ in
+        Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4"],
+                 body: .init(byteBuffer: ByteBuffer(string: metrics.render(store: store))))
+    }
+    return router
+}
+
+/// The server as a runnable application. Shutdown is graceful (SIGTERM/SIGINT): in-flight
+/// requests finish, and each has been acknowledged only after its commit.
+public func buildApplication(
+    store: EventStore, configuration: ServerConfiguration,
+    onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
+) -> some ApplicationProtocol {
+    var logger = Logger(label: "stepwise")
+    logger.logLevel = .notice
+    return Application(
+        router: buildRouter(store: store, configuration: configuration),
+        configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "stepwise"),
+        onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? configuration.port) },
+        logger: logger)
+}

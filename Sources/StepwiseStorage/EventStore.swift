@@ -1,0 +1,343 @@
+import Dispatch
+import Foundation
+import GRDB
+import GRDBSQLite
+import StepwiseCore
+import StepwiseEngine
+import Synchronization
+
+/// The embedded store: one SQLite file in WAL mode, written by a single group-commit writer.
+///
+/// Concurrent `append` calls queue their events; the writer commits everything queued in
+/// one transaction (one fsync with `synchronous=FULL`) and only then resumes the callers,
+/// so an acknowledgement always means "durable", without one fsync per request.
+public final class EventStore: Sendable {
+    public let path: String
+    let pool: DatabasePool
+    /// The engine table fed after each commit, before callers are resumed.
+    public let live: LiveEventTable
+    /// False for batch tools (import) that never query: rows are not kept in memory.
+    private let feedsEngine: Bool
+    private let queue = DispatchQueue(label: "stepwise.store.writer")
+    private let pending = Mutex<PendingJobs>(PendingJobs())
+    private let interns = Mutex<InternTables>(InternTables())
+    private let statistics = Mutex<CommitStatistics>(CommitStatistics())
+
+    struct PendingJobs {
+        var jobs: [Job] = []
+        var draining = false
+    }
+
+    struct Job {
+        enum Work {
+            case events([EnrichedEvent], received: Int64)
+            case identify(site: String, visitor: String, user: String)
+        }
+        var work: Work
+        var continuation: CheckedContinuation<[AppendOutcome], any Error>
+    }
+
+    /// Commit counts and latencies, for `/metrics`.
+    public struct CommitStatistics: Sendable {
+        public var commits = 0
+        public var committedEvents = 0
+        public var duplicates = 0
+        public var failures = 0
+        /// Histogram of commit latency in seconds, cumulative per upper bound.
+        public static let latencyBounds: [Double] = [0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1]
+        public var latencyBuckets = [Int](repeating: 0, count: latencyBounds.count)
+        public var latencySum = 0.0
+    }
+
+    /// Opens (creating if needed) the database at `path` and loads every stored event into the engine.
+    public init(path: String, live: LiveEventTable = LiveEventTable(), loadEngine: Bool = true) throws {
+        self.path = path
+        self.live = live
+        self.feedsEngine = loadEngine
+        var configuration = Configuration()
+        configuration.busyMode = .timeout(10)
+        configuration.prepareDatabase { db in
+            // Durable commits: an acknowledged event survives a crash or power loss.
+            try db.execute(sql: "PRAGMA synchronous = FULL")
+        }
+        do {
+            pool = try DatabasePool(path: path, configuration: configuration)
+            try StoreSchema.migrator.migrate(pool)
+        } catch {
+            throw StoreError("cannot open database \(path): \(error)")
+        }
+        if loadEngine { try reloadEngine() }
+    }
+
+    public var commitStatistics: CommitStatistics { statistics.withLock { $0 } }
+
+    // MARK: Writing
+
+    /// Stores events durably; outcomes are in input order. Throws when the commit failed,
+    /// in which case nothing of this call was stored.
+    public func append(_ events: [EnrichedEvent], received: Int64 = Int64(Date().timeIntervalSince1970 * 1000)) async throws -> [AppendOutcome] {
+        if events.isEmpty { return [] }
+        return try await submit(.events(events, received: received))
+    }
+
+    /// Links a visitor to a user (`POST /api/v1/identify`); retroactive for the visitor's past events.
+    public func identify(site: String, visitor: String, user: String) async throws {
+        _ = try await submit(.identify(site: site, visitor: visitor, user: user))
+    }
+
+    private func submit(_ work: Job.Work) async throws -> [AppendOutcome] {
+        try await withCheckedThrowingContinuation { continuation in
+            let startDrain = pending.withLock { state -> Bool in
+                state.jobs.append(Job(work: work, continuation: continuation))
+                if state.draining { return false }
+                state.draining = true
+                return true
+            }
+            if startDrain { queue.async { self.drain() } }
+        }
+    }
+
+    /// Runs on the writer queue: commits whatever queued up while the previous commit ran.
+    private func drain() {
+        while true {
+            let jobs = pending.withLock { state -> [Job] in
+                let jobs = state.jobs
+                state.jobs.removeAll()
+                if jobs.isEmpty { state.draining = false }
+                return jobs
+            }
+            if jobs.isEmpty { return }
+            commit(jobs)
+        }
+    }
+
+    private func commit(_ jobs: [Job]) {
+        let started = DispatchTime.now().uptimeNanoseconds
+        var outcomes: [[AppendOutcome]] = []
+        var rows = EventRows()
+        var newStrings: [(UInt32, String)] = []
+        var change = IdentityChange()
+        do {
+            try interns.withLock { interns in
+                interns.beginTransaction()
+                do {
+                    try pool.writeWithoutTransaction { db in
+                        try db.inTransaction(.immediate) {
+                            outcomes = try jobs.map { job in
+                                switch job.work {
+                                case .events(let events, let received):
+                                    return try insert(events, received: received, interns: &interns, rows: &rows, db)
+                                case .identify(let site, let visitor, let user):
+                                    let siteID = try interns.string(site, db)
+                                    let userID = try interns.user(site: siteID, key: user, db)
+                                    _ = try interns.visitor(site: siteID, key: visitor, user: userID, db)
+                                    return []
+                                }
+                            }
+                            return .commit
+                        }
+                    }
+                } catch {
+                    interns.rollback()
+                    throw error
+                }
+                newStrings = interns.newStrings
+                let record = interns.identityChange
+                change.newVisitors = record.newVisitors.map { .init(id: $0.id, site: $0.site) }
+                change.newUsers = record.newUsers.map { .init(id: $0.id, site: $0.site) }
+                change.links = record.links.map { .init(visitor: $0.visitor, user: $0.user) }
+            }
+        } catch {
+            statistics.withLock { $0.failures += 1 }
+            let failure = StoreError("could not store events: \(error)")
+            for job in jobs { job.continuation.resume(throwing: failure) }
+            return
+        }
+        if feedsEngine {
+            live.addStrings(newStrings)
+            live.apply(change, rows: rows)
+        }
+        let seconds = Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9
+        statistics.withLock { stats in
+            stats.commits += 1
+            stats.committedEvents += rows.count
+            stats.duplicates += outcomes.reduce(0) { $0 + $1.count { $0 == .duplicate } }
+            stats.latencySum += seconds
+            for (i, bound) in CommitStatistics.latencyBounds.enumerated() where seconds <= bound { stats.latencyBuckets[i] += 1 }
+        }
+        for (job, outcome) in zip(jobs, outcomes) { job.continuation.resume(returning: outcome) }
+    }
+
+    private static let insertSQL = """
+        INSERT OR IGNORE INTO events (site, event_id, name, visitor, user_id, ts, received, url, referrer, path, props,
+            revenue, currency, user_agent, timezone, region, channel, source, medium, campaign, device, browser, os,
+            click_ids, bot)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+        """
+
+    private func insert(
+        _ events: [EnrichedEvent], received: Int64, interns: inout InternTables, rows: inout EventRows, _ db: Database
+    ) throws -> [AppendOutcome] {
+        let prepared = try db.cachedStatement(sql: Self.insertSQL)
+        defer { withExtendedLifetime(prepared) {} }
+        let statement = prepared.sqliteStatement
+        var outcomes: [AppendOutcome] = []
+        outcomes.reserveCapacity(events.count)
+        for enriched in events {
+            let event = enriched.event
+            let site = try interns.string(event.site, db)
+            let name = try interns.string(event.name, db)
+            let user = try event.user.map { try interns.user(site: site, key: $0, db) } ?? 0
+            let visitor = try interns.visitor(site: site, key: event.visitor, user: user, db)
+            let path = try interns.string(enriched.path, db)
+            let region = try interns.string(enriched.region, db)
+            let source = try interns.string(enriched.traffic.source, db)
+            let medium = try interns.string(enriched.traffic.medium, db)
+            let campaign = try interns.string(enriched.traffic.campaign, db)
+            let userAgent = try event.userAgent.map { try interns.string($0, db) }
+
+            sqlite3_reset(statement)
+            sqlite3_clear_bindings(statement)
+            sqlite3_bind_int64(statement, 1, Int64(site))
+            bindText(statement, 2, event.id)
+            sqlite3_bind_int64(statement, 3, Int64(name))
+            sqlite3_bind_int64(statement, 4, Int64(visitor))
+            if user != 0 { sqlite3_bind_int64(statement, 5, Int64(user)) }
+            sqlite3_bind_int64(statement, 6, event.timestamp)
+            sqlite3_bind_int64(statement, 7, received)
+            bindText(statement, 8, event.url)
+            bindText(statement, 9, event.referrer)
+            sqlite3_bind_int64(statement, 10, Int64(path))
+            bindText(statement, 11, event.props.count > 0 ? JSONWriter.write(.object(event.props)) : nil)
+            if let revenue = event.revenue {
+                sqlite3_bind_double(statement, 12, revenue.amount)
+                bindText(statement, 13, revenue.currency)
+            }
+            if let userAgent { sqlite3_bind_int64(statement, 14, Int64(userAgent)) }
+            bindText(statement, 15, event.timezone)
+            sqlite3_bind_int64(statement, 16, Int64(region))
+            sqlite3_bind_int64(statement, 17, Int64(enriched.traffic.channel.rawValue))
+            sqlite3_bind_int64(statement, 18, Int64(source))
+            sqlite3_bind_int64(statement, 19, Int64(medium))
+            sqlite3_bind_int64(statement, 20, Int64(campaign))
+            sqlite3_bind_int64(statement, 21, Int64(enriched.device.rawValue))
+            sqlite3_bind_int64(statement, 22, Int64(enriched.browser.rawValue))
+            sqlite3_bind_int64(statement, 23, Int64(enriched.os.rawValue))
+            bindText(statement, 24, enriched.clickIDsJSON)
+            sqlite3_bind_int64(statement, 25, Int64(enriched.botSignal.rawValue))
+            let code = sqlite3_step(statement)
+            guard code == SQLITE_DONE else {
+                throw StoreError("insert failed: \(String(cString: sqlite3_errmsg(db.sqliteConnection)))")
+            }
+            if sqlite3_changes(db.sqliteConnection) == 0 {
+                outcomes.append(.duplicate)
+                continue
+            }
+            outcomes.append(.stored)
+            rows.append(
+                timestamp: event.timestamp, visitor: visitor, name: name, path: path, region: region,
+                channel: enriched.traffic.channel.rawValue, device: enriched.device.rawValue,
+                browser: enriched.browser.rawValue, os: enriched.os.rawValue, botSignal: enriched.botSignal.rawValue)
+        }
+        sqlite3_reset(statement)
+        return outcomes
+    }
+
+    @inline(__always) private func bindText(_ statement: OpaquePointer, _ index: Int32, _ text: String?) {
+        guard let text else { return }
+        var copy = text
+        copy.withUTF8 { buffer in
+            buffer.withMemoryRebound(to: CChar.self) { chars in
+                if let base = chars.baseAddress {
+                    _ = sqlite3_bind_text(statement, index, base, Int32(chars.count), Self.transient)
+                } else {
+                    _ = sqlite3_bind_text(statement, index, "", 0, Self.transient)
+                }
+            }
+        }
+    }
+
+    private static let transient = unsafeBitCast(-1, to: sqlite3_destructor_type.self)
+
+    // MARK: Reading
+
+    /// Rebuilds the engine table from every stored event (start-up).
+    public func reloadEngine() throws {
+        let (strings, identities, rows) = try pool.read { db in try Self.readAll(db) }
+        live.reset(strings: strings, identities: identities, rows: rows)
+    }
+
+    static func readAll(_ db: Database) throws -> ([String], IdentityGraph, EventRows) {
+        var strings: [String] = [""]
+        let maxString = try Int.fetchOne(db, sql: "SELECT COALESCE(MAX(id), 0) FROM strings") ?? 0
+        strings = [String](repeating: "", count: maxString + 1)
+        let stringRows = try Row.fetchCursor(db, sql: "SELECT id, value FROM strings")
+        while let row = try stringRows.next() { strings[Int(row[0] as Int64)] = row[1] }
+
+        var identities = IdentityGraph()
+        let users = try Row.fetchCursor(db, sql: "SELECT id, site FROM users ORDER BY id")
+        while let row = try users.next() { identities.addUser(row[0], site: row[1]) }
+        let visitors = try Row.fetchCursor(db, sql: "SELECT id, site, COALESCE(user_id, 0) FROM visitors ORDER BY id")
+        while let row = try visitors.next() { identities.addVisitor(row[0], site: row[1], user: row[2]) }
+
+        var rows = EventRows()
+        let count = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM events") ?? 0
+        rows.reserveCapacity(count)
+        // Keep the GRDB statement alive: it finalizes the SQLite statement when released.
+        let prepared = try db.makeStatement(sql: "SELECT ts, visitor, name, path, region, channel, device, browser, os, bot FROM events ORDER BY seq")
+        defer { withExtendedLifetime(prepared) {} }
+        let statement = prepared.sqliteStatement
+        while true {
+            let code = sqlite3_step(statement)
+            if code == SQLITE_DONE { break }
+            guard code == SQLITE_ROW else { throw StoreError("reading events failed: \(String(cString: sqlite3_errmsg(db.sqliteConnection)))") }
+            rows.append(
+                timestamp: sqlite3_column_int64(statement, 0), visitor: UInt32(truncatingIfNeeded: sqlite3_column_int64(statement, 1)),
+                name: UInt32(truncatingIfNeeded: sqlite3_column_int64(statement, 2)), path: UInt32(truncatingIfNeeded: sqlite3_column_int64(statement, 3)),
+                region: UInt32(truncatingIfNeeded: sqlite3_column_int64(statement, 4)), channel: UInt8(truncatingIfNeeded: sqlite3_column_int(statement, 5)),
+                device: UInt8(truncatingIfNeeded: sqlite3_column_int(statement, 6)), browser: UInt8(truncatingIfNeeded: sqlite3_column_int(statement, 7)),
+                os: UInt8(truncatingIfNeeded: sqlite3_column_int(statement, 8)), botSignal: UInt8(truncatingIfNeeded: sqlite3_column_int(statement, 9)))
+        }
+        return (strings, identities, rows)
+    }
+
+    /// Number of stored events (all sites).
+    public func eventCount() throws -> Int {
+        try pool.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM events") ?? 0 }
+    }
+
+    /// A metadata value (the demo's ground truth, settings).
+    public func metadata(_ key: String) throws -> String? {
+        try pool.read { db in try String.fetchOne(db, sql: "SELECT value FROM metadata WHERE key = ?", arguments: [key]) }
+    }
+
+    public func setMetadata(_ key: String, _ value: String) throws {
+        try pool.write { db in
+            try db.execute(sql: "INSERT INTO metadata (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                           arguments: [key, value])
+        }
+    }
+
+    /// Stored events of a site in canonical form, oldest first (export, tests).
+    public func canonicalEvents(site: String) throws -> [CanonicalEvent] {
+        try pool.read { db in
+            let rows = try Row.fetchAll(db, sql: """
+                SELECT e.event_id, s.value, n.value, v.key, u.key, e.ts, e.url, e.referrer, e.props, e.revenue, e.currency,
+                       ua.value, e.timezone, e.bot
+                FROM events e JOIN strings s ON s.id = e.site JOIN strings n ON n.id = e.name
+                JOIN visitors v ON v.id = e.visitor LEFT JOIN users u ON u.id = e.user_id
+                LEFT JOIN strings ua ON ua.id = e.user_agent
+                WHERE s.value = ? ORDER BY e.ts, e.seq
+                """, arguments: [site])
+            return rows.map { row in
+                var props = JSONObject()
+                if let text: String = row[8], case .object(let object)? = try? JSONParser.parse(text) { props = object }
+                let revenue: Revenue? = (row[9] as Double?).map { Revenue(amount: $0, currency: row[10] ?? "") }
+                return CanonicalEvent(
+                    id: row[0], site: row[1], name: row[2], visitor: row[3], user: row[4], timestamp: row[5], url: row[6],
+                    referrer: row[7], props: props, revenue: revenue, userAgent: row[11], timezone: row[12],
+                    webdriver: (row[13] as Int) == Int(BotReason.webdriver.rawValue))
+            }
+        }
+    }
+}

@@ -1,0 +1,46 @@
+import ArgumentParser
+import Foundation
+import StepwiseStorage
+
+/// `--db`, shared by every command that opens the store.
+struct StoreOptions: ParsableArguments {
+    @Option(name: .long, help: "SQLite database file (env STEPWISE_DB).")
+    var db: String = ProcessInfo.processInfo.environment["STEPWISE_DB"] ?? "./stepwise.db"
+
+    func open(loadEngine: Bool = true) throws -> EventStore {
+        do {
+            return try EventStore(path: db, loadEngine: loadEngine)
+        } catch {
+            throw CLIError.runtime(String(describing: error))
+        }
+    }
+}
+
+/// `--host`, `--port` and the server's security settings, shared by `serve` and `demo`.
+struct ServerOptions: ParsableArguments {
+    @Option(help: "Address to listen on (env STEPWISE_HOST).")
+    var host: String = ProcessInfo.processInfo.environment["STEPWISE_HOST"] ?? "127.0.0.1"
+
+    @Option(help: "Port to listen on; 0 picks a free one (env STEPWISE_PORT).")
+    var port: Int = ProcessInfo.processInfo.environment["STEPWISE_PORT"].flatMap(Int.init) ?? 8080
+
+    @Option(name: .customLong("write-key"), help: "SITE=KEY: events for SITE need KEY (repeatable).")
+    var writeKeys: [String] = []
+
+    @Option(name: .customLong("admin-token"), help: "Bearer token required by report endpoints (env STEPWISE_ADMIN_TOKEN).")
+    var adminToken: String? = ProcessInfo.processInfo.environment["STEPWISE_ADMIN_TOKEN"]
+
+    @Option(name: .customLong("cors-origin"), help: "Origin allowed to send events from browsers (repeatable; default any).")
+    var corsOrigins: [String] = []
+
+    @Option(name: .customLong("rate-limit"), help: "Requests per second per client address; 0 = unlimited.")
+    var rateLimit: Double = 0
+
+    func validate() throws {
+        guard (0...65535).contains(port) else { throw ValidationError("--port must be between 0 and 65535") }
+        guard rateLimit >= 0 else { throw ValidationError("--rate-limit must not be negative") }
+        for pair in writeKeys where pair.split(separator: "=", maxSplits: 1).count != 2 {
+            throw ValidationError("--write-key must be SITE=KEY, got '\(pair)'")
+        }
+    }
+}
