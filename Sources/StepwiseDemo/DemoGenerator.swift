@@ -44,9 +44,12 @@ public struct DemoGenerator: Sendable {
                 let reason = generateBot(&script, random: &random, start: start)
                 botVisitors[reason.description, default: 0] += 1
             } else {
-                let reached = generateHuman(&script, random: &random, start: start, crossDevice: &crossDevice)
+                generateHuman(&script, random: &random, start: start, crossDevice: &crossDevice)
+                // Sessions that would run past the period's end are cut there, as a real export would be.
+                script.events.removeAll { $0.timestamp > end }
                 humanPersons += 1
-                for step in 0..<reached { funnelPersons[step] += 1 }
+                let names = Set(script.events.map(\.name))
+                for step in 0..<(profile.funnel.firstIndex { !names.contains($0) } ?? profile.funnel.count) { funnelPersons[step] += 1 }
                 for event in script.events {
                     personsByEvent[event.name, default: []].insert(script.person)
                     eventsByEvent[event.name, default: 0] += 1
@@ -74,7 +77,7 @@ public struct DemoGenerator: Sendable {
 
     // MARK: Humans
 
-    private func generateHuman(_ script: inout VisitorScript, random: inout SeededRandom, start: Int64, crossDevice: inout Int) -> Int {
+    private func generateHuman(_ script: inout VisitorScript, random: inout SeededRandom, start: Int64, crossDevice: inout Int) {
         let device = [DeviceType.desktop, .mobile, .tablet][random.weighted([55, 38, 7])]
         script.userAgent = Self.userAgents(device)[random.int(0...2)]
         let latest = end - 3 * 86_400_000
@@ -100,8 +103,10 @@ public struct DemoGenerator: Sendable {
         // The funnel: every step inside the 7-day window.
         let isShop = profile.macro == "purchase"
         var variant: String?
+        // Step probabilities. The last shop step stays at 1/3 so the ×3 micro never hits a
+        // probability of 1, which would cap (and so falsify) its true effect; buying lands near 1.7 %.
         var probabilities: [Double] = isShop
-            ? [0.30 * boost, 0.25, device == .mobile ? 0.35 : (device == .tablet ? 0.5 : 0.6), 0.33]
+            ? [0.30 * boost, 0.21, device == .mobile ? 0.35 : (device == .tablet ? 0.5 : 0.6), 1.0 / 3]
             : [0.25 * boost, 0.2, 0.3]
         var reached = 0
         for (k, step) in profile.funnel.enumerated() {
@@ -142,7 +147,6 @@ public struct DemoGenerator: Sendable {
                 script.pageview(path: "/account", random: &random)
             }
         }
-        return reached
     }
 
     /// A landing URL and referrer for a channel, and how much that channel boosts intent.

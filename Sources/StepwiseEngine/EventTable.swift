@@ -8,7 +8,9 @@ import StepwiseCore
 public struct EventTable: Sendable {
     /// Flag bits in `flags`.
     public enum Flag {
-        public static let sessionStart: UInt8 = 1
+        public static let sessionStart: UInt8 = 0x08
+        /// The low three bits hold the event's own `BotReason` signal.
+        public static let botSignalMask: UInt8 = 0x07
     }
 
     /// The store's global string dictionary, indexed by id.

@@ -79,7 +79,7 @@ public struct EventTableBuilder: Sendable {
         table.device = scatter(previous.device, appended.device, position)
         table.browser = scatter(previous.browser, appended.browser, position)
         table.os = scatter(previous.os, appended.os, position)
-        let oldSignals = previous.flags.map { $0 & 0x07 }
+        let oldSignals = previous.flags.map { $0 & EventTable.Flag.botSignalMask }
         table.flags = scatter(oldSignals, appended.botSignal, position)
         position = []
 
@@ -137,7 +137,7 @@ public struct EventTableBuilder: Sendable {
         var windowStart = run.lowerBound
         for i in run {
             let t = table.timestamp[i]
-            var flag = table.flags[i] & 0x07
+            var flag = table.flags[i] & EventTable.Flag.botSignalMask
             if bot == 0, flag != 0 { bot = flag }
             if previous == Int64.min || t - previous > timeout { flag |= EventTable.Flag.sessionStart }
             table.flags[i] = flag

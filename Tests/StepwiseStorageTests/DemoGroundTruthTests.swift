@@ -1,0 +1,68 @@
+import Foundation
+import Testing
+import StepwiseCore
+import StepwiseDemo
+import StepwiseEngine
+@testable import StepwiseStorage
+
+/// The demo's recorded truth, recovered by the engine after a round trip through storage.
+@Suite struct DemoGroundTruthTests {
+    let end = Timestamp.parseRFC3339("2026-11-20T00:00:00Z")!
+
+    @Test func theEngineRecoversTheSeededPersonsPerEventExactly() async throws {
+        let dir = TemporaryDirectory()
+        let store = try EventStore(path: dir.path("demo.db"))
+        let writer = DemoWriter(store: store)
+        for profile in [DemoSiteProfile.shop, .saas] {
+            let truth = try await writer.write(profile: profile, seed: 7, visitors: 3000, end: end)
+            #expect(try writer.groundTruth(site: profile.site) == truth)
+            let report = EventCounter.count(EventCountsQuery(site: profile.site), in: store.live.snapshot())
+            let persons = Dictionary(uniqueKeysWithValues: report.events.map { ($0.event, $0.persons) })
+            let events = Dictionary(uniqueKeysWithValues: report.events.map { ($0.event, $0.events) })
+            #expect(persons == truth.personsByEvent)
+            #expect(events == truth.eventsByEvent)
+            // Each funnel step happens at most once per person, in order, so its persons are the funnel's.
+            #expect(profile.funnel.map { persons[$0] ?? 0 } == truth.funnelPersons)
+            #expect(truth.crossDevicePersons > 0)
+
+            // Every bot the generator wrote is caught, for the reason it was written with.
+            let table = store.live.snapshot()
+            let range = table.sitePersons[table.siteID(profile.site)!]!
+            var caught: [String: Int] = [:]
+            for p in range where table.personBot[p] != 0 { caught[BotReason(rawValue: table.personBot[p])!.description, default: 0] += 1 }
+            #expect(caught == truth.botVisitors)
+            #expect(range.count - caught.values.reduce(0, +) == truth.humanPersons)
+        }
+    }
+
+    @Test func theDemoHasRealisticDropOffAndAMobileCheckoutLeak() {
+        var events: [CanonicalEvent] = []
+        let truth = DemoGenerator(profile: .shop, seed: 42, visitors: 40_000, end: end).generate { events.append($0) }
+        let humans = Double(truth.humanPersons)
+        let rates = truth.funnelPersons.map { Double($0) / humans }
+        // SPEC §7: about 30 % view a product, 8 % add to cart, 4 % begin checkout, 2 % buy.
+        #expect(abs(rates[0] - 0.30) < 0.03)
+        #expect(abs(rates[1] - 0.08) < 0.015)
+        #expect(abs(rates[2] - 0.04) < 0.01)
+        #expect(abs(rates[3] - 0.02) < 0.006)
+        // Same seed, same traffic.
+        var again: [CanonicalEvent] = []
+        _ = DemoGenerator(profile: .shop, seed: 42, visitors: 2000, end: end).generate { again.append($0) }
+        var first: [CanonicalEvent] = []
+        _ = DemoGenerator(profile: .shop, seed: 42, visitors: 2000, end: end).generate { first.append($0) }
+        #expect(first == again)
+        #expect(events.allSatisfy { $0.timestamp <= end && $0.timestamp >= truth.start })
+
+        // Mobile carts reach checkout less often than desktop carts.
+        var carts: [Bool: Set<String>] = [:]
+        var checkouts: [Bool: Set<String>] = [:]
+        for event in events {
+            let mobile = event.userAgent?.contains("Mobile") == true && event.userAgent?.contains("iPad") == false
+            if event.name == "add_to_cart" { carts[mobile, default: []].insert(event.visitor) }
+            if event.name == "begin_checkout" { checkouts[mobile, default: []].insert(event.visitor) }
+        }
+        let mobileRate = Double(checkouts[true]!.count) / Double(carts[true]!.count)
+        let desktopRate = Double(checkouts[false]!.count) / Double(carts[false]!.count)
+        #expect(mobileRate < desktopRate - 0.1)
+    }
+}
