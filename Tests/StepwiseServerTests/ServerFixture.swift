@@ -1,0 +1,59 @@
+import Foundation
+import Hummingbird
+import HummingbirdTesting
+import StepwiseCore
+import StepwiseServer
+import StepwiseStorage
+
+/// A server on a fresh database in a temp folder, driven over real sockets.
+struct ServerFixture {
+    let directory: URL
+    let store: EventStore
+
+    init() throws {
+        directory = FileManager.default.temporaryDirectory.appendingPathComponent("stepwise-server-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        store = try EventStore(path: directory.appendingPathComponent("s.db").path)
+    }
+
+    func run(_ configure: (inout ServerConfiguration) -> Void = { _ in }, _ test: @Sendable (any TestClientProtocol) async throws -> Void) async throws {
+        var configuration = ServerConfiguration()
+        configuration.port = 0
+        configure(&configuration)
+        let app = buildApplication(store: store, configuration: configuration)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        try await app.test(.live) { client in try await test(client) }
+    }
+}
+
+extension TestResponse {
+    /// The body parsed as JSON, for assertions.
+    var json: JSONValue { (try? JSONParser.parse(Array(body.readableBytesView))) ?? .null }
+}
+
+extension JSONValue {
+    subscript(_ key: String) -> JSONValue? {
+        if case .object(let object) = self { return object[key] }
+        return nil
+    }
+
+    subscript(_ index: Int) -> JSONValue? {
+        if case .array(let items) = self, index < items.count { return items[index] }
+        return nil
+    }
+
+    var int: Int? { if case .number(let n) = self { return Int(n) } else { return nil } }
+    var string: String? { if case .string(let s) = self { return s } else { return nil } }
+    var count: Int { if case .array(let items) = self { return items.count } else { return 0 } }
+}
+
+func body(_ text: String) -> ByteBuffer { ByteBuffer(string: text) }
+
+/// One event's JSON, with an optional id and minute offset from a fixed recent time.
+func eventJSON(_ name: String, visitor: String = "v1", site: String = "shop.example", id: String? = nil, minute: Int = 0, user: String? = nil) -> String {
+    let time = Timestamp.formatRFC3339(Int64(Date().timeIntervalSince1970 * 1000) - 86_400_000 + Int64(minute) * 60_000)
+    var fields = [#""site":"\#(site)""#, #""event":"\#(name)""#, #""visitor":"\#(visitor)""#, #""timestamp":"\#(time)""#]
+    if let id { fields.append(#""id":"\#(id)""#) }
+    if let user { fields.append(#""user":"\#(user)""#) }
+    return "{" + fields.joined(separator: ",") + "}"
+}
