@@ -1,1 +1,103 @@
-print("hi")
+import Foundation
+import StepwiseCore
+import StepwiseDemo
+import StepwiseEngine
+import StepwiseStorage
+
+/// Benchmark helpers run by Benchmarks/run.sh (numbers, not pass/fail).
+///
+///   StepwiseBench ndjson N FILE       write about N realistic demo events as NDJSON
+///   StepwiseBench bodies DIR          write wrk request bodies: one event, a batch of 100
+///   StepwiseBench load DB             time the engine load and measure resident bytes per event
+///   StepwiseBench count DB SITE       time the events report on the loaded engine
+
+func residentBytes() -> Int {
+    guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
+          let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmRSS:") }),
+          let kb = Int(line.split(separator: " ").dropFirst().first ?? "") else { return 0 }
+    return kb * 1024
+}
+
+func fail(_ message: String) -> Never {
+    FileHandle.standardError.write(Data("StepwiseBench: \(message)\n".utf8))
+    exit(2)
+}
+
+let arguments = CommandLine.arguments.dropFirst()
+switch arguments.first {
+case "ndjson":
+    guard arguments.count == 3, let target = Int(arguments[arguments.startIndex + 1]) else { fail("usage: ndjson N FILE") }
+    let path = arguments[arguments.startIndex + 2]
+    FileManager.default.createFile(atPath: path, contents: nil)
+    guard let handle = FileHandle(forWritingAtPath: path) else { fail("cannot write \(path)") }
+    let end = Int64(Date().timeIntervalSince1970 / 3600) * 3_600_000
+    var written = 0
+    var buffer = ""
+    var seed: UInt64 = 1
+    // Demo sites of 100k visitors each (~9 events a visitor) until N events are written.
+    while written < target {
+        let profile = seed % 2 == 1 ? DemoSiteProfile.shop : .saas
+        _ = DemoGenerator(profile: profile, seed: seed, visitors: 100_000, end: end).generate { event in
+            guard written < target else { return }
+            JSONWriter.write(event.json, into: &buffer)
+            buffer += "\n"
+            written += 1
+            if buffer.utf8.count > 1 << 22 {
+                handle.write(Data(buffer.utf8))
+                buffer.removeAll(keepingCapacity: true)
+            }
+        }
+        seed += 1
+    }
+    handle.write(Data(buffer.utf8))
+    try handle.close()
+    print("wrote \(written) events to \(path)")
+
+case "bodies":
+    guard arguments.count == 2 else { fail("usage: bodies DIR") }
+    let dir = arguments[arguments.startIndex + 1]
+    var events: [CanonicalEvent] = []
+    let end = Int64(Date().timeIntervalSince1970 / 3600) * 3_600_000 - 86_400_000
+    _ = DemoGenerator(profile: .shop, seed: 9, visitors: 40, end: end).generate { events.append($0) }
+    // No ids: every request stores new events, so the benchmark measures stores, not dedup hits.
+    let batch = events.prefix(100).map { event -> String in
+        var event = event
+        event.id = nil
+        return JSONWriter.write(event.json)
+    }
+    guard batch.count == 100 else { fail("demo produced too few events") }
+    try! batch[0].write(toFile: dir + "/single.json", atomically: true, encoding: .utf8)
+    try! ("{\"batch\":[" + batch.joined(separator: ",") + "]}").write(toFile: dir + "/batch100.json", atomically: true, encoding: .utf8)
+    print("bodies in \(dir)")
+
+case "load":
+    guard arguments.count == 2 else { fail("usage: load DB") }
+    let before = residentBytes()
+    let started = Date()
+    let store = try! EventStore(path: arguments[arguments.startIndex + 1])
+    let seconds = Date().timeIntervalSince(started)
+    let table = store.live.snapshot()
+    // Give freed load buffers back before measuring what stays resident.
+    let after = residentBytes()
+    let perEvent = Double(after - before) / Double(max(table.count, 1))
+    print(String(format: "load events=%d seconds=%.3f resident_bytes_per_event=%.1f column_bytes_per_event=%.1f rss_mb=%.0f",
+                 table.count, seconds, perEvent, Double(table.columnBytes) / Double(max(table.count, 1)), Double(after) / 1e6))
+
+case "count":
+    guard arguments.count == 3 else { fail("usage: count DB SITE") }
+    let store = try! EventStore(path: arguments[arguments.startIndex + 1])
+    let table = store.live.snapshot()
+    let query = EventCountsQuery(site: arguments[arguments.startIndex + 2])
+    var times: [Double] = []
+    for _ in 0..<7 {
+        let started = Date()
+        let report = EventCounter.count(query, in: table)
+        times.append(Date().timeIntervalSince(started))
+        precondition(!report.events.isEmpty)
+    }
+    times.sort()
+    print(String(format: "count events=%d median_ms=%.1f", table.count, times[3] * 1000))
+
+default:
+    fail("usage: StepwiseBench ndjson N FILE | bodies DIR | load DB | count DB SITE")
+}

@@ -15,6 +15,8 @@ public struct EnrichedEvent: Sendable, Equatable {
     public var clickIDs: [(ClickIDKind, String)]
     /// The event's own bot signal (user agent, webdriver); speed is judged per visitor later.
     public var botSignal: BotReason
+    /// Props as stored JSON text, serialised here so the single storage writer does not.
+    public var propsJSON: String?
 
     public static func == (a: EnrichedEvent, b: EnrichedEvent) -> Bool {
         a.event == b.event && a.path == b.path && a.traffic == b.traffic && a.device == b.device && a.browser == b.browser
@@ -54,6 +56,7 @@ public struct EventEnricher: Sendable {
         return EnrichedEvent(
             event: event, path: page?.path ?? "", traffic: ChannelClassifier.classify(page: page, referrer: referrer),
             device: agent.device, browser: agent.browser, os: agent.os,
-            region: RegionResolver.region(forTimezone: event.timezone), clickIDs: clickIDs, botSignal: bot)
+            region: RegionResolver.region(forTimezone: event.timezone), clickIDs: clickIDs, botSignal: bot,
+            propsJSON: event.props.count > 0 ? JSONWriter.write(.object(event.props)) : nil)
     }
 }

@@ -26,6 +26,21 @@ public struct EventValidator: Sendable {
 
     public var limits: Limits
 
+    /// A switch over literals: cheaper than hashing every key of every event.
+    @inline(__always) static func isKnownField(_ key: String) -> Bool {
+        switch key {
+        case "id", "site", "event", "visitor", "user", "timestamp", "url", "referrer", "props", "revenue", "user_agent", "timezone", "webdriver": true
+        default: false
+        }
+    }
+
+    /// Length in characters (Unicode scalars); counting is skipped when the UTF-8 size already fits.
+    @inline(__always) static func length(_ text: String, within max: Int) -> Int? {
+        if text.utf8.count <= max { return nil }
+        let count = text.unicodeScalars.count
+        return count > max ? count : nil
+    }
+
     public init(limits: Limits = Limits()) { self.limits = limits }
 
     /// Validates one event. `now` is the server's clock in milliseconds: it fills an absent
@@ -44,7 +59,7 @@ public struct EventValidator: Sendable {
     }
 
     private func validate(_ object: JSONObject, now: Int64, defaultUserAgent: String?) throws(EventRejection) -> CanonicalEvent {
-        for key in object.keys where !Self.knownFields.contains(key) {
+        for key in object.keys where !Self.isKnownField(key) {
             throw EventRejection(.unknownField, field: key, "unknown field '\(key)'; known fields are \(Self.knownFields.sorted().joined(separator: ", "))")
         }
         let site = try requiredString(object, "site", max: limits.maxIdentifierLength)
@@ -95,8 +110,9 @@ public struct EventValidator: Sendable {
         case nil, .null?: return nil
         case .string(let text)?:
             if text.isEmpty && !allowEmpty { throw EventRejection(.invalidValue, field: key, "\(key) must not be empty") }
-            let length = text.unicodeScalars.count
-            if length > max { throw EventRejection(.tooLong, field: key, "\(key) is \(length) characters; the limit is \(max)") }
+            if let length = Self.length(text, within: max) {
+                throw EventRejection(.tooLong, field: key, "\(key) is \(length) characters; the limit is \(max)")
+            }
             return text
         case let other?:
             throw EventRejection(.invalidType, field: key, "\(key) must be a string, got \(other.typeName)")
@@ -141,14 +157,13 @@ public struct EventValidator: Sendable {
                 let key = props.keys[i]
                 let field = "props.\(key.prefix(64))"
                 if key.isEmpty { throw EventRejection(.invalidValue, field: "props", "props keys must not be empty") }
-                if key.unicodeScalars.count > limits.maxPropKeyLength {
+                if Self.length(key, within: limits.maxPropKeyLength) != nil {
                     throw EventRejection(.tooLong, field: field, "props key '\(key.prefix(64))…' is longer than \(limits.maxPropKeyLength) characters")
                 }
                 if !seen.insert(key).inserted { throw EventRejection(.invalidValue, field: field, "props key '\(key)' appears twice") }
                 switch props.values[i] {
                 case .string(let text):
-                    let length = text.unicodeScalars.count
-                    if length > limits.maxPropStringLength {
+                    if let length = Self.length(text, within: limits.maxPropStringLength) {
                         throw EventRejection(.tooLong, field: field, "\(field) is \(length) characters; the limit is \(limits.maxPropStringLength)")
                     }
                 case .number, .bool, .null: break

@@ -36,7 +36,7 @@ public enum EventCounter {
                 table.flags.withUnsafeBufferPointer { flags in
                     for p in persons {
                         if !query.includeBots && table.personBot[p] != 0 { continue }
-                        for i in table.personStart[p]..<table.personStart[p + 1] {
+                        for i in table.events(ofPerson: p) {
                             if flags[i] & EventTable.Flag.sessionStart != 0 { session += 1 }
                             let t = timestamp[i]
                             guard t >= from, t < to else { continue }

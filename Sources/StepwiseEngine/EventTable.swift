@@ -19,7 +19,10 @@ public struct EventTable: Sendable {
     public internal(set) var visitor: [UInt32]
     public internal(set) var name: [UInt32]
     public internal(set) var path: [UInt32]
-    public internal(set) var region: [UInt32]
+    /// Engine-local region code; `regionDictionary[code]` is the string id. Regions are few,
+    /// so two bytes an event instead of four.
+    public internal(set) var region: [UInt16]
+    public internal(set) var regionDictionary: [UInt32]
     public internal(set) var channel: [UInt8]
     public internal(set) var device: [UInt8]
     public internal(set) var browser: [UInt8]
@@ -27,7 +30,7 @@ public struct EventTable: Sendable {
     /// Low 3 bits: the event's own `BotReason` signal; `Flag` bits above.
     public internal(set) var flags: [UInt8]
     /// Person p's events are `personStart[p] ..< personStart[p + 1]`.
-    public internal(set) var personStart: [Int]
+    public internal(set) var personStart: [UInt32]
     public internal(set) var personKey: [UInt32]
     /// `BotReason` raw value per person; 0 for humans.
     public internal(set) var personBot: [UInt8]
@@ -35,7 +38,7 @@ public struct EventTable: Sendable {
     public internal(set) var sitePersons: [UInt32: Range<Int>]
 
     public static let empty = EventTable(
-        strings: [""], timestamp: [], visitor: [], name: [], path: [], region: [], channel: [], device: [], browser: [],
+        strings: [""], timestamp: [], visitor: [], name: [], path: [], region: [], regionDictionary: [0], channel: [], device: [], browser: [],
         os: [], flags: [], personStart: [0], personKey: [], personBot: [], sitePersons: [:])
 
     public var count: Int { timestamp.count }
@@ -50,8 +53,14 @@ public struct EventTable: Sendable {
 
     @inline(__always) public func isSessionStart(_ i: Int) -> Bool { flags[i] & Flag.sessionStart != 0 }
 
+    /// Person p's events.
+    @inline(__always) public func events(ofPerson p: Int) -> Range<Int> { Int(personStart[p])..<Int(personStart[p + 1]) }
+
+    /// The region string of event i.
+    public func regionName(_ i: Int) -> String { strings[Int(regionDictionary[Int(region[i])])] }
+
     /// Resident bytes of the columns (not counting the string dictionary).
     public var columnBytes: Int {
-        count * (8 + 4 * 4 + 5) + personKey.count * (8 + 4 + 1)
+        count * (8 + 4 * 3 + 2 + 5) + personKey.count * (4 + 4 + 1)
     }
 }

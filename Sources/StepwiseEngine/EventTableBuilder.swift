@@ -45,17 +45,17 @@ public struct EventTableBuilder: Sendable {
             sitePersons[site] = start..<personKey.count
         }
         var rankOfKey = [Int32](repeating: -1, count: keyCount)
-        var personStart = [Int](repeating: 0, count: personKey.count + 1)
+        var personStart = [UInt32](repeating: 0, count: personKey.count + 1)
         for (rank, key) in personKey.enumerated() {
             rankOfKey[Int(key)] = Int32(rank)
-            personStart[rank + 1] = personStart[rank] + Int(eventsPerKey[Int(key)])
+            personStart[rank + 1] = personStart[rank] + UInt32(eventsPerKey[Int(key)])
         }
         eventsPerKey = []
 
         // 3. Scatter every event to its person's run: old events first (already in time
         //    order), then new ones in arrival order, so ties keep a stable, storage-independent order.
         var position = [Int](repeating: 0, count: n)
-        var cursor = Array(personStart.dropLast())
+        var cursor = personStart.dropLast().map(Int.init)
         for i in 0..<n {
             let rank = Int(rankOfKey[Int(keyOfEvent[i])])
             position[i] = cursor[rank]
@@ -74,7 +74,9 @@ public struct EventTableBuilder: Sendable {
         table.visitor = scatter(previous.visitor, appended.visitor, position)
         table.name = scatter(previous.name, appended.name, position)
         table.path = scatter(previous.path, appended.path, position)
-        table.region = scatter(previous.region, appended.region, position)
+        var regionDictionary = previous.regionDictionary
+        table.region = scatter(previous.region, localRegionCodes(appended.region, dictionary: &regionDictionary), position)
+        table.regionDictionary = regionDictionary
         table.channel = scatter(previous.channel, appended.channel, position)
         table.device = scatter(previous.device, appended.device, position)
         table.browser = scatter(previous.browser, appended.browser, position)
@@ -89,12 +91,33 @@ public struct EventTableBuilder: Sendable {
         for (site, persons) in sitePersons {
             let timeout = sessionTimeoutMillis(site)
             for p in persons {
-                let run = personStart[p]..<personStart[p + 1]
+                let run = table.events(ofPerson: p)
                 sortRunIfNeeded(&table, run)
                 markSessionsAndBots(&table, person: p, run: run, timeout: timeout)
             }
         }
         return table
+    }
+
+    /// Maps string ids to the table's two-byte region codes, extending the dictionary; past
+    /// 65,535 distinct regions (never seen: they come from time zones) the rest share code 0.
+    private func localRegionCodes(_ ids: [UInt32], dictionary: inout [UInt32]) -> [UInt16] {
+        var codes = [UInt32: UInt16](minimumCapacity: dictionary.count)
+        for (code, id) in dictionary.enumerated() { codes[id] = UInt16(code) }
+        var lastID: UInt32 = .max
+        var lastCode: UInt16 = 0
+        return ids.map { id in
+            if id == lastID { return lastCode }
+            var code = codes[id] ?? 0
+            if codes[id] == nil, dictionary.count <= Int(UInt16.max) {
+                code = UInt16(dictionary.count)
+                dictionary.append(id)
+                codes[id] = code
+            }
+            lastID = id
+            lastCode = code
+            return code
+        }
     }
 
     private func scatter<T>(_ old: [T], _ new: [T], _ position: [Int]) -> [T] {

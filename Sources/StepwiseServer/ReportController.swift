@@ -70,7 +70,7 @@ struct SiteSummary {
     static func all(in table: EventTable) -> [SiteSummary] {
         table.sitePersons.map { site, persons in
             let bots = persons.count { table.personBot[$0] != 0 }
-            let events = table.personStart[persons.upperBound] - table.personStart[persons.lowerBound]
+            let events = Int(table.personStart[persons.upperBound] - table.personStart[persons.lowerBound])
             return SiteSummary(site: table.strings[Int(site)], events: events, persons: persons.count - bots, botPersons: bots)
         }.sorted { $0.site < $1.site }
     }

@@ -59,6 +59,8 @@ public final class EventStore: Sendable {
         configuration.prepareDatabase { db in
             // Durable commits: an acknowledged event survives a crash or power loss.
             try db.execute(sql: "PRAGMA synchronous = FULL")
+            // A 64 MiB page cache keeps the string and visitor indexes hot while ingesting.
+            try db.execute(sql: "PRAGMA cache_size = -65536")
         }
         do {
             pool = try DatabasePool(path: path, configuration: configuration)
@@ -185,16 +187,16 @@ public final class EventStore: Sendable {
         outcomes.reserveCapacity(events.count)
         for enriched in events {
             let event = enriched.event
-            let site = try interns.string(event.site, db)
-            let name = try interns.string(event.name, db)
+            let site = try interns.string(event.site, column: .site, db)
+            let name = try interns.string(event.name, column: .name, db)
             let user = try event.user.map { try interns.user(site: site, key: $0, db) } ?? 0
             let visitor = try interns.visitor(site: site, key: event.visitor, user: user, db)
-            let path = try interns.string(enriched.path, db)
-            let region = try interns.string(enriched.region, db)
-            let source = try interns.string(enriched.traffic.source, db)
-            let medium = try interns.string(enriched.traffic.medium, db)
-            let campaign = try interns.string(enriched.traffic.campaign, db)
-            let userAgent = try event.userAgent.map { try interns.string($0, db) }
+            let path = try interns.string(enriched.path, column: .path, db)
+            let region = try interns.string(enriched.region, column: .region, db)
+            let source = try interns.string(enriched.traffic.source, column: .source, db)
+            let medium = try interns.string(enriched.traffic.medium, column: .medium, db)
+            let campaign = try interns.string(enriched.traffic.campaign, column: .campaign, db)
+            let userAgent = try event.userAgent.map { try interns.string($0, column: .userAgent, db) }
 
             sqlite3_reset(statement)
             sqlite3_clear_bindings(statement)
@@ -208,7 +210,7 @@ public final class EventStore: Sendable {
             bindText(statement, 8, event.url)
             bindText(statement, 9, event.referrer)
             sqlite3_bind_int64(statement, 10, Int64(path))
-            bindText(statement, 11, event.props.count > 0 ? JSONWriter.write(.object(event.props)) : nil)
+            bindText(statement, 11, enriched.propsJSON)
             if let revenue = event.revenue {
                 sqlite3_bind_double(statement, 12, revenue.amount)
                 bindText(statement, 13, revenue.currency)
@@ -265,6 +267,11 @@ public final class EventStore: Sendable {
     public func reloadEngine() throws {
         let (strings, identities, rows) = try pool.read { db in try Self.readAll(db) }
         live.reset(strings: strings, identities: identities, rows: rows)
+        // The load's page cache and transient columns are not needed any more: give them back.
+        pool.releaseMemory()
+        #if os(Linux)
+        _ = releaseFreedHeap(0)
+        #endif
     }
 
     static func readAll(_ db: Database) throws -> ([String], IdentityGraph, EventRows) {
@@ -341,3 +348,10 @@ public final class EventStore: Sendable {
         }
     }
 }
+
+#if os(Linux)
+/// glibc's `malloc_trim`, which its Swift module map does not export: returns freed heap
+/// pages to the system after the start-up load, so resident memory reflects what is kept.
+@_silgen_name("malloc_trim")
+private func releaseFreedHeap(_ pad: Int) -> Int32
+#endif

@@ -9,6 +9,11 @@ import StepwiseCore
 /// after the commit; on rollback the caches are dropped, since their ids may be void.
 struct InternTables {
     private var strings: [String: UInt32] = [:]
+    /// The last value per column: consecutive events mostly repeat site, name, region and
+    /// source, and comparing with the last one is cheaper than hashing.
+    private var lastByColumn = [(String, UInt32)](repeating: ("", 0), count: Column.allCases.count)
+
+    enum Column: Int, CaseIterable { case site, name, path, region, source, medium, campaign, userAgent, other }
     private var visitors: [VisitorKey: (id: UInt32, user: UInt32)] = [:]
     private var users: [VisitorKey: UInt32] = [:]
     static let cacheLimit = 200_000
@@ -31,12 +36,21 @@ struct InternTables {
     }
 
     mutating func rollback() {
+        lastByColumn = [(String, UInt32)](repeating: ("", 0), count: Column.allCases.count)
         strings.removeAll()
         visitors.removeAll()
         users.removeAll()
     }
 
-    mutating func string(_ text: String, _ db: Database) throws -> UInt32 {
+    mutating func string(_ text: String, column: Column = .other, _ db: Database) throws -> UInt32 {
+        let last = lastByColumn[column.rawValue]
+        if last.1 != 0, last.0 == text { return last.1 }
+        let id = try lookup(text, db)
+        lastByColumn[column.rawValue] = (text, id)
+        return id
+    }
+
+    private mutating func lookup(_ text: String, _ db: Database) throws -> UInt32 {
         if let id = strings[text] { return id }
         let select = try db.cachedStatement(sql: "SELECT id FROM strings WHERE value = ?")
         let id: UInt32

@@ -1,0 +1,80 @@
+#!/usr/bin/env bash
+# Stepwise benchmarks: prints a table of figures, never pass/fail. Not part of `swift test`.
+#
+#   Benchmarks/run.sh                 1M and 10M events
+#   SIZES="1000000" Benchmarks/run.sh just 1M
+#   DURATION=10 Benchmarks/run.sh     seconds per wrk run (default 10)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$(pwd)
+sizes=${SIZES:-"1000000 10000000"}
+duration=${DURATION:-10}
+work=${WORK:-$root/bench-out}
+mkdir -p "$work"
+
+need=()
+command -v wrk >/dev/null || need+=(wrk)
+command -v sqlite3 >/dev/null || need+=(sqlite3)
+dpkg -s libsqlite3-dev >/dev/null 2>&1 || need+=(libsqlite3-dev)
+if [ ${#need[@]} -gt 0 ]; then apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q "${need[@]}"; fi
+
+swift build -c release --product stepwise >/dev/null
+swift build -c release --product StepwiseBench >/dev/null
+bin=$root/.build/release
+rows=()
+row() { rows+=("$(printf '| %-58s | %14s | %s |' "$1" "$2" "$3")"); }
+
+# --- Ingest over loopback HTTP, durable acks (synchronous=FULL, group commit) ---
+"$bin/StepwiseBench" bodies "$work" >/dev/null
+rm -f "$work"/ingest.db*
+"$bin/stepwise" serve --db "$work/ingest.db" --port 18181 > "$work/serve.log" 2>&1 &
+server=$!
+trap 'kill $server 2>/dev/null || true' EXIT
+for _ in $(seq 50); do curl -sf http://127.0.0.1:18181/healthz >/dev/null && break; sleep 0.2; done
+for spec in "single.json 1 64" "batch100.json 100 32"; do
+  set -- $spec
+  out=$(BODY="$work/$1" wrk -t2 -c"$3" -d"${duration}s" -s Benchmarks/post.lua http://127.0.0.1:18181/api/v1/events | grep RESULT)
+  rps=$(sed -E 's/.*rps=([0-9]+).*/\1/' <<<"$out")
+  p99=$(sed -E 's/.*p99_ms=([0-9.]+).*/\1/' <<<"$out")
+  errors=$(sed -E 's/.*errors=([0-9]+).*/\1/' <<<"$out")
+  if [ "$2" = 1 ]; then
+    row "ingest, single events (wrk -c$3, requests/s)" "$rps" "p99 ${p99} ms, non-2xx/errors $errors"
+  else
+    row "ingest, batches of 100 (wrk -c$3, events/s)" "$((rps * 100))" "$rps req/s, p99 ${p99} ms, non-2xx/errors $errors"
+  fi
+done
+stored=$(sqlite3 "$work/ingest.db" "select count(*) from events")
+kill $server; wait $server 2>/dev/null || true
+trap - EXIT
+row "ingest: events stored in those runs" "$stored" "checked in SQLite after shutdown"
+
+# --- Import, engine load and memory, per size ---
+for n in $sizes; do
+  label=$(awk -v n="$n" 'BEGIN { if (n >= 1000000) printf "%dM", n / 1000000; else printf "%dk", n / 1000 }')
+  file="$work/events-$n.ndjson"
+  [ -f "$file" ] || "$bin/StepwiseBench" ndjson "$n" "$file" >/dev/null
+  rm -f "$work"/import-$n.db*
+  out=$("$bin/stepwise" import "$file" --db "$work/import-$n.db")
+  rate=$(sed -E 's/.* ([0-9]+) events\/s.*/\1/' <<<"$out")
+  row "import NDJSON, $label events (events/s)" "$rate" "$(sed -E 's/.*\((.*)\)/\1/' <<<"$out")"
+
+  # Peer: SQLite itself copying the same rows into a fresh WAL database (no parsing).
+  rm -f "$work"/peer-$n.db*
+  sqlite3 "$work/import-$n.db" .schema > "$work/schema.sql"
+  sqlite3 "$work/peer-$n.db" "PRAGMA journal_mode=WAL;" >/dev/null
+  start=$(date +%s.%N)
+  sqlite3 "$work/peer-$n.db" ".read $work/schema.sql" "PRAGMA synchronous=FULL; PRAGMA cache_size=-65536; ATTACH '$work/import-$n.db' AS src; INSERT INTO events SELECT * FROM src.events;"
+  secs=$(echo "$(date +%s.%N) - $start" | bc)
+  row "peer: SQLite INSERT…SELECT of the same rows, $label (rows/s)" "$(printf '%.0f' "$(echo "$n / $secs" | bc -l)")" "ceiling for one SQLite writer on this disk"
+
+  out=$("$bin/StepwiseBench" load "$work/import-$n.db")
+  row "engine load from SQLite, $label (seconds)" "$(sed -E 's/.*seconds=([0-9.]+).*/\1/' <<<"$out")" "$out"
+  row "engine resident bytes per event, $label" "$(sed -E 's/.*resident_bytes_per_event=([0-9.]+).*/\1/' <<<"$out")" "RSS growth over the load / events"
+  out=$("$bin/StepwiseBench" count "$work/import-$n.db" shop.example)
+  row "report events (one site), $label (ms, median of 7)" "$(sed -E 's/.*median_ms=([0-9.]+).*/\1/' <<<"$out")" "$(nproc) cores"
+  rm -f "$work"/peer-$n.db*
+done
+
+printf '| %-58s | %14s | %s |\n' "benchmark" "value" "notes"
+printf '|%s|%s|%s|\n' "$(printf -- '-%.0s' $(seq 60))" "$(printf -- '-%.0s' $(seq 16))" "-------"
+printf '%s\n' "${rows[@]}"
