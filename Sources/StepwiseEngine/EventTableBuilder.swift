@@ -1,3 +1,4 @@
+import Dispatch
 import StepwiseCore
 
 /// Builds a sorted `EventTable` from a previous table plus newly arrived rows.
@@ -70,20 +71,38 @@ public struct EventTableBuilder: Sendable {
         table.personStart = personStart
         table.personKey = personKey
         table.sitePersons = sitePersons
-        table.timestamp = scatter(previous.timestamp, appended.timestamp, position)
-        table.visitor = scatter(previous.visitor, appended.visitor, position)
-        table.name = scatter(previous.name, appended.name, position)
-        table.path = scatter(previous.path, appended.path, position)
         var regionDictionary = previous.regionDictionary
-        table.region = scatter(previous.region, localRegionCodes(appended.region, dictionary: &regionDictionary), position)
+        let appendedRegions = localRegionCodes(appended.region, dictionary: &regionDictionary)
         table.regionDictionary = regionDictionary
-        table.channel = scatter(previous.channel, appended.channel, position)
-        table.device = scatter(previous.device, appended.device, position)
-        table.browser = scatter(previous.browser, appended.browser, position)
-        table.os = scatter(previous.os, appended.os, position)
+        // Columns scatter independently: spread them over the cores.
+        let columns = ScatteredColumns()
         let oldSignals = previous.flags.map { $0 & EventTable.Flag.botSignalMask }
-        table.flags = scatter(oldSignals, appended.botSignal, position)
+        let positions = position
         position = []
+        DispatchQueue.concurrentPerform(iterations: 10) { column in
+            switch column {
+            case 0: columns.timestamp = scatter(previous.timestamp, appended.timestamp, positions)
+            case 1: columns.visitor = scatter(previous.visitor, appended.visitor, positions)
+            case 2: columns.name = scatter(previous.name, appended.name, positions)
+            case 3: columns.path = scatter(previous.path, appended.path, positions)
+            case 4: columns.region = scatter(previous.region, appendedRegions, positions)
+            case 5: columns.channel = scatter(previous.channel, appended.channel, positions)
+            case 6: columns.device = scatter(previous.device, appended.device, positions)
+            case 7: columns.browser = scatter(previous.browser, appended.browser, positions)
+            case 8: columns.os = scatter(previous.os, appended.os, positions)
+            default: columns.flags = scatter(oldSignals, appended.botSignal, positions)
+            }
+        }
+        table.timestamp = columns.timestamp
+        table.visitor = columns.visitor
+        table.name = columns.name
+        table.path = columns.path
+        table.region = columns.region
+        table.channel = columns.channel
+        table.device = columns.device
+        table.browser = columns.browser
+        table.os = columns.os
+        table.flags = columns.flags
 
         // 4. Within each person: restore time order where new events landed out of order,
         //    then mark session starts and judge bots.
@@ -170,4 +189,19 @@ public struct EventTableBuilder: Sendable {
         }
         table.personBot[person] = bot
     }
+}
+
+/// Output slots for the parallel scatter: each column is written by exactly one iteration
+/// of `concurrentPerform`, and read only after it returns.
+private final class ScatteredColumns: @unchecked Sendable {
+    var timestamp: [Int64] = []
+    var visitor: [UInt32] = []
+    var name: [UInt32] = []
+    var path: [UInt32] = []
+    var region: [UInt16] = []
+    var channel: [UInt8] = []
+    var device: [UInt8] = []
+    var browser: [UInt8] = []
+    var os: [UInt8] = []
+    var flags: [UInt8] = []
 }

@@ -172,9 +172,8 @@ public final class EventStore: Sendable {
 
     private static let insertSQL = """
         INSERT OR IGNORE INTO events (site, event_id, name, visitor, user_id, ts, received, url, referrer, path, props,
-            revenue, currency, user_agent, timezone, region, channel, source, medium, campaign, device, browser, os,
-            click_ids, bot)
-        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            revenue, currency, user_agent, timezone, region, source, medium, campaign, dims, click_ids)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
         """
 
     private func insert(
@@ -218,15 +217,13 @@ public final class EventStore: Sendable {
             if let userAgent { sqlite3_bind_int64(statement, 14, Int64(userAgent)) }
             bindText(statement, 15, event.timezone)
             sqlite3_bind_int64(statement, 16, Int64(region))
-            sqlite3_bind_int64(statement, 17, Int64(enriched.traffic.channel.rawValue))
-            sqlite3_bind_int64(statement, 18, Int64(source))
-            sqlite3_bind_int64(statement, 19, Int64(medium))
-            sqlite3_bind_int64(statement, 20, Int64(campaign))
-            sqlite3_bind_int64(statement, 21, Int64(enriched.device.rawValue))
-            sqlite3_bind_int64(statement, 22, Int64(enriched.browser.rawValue))
-            sqlite3_bind_int64(statement, 23, Int64(enriched.os.rawValue))
-            bindText(statement, 24, enriched.clickIDsJSON)
-            sqlite3_bind_int64(statement, 25, Int64(enriched.botSignal.rawValue))
+            sqlite3_bind_int64(statement, 17, Int64(source))
+            sqlite3_bind_int64(statement, 18, Int64(medium))
+            sqlite3_bind_int64(statement, 19, Int64(campaign))
+            sqlite3_bind_int64(statement, 20, PackedDimensions.pack(
+                channel: enriched.traffic.channel.rawValue, device: enriched.device.rawValue, browser: enriched.browser.rawValue,
+                os: enriched.os.rawValue, bot: enriched.botSignal.rawValue))
+            bindText(statement, 21, enriched.clickIDsJSON)
             let code = sqlite3_step(statement)
             guard code == SQLITE_DONE else {
                 throw StoreError("insert failed: \(String(cString: sqlite3_errmsg(db.sqliteConnection)))")
@@ -265,7 +262,8 @@ public final class EventStore: Sendable {
 
     /// Rebuilds the engine table from every stored event (start-up).
     public func reloadEngine() throws {
-        let (strings, identities, rows) = try pool.read { db in try Self.readAll(db) }
+        let (strings, identities) = try pool.read { db in try Self.readDictionaries(db) }
+        let rows = try readEventRows()
         live.reset(strings: strings, identities: identities, rows: rows)
         // The load's page cache and transient columns are not needed any more: give them back.
         pool.releaseMemory()
@@ -274,10 +272,9 @@ public final class EventStore: Sendable {
         #endif
     }
 
-    static func readAll(_ db: Database) throws -> ([String], IdentityGraph, EventRows) {
-        var strings: [String] = [""]
+    static func readDictionaries(_ db: Database) throws -> ([String], IdentityGraph) {
         let maxString = try Int.fetchOne(db, sql: "SELECT COALESCE(MAX(id), 0) FROM strings") ?? 0
-        strings = [String](repeating: "", count: maxString + 1)
+        var strings = [String](repeating: "", count: maxString + 1)
         let stringRows = try Row.fetchCursor(db, sql: "SELECT id, value FROM strings")
         while let row = try stringRows.next() { strings[Int(row[0] as Int64)] = row[1] }
 
@@ -286,26 +283,84 @@ public final class EventStore: Sendable {
         while let row = try users.next() { identities.addUser(row[0], site: row[1]) }
         let visitors = try Row.fetchCursor(db, sql: "SELECT id, site, COALESCE(user_id, 0) FROM visitors ORDER BY id")
         while let row = try visitors.next() { identities.addVisitor(row[0], site: row[1], user: row[2]) }
+        return (strings, identities)
+    }
 
-        var rows = EventRows()
-        let count = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM events") ?? 0
-        rows.reserveCapacity(count)
+    /// Every event's engine columns in arrival order, read as two halves on two reader
+    /// connections at once: decoding rows is the start-up's cost, and it splits cleanly.
+    func readEventRows() throws -> EventRows {
+        let (low, high) = try pool.read { db in
+            (try Int64.fetchOne(db, sql: "SELECT COALESCE(MIN(seq), 0) FROM events") ?? 0,
+             try Int64.fetchOne(db, sql: "SELECT COALESCE(MAX(seq), 0) FROM events") ?? 0)
+        }
+        let middle = low + (high - low) / 2
+        let ranges = [low...middle, (middle + 1)...max(high, middle + 1)]
+        let parts = Mutex<[Int: Result<EventRows, any Error>]>([:])
+        DispatchQueue.concurrentPerform(iterations: ranges.count) { part in
+            let result = Result { try self.pool.read { db in try Self.readEventRows(db, seq: ranges[part]) } }
+            parts.withLock { $0[part] = result }
+        }
+        var rows = try parts.withLock { $0[0]! }.get()
+        rows.append(contentsOf: try parts.withLock { $0[1]! }.get())
+        return rows
+    }
+
+    static func readEventRows(_ db: Database, seq: ClosedRange<Int64>) throws -> EventRows {
+        // The seq range bounds the row count: fill preallocated columns through raw
+        // buffers, then trim to the rows actually read.
+        let capacity = Int(seq.upperBound - seq.lowerBound + 1)
+        var timestamp = [Int64](repeating: 0, count: capacity)
+        var visitor = [UInt32](repeating: 0, count: capacity)
+        var name = [UInt32](repeating: 0, count: capacity)
+        var path = [UInt32](repeating: 0, count: capacity)
+        var region = [UInt32](repeating: 0, count: capacity)
+        var dims = [Int64](repeating: 0, count: capacity)
         // Keep the GRDB statement alive: it finalizes the SQLite statement when released.
-        let prepared = try db.makeStatement(sql: "SELECT ts, visitor, name, path, region, channel, device, browser, os, bot FROM events ORDER BY seq")
+        let prepared = try db.makeStatement(sql: "SELECT ts, visitor, name, path, region, dims FROM events WHERE seq BETWEEN ? AND ?")
         defer { withExtendedLifetime(prepared) {} }
         let statement = prepared.sqliteStatement
-        while true {
-            let code = sqlite3_step(statement)
-            if code == SQLITE_DONE { break }
-            guard code == SQLITE_ROW else { throw StoreError("reading events failed: \(String(cString: sqlite3_errmsg(db.sqliteConnection)))") }
-            rows.append(
-                timestamp: sqlite3_column_int64(statement, 0), visitor: UInt32(truncatingIfNeeded: sqlite3_column_int64(statement, 1)),
-                name: UInt32(truncatingIfNeeded: sqlite3_column_int64(statement, 2)), path: UInt32(truncatingIfNeeded: sqlite3_column_int64(statement, 3)),
-                region: UInt32(truncatingIfNeeded: sqlite3_column_int64(statement, 4)), channel: UInt8(truncatingIfNeeded: sqlite3_column_int(statement, 5)),
-                device: UInt8(truncatingIfNeeded: sqlite3_column_int(statement, 6)), browser: UInt8(truncatingIfNeeded: sqlite3_column_int(statement, 7)),
-                os: UInt8(truncatingIfNeeded: sqlite3_column_int(statement, 8)), botSignal: UInt8(truncatingIfNeeded: sqlite3_column_int(statement, 9)))
+        sqlite3_bind_int64(statement, 1, seq.lowerBound)
+        sqlite3_bind_int64(statement, 2, seq.upperBound)
+        var count = 0
+        var failure: Int32 = SQLITE_DONE
+        timestamp.withUnsafeMutableBufferPointer { timestamp in
+            visitor.withUnsafeMutableBufferPointer { visitor in
+                name.withUnsafeMutableBufferPointer { name in
+                    path.withUnsafeMutableBufferPointer { path in
+                        region.withUnsafeMutableBufferPointer { region in
+                            dims.withUnsafeMutableBufferPointer { dims in
+                                while count < capacity {
+                                    let code = sqlite3_step(statement)
+                                    guard code == SQLITE_ROW else { failure = code; break }
+                                    timestamp[count] = sqlite3_column_int64(statement, 0)
+                                    visitor[count] = UInt32(truncatingIfNeeded: sqlite3_column_int64(statement, 1))
+                                    name[count] = UInt32(truncatingIfNeeded: sqlite3_column_int64(statement, 2))
+                                    path[count] = UInt32(truncatingIfNeeded: sqlite3_column_int64(statement, 3))
+                                    region[count] = UInt32(truncatingIfNeeded: sqlite3_column_int64(statement, 4))
+                                    dims[count] = sqlite3_column_int64(statement, 5)
+                                    count += 1
+                                }
+                            }
+                        }
+                    }
+                }
+            }
         }
-        return (strings, identities, rows)
+        guard failure == SQLITE_DONE || failure == SQLITE_ROW else {
+            throw StoreError("reading events failed: \(String(cString: sqlite3_errmsg(db.sqliteConnection)))")
+        }
+        var rows = EventRows()
+        rows.timestamp = Array(timestamp.prefix(count))
+        rows.visitor = Array(visitor.prefix(count))
+        rows.name = Array(name.prefix(count))
+        rows.path = Array(path.prefix(count))
+        rows.region = Array(region.prefix(count))
+        rows.channel = dims.prefix(count).map { UInt8(truncatingIfNeeded: $0) }
+        rows.device = dims.prefix(count).map { UInt8(truncatingIfNeeded: $0 >> 8) }
+        rows.browser = dims.prefix(count).map { UInt8(truncatingIfNeeded: $0 >> 16) }
+        rows.os = dims.prefix(count).map { UInt8(truncatingIfNeeded: $0 >> 24) }
+        rows.botSignal = dims.prefix(count).map { UInt8(truncatingIfNeeded: $0 >> 32) }
+        return rows
     }
 
     /// Number of stored events (all sites).
@@ -330,7 +385,7 @@ public final class EventStore: Sendable {
         try pool.read { db in
             let rows = try Row.fetchAll(db, sql: """
                 SELECT e.event_id, s.value, n.value, v.key, u.key, e.ts, e.url, e.referrer, e.props, e.revenue, e.currency,
-                       ua.value, e.timezone, e.bot
+                       ua.value, e.timezone, (e.dims >> 32) & 255
                 FROM events e JOIN strings s ON s.id = e.site JOIN strings n ON n.id = e.name
                 JOIN visitors v ON v.id = e.visitor LEFT JOIN users u ON u.id = e.user_id
                 LEFT JOIN strings ua ON ua.id = e.user_agent

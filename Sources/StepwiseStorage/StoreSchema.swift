@@ -5,6 +5,8 @@ import GRDB
 /// Events are append-only. Strings that repeat (sites, event names, paths, regions, user
 /// agents, sources) live once in `strings` and events hold their ids: rows stay small,
 /// inserts fast, and the engine loads integers without hashing a single string.
+/// The five one-byte dimensions (channel, device, browser, OS, bot signal) are packed into
+/// `dims` so a start-up load reads six columns a row, not ten; `events_readable` unpacks them.
 enum StoreSchema {
     static var migrator: DatabaseMigrator {
         var migrator = DatabaseMigrator()
@@ -33,19 +35,35 @@ enum StoreSchema {
                     user_agent INTEGER,
                     timezone TEXT,
                     region INTEGER NOT NULL,
-                    channel INTEGER NOT NULL,
                     source INTEGER NOT NULL,
                     medium INTEGER NOT NULL,
                     campaign INTEGER NOT NULL,
-                    device INTEGER NOT NULL,
-                    browser INTEGER NOT NULL,
-                    os INTEGER NOT NULL,
-                    click_ids TEXT,
-                    bot INTEGER NOT NULL);
+                    dims INTEGER NOT NULL,
+                    click_ids TEXT);
                 CREATE UNIQUE INDEX events_site_event_id ON events (site, event_id) WHERE event_id IS NOT NULL;
                 CREATE TABLE metadata (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+                CREATE VIEW events_readable AS
+                    SELECT e.seq, s.value AS site, e.event_id, n.value AS event, v.key AS visitor, u.key AS user,
+                           e.ts, e.url, e.referrer, p.value AS path, e.props, e.revenue, e.currency, r.value AS region,
+                           e.dims & 255 AS channel, (e.dims >> 8) & 255 AS device, (e.dims >> 16) & 255 AS browser,
+                           (e.dims >> 24) & 255 AS os, (e.dims >> 32) & 255 AS bot, e.click_ids
+                    FROM events e JOIN strings s ON s.id = e.site JOIN strings n ON n.id = e.name
+                    JOIN visitors v ON v.id = e.visitor LEFT JOIN users u ON u.id = e.user_id
+                    JOIN strings p ON p.id = e.path JOIN strings r ON r.id = e.region;
                 """)
         }
         return migrator
+    }
+}
+
+/// The packed `dims` column.
+enum PackedDimensions {
+    static func pack(channel: UInt8, device: UInt8, browser: UInt8, os: UInt8, bot: UInt8) -> Int64 {
+        Int64(channel) | Int64(device) << 8 | Int64(browser) << 16 | Int64(os) << 24 | Int64(bot) << 32
+    }
+
+    @inline(__always) static func unpack(_ dims: Int64) -> (channel: UInt8, device: UInt8, browser: UInt8, os: UInt8, bot: UInt8) {
+        (UInt8(truncatingIfNeeded: dims), UInt8(truncatingIfNeeded: dims >> 8), UInt8(truncatingIfNeeded: dims >> 16),
+         UInt8(truncatingIfNeeded: dims >> 24), UInt8(truncatingIfNeeded: dims >> 32))
     }
 }
