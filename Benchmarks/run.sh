@@ -43,6 +43,9 @@ for spec in "single.json 1 64" "batch100.json 100 32"; do
     row "ingest, batches of 100 (wrk -c$3, events/s)" "$((rps * 100))" "$rps req/s, p99 ${p99} ms, non-2xx/errors $errors"
   fi
 done
+# Reference in the same run: the framework's ceiling, a GET that touches no storage.
+out=$(BODY= wrk -t2 -c64 -d"${duration}s" -s Benchmarks/post.lua http://127.0.0.1:18181/healthz 2>/dev/null | grep RESULT || true)
+[ -n "$out" ] && row "reference: GET /healthz, no storage (requests/s)" "$(sed -E 's/.*rps=([0-9]+).*/\1/' <<<"$out")" "Hummingbird's ceiling on this machine"
 stored=$(sqlite3 "$work/ingest.db" "select count(*) from events")
 kill $server; wait $server 2>/dev/null || true
 trap - EXIT
