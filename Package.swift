@@ -61,9 +61,11 @@ let package = Package(
         .testTarget(
             name: "StepwiseServerTests",
             dependencies: [
-                "StepwiseServer", "StepwiseStorage", "StepwiseCore",
+                "StepwiseServer", "StepwiseStorage", "StepwiseCore", "StepwiseEngine",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ],
             swiftSettings: strict),
+        // Drives the built `stepwise` binary: exit codes, golden outputs.
+        .testTarget(name: "StepwiseCLITests", swiftSettings: strict),
     ]
 )

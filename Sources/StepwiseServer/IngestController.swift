@@ -10,6 +10,7 @@ struct IngestController: Sendable {
     let metrics: ServerMetrics
     let writeKeys: WriteKeyCheck
     let limiter: RateLimiter?
+    let botNetworks: NetworkList
     let enricher = EventEnricher()
     let decoder = EventBatchDecoder()
 
@@ -50,7 +51,12 @@ struct IngestController: Sendable {
         for rejection in decoded.rejected { metrics.recordRejected(rejection.rejection.code.rawValue) }
         let outcomes: [AppendOutcome]
         do {
-            outcomes = try await store.append(decoded.events.map { enricher.enrich($0.event) }, received: now)
+            let fromDataCentre = botNetworks.contains(context.clientAddress)
+            outcomes = try await store.append(decoded.events.map { item in
+                var enriched = enricher.enrich(item.event)
+                if fromDataCentre, enriched.botSignal == .none { enriched.botSignal = .dataCentre }
+                return enriched
+            }, received: now)
         } catch {
             var unavailable = APIError(.serviceUnavailable, code: "storage_unavailable", "events could not be stored durably; retry later")
             unavailable.headers[.retryAfter] = "1"

@@ -1,3 +1,5 @@
+import StepwiseCore
+
 /// Everything the server needs to know, read from flags, environment or a file in one
 /// place (the CLI) and handed over as a value.
 public struct ServerConfiguration: Sendable {
@@ -12,6 +14,8 @@ public struct ServerConfiguration: Sendable {
     /// Requests per second allowed per client address; 0 disables the limit.
     public var rateLimitPerSecond = 0.0
     public var rateLimitBurst = 0.0
+    /// Data-centre networks: events from these addresses are bot traffic.
+    public var botNetworks = try! NetworkList([])
 
     public init() {}
 }

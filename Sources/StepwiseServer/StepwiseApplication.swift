@@ -9,7 +9,8 @@ public func buildRouter(store: EventStore, configuration: ServerConfiguration, m
     router.add(middleware: CORSPolicy(origins: Set(configuration.corsOrigins)))
     let limiter = configuration.rateLimitPerSecond > 0
         ? RateLimiter(rate: configuration.rateLimitPerSecond, burst: configuration.rateLimitBurst) : nil
-    IngestController(store: store, metrics: metrics, writeKeys: WriteKeyCheck(keys: configuration.writeKeys), limiter: limiter)
+    IngestController(store: store, metrics: metrics, writeKeys: WriteKeyCheck(keys: configuration.writeKeys), limiter: limiter,
+                     botNetworks: configuration.botNetworks)
         .addRoutes(to: router)
     ReportController(backend: EngineBackend(live: store.live), live: store.live, adminToken: configuration.adminToken)
         .addRoutes(to: router)

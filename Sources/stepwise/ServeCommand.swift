@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Hummingbird
+import StepwiseCore
 import StepwiseServer
 import StepwiseStorage
 
@@ -26,6 +27,7 @@ func serve(_ store: EventStore, _ options: ServerOptions, banner: String) async 
     configuration.corsOrigins = options.corsOrigins
     configuration.rateLimitPerSecond = options.rateLimit
     configuration.rateLimitBurst = options.rateLimit * 2
+    configuration.botNetworks = try NetworkList(options.botNetworks)
     for pair in options.writeKeys {
         let parts = pair.split(separator: "=", maxSplits: 1)
         configuration.writeKeys[String(parts[0])] = String(parts[1])

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import StepwiseCore
 import StepwiseStorage
 
 /// `--db`, shared by every command that opens the store.
@@ -36,9 +37,17 @@ struct ServerOptions: ParsableArguments {
     @Option(name: .customLong("rate-limit"), help: "Requests per second per client address; 0 = unlimited.")
     var rateLimit: Double = 0
 
+    @Option(name: .customLong("bot-network"), help: "CIDR block of data-centre traffic to mark as bots (repeatable; env STEPWISE_BOT_NETWORKS, comma-separated).")
+    var botNetworks: [String] = ProcessInfo.processInfo.environment["STEPWISE_BOT_NETWORKS"].map { $0.split(separator: ",").map(String.init) } ?? []
+
     func validate() throws {
         guard (0...65535).contains(port) else { throw ValidationError("--port must be between 0 and 65535") }
         guard rateLimit >= 0 else { throw ValidationError("--rate-limit must not be negative") }
+        do {
+            _ = try NetworkList(botNetworks)
+        } catch {
+            throw ValidationError("--bot-network \(error.description)")
+        }
         for pair in writeKeys where pair.split(separator: "=", maxSplits: 1).count != 2 {
             throw ValidationError("--write-key must be SITE=KEY, got '\(pair)'")
         }

@@ -88,3 +88,19 @@ import Testing
         #expect(URLParts("https://example.com").path == "/")
     }
 }
+
+@Suite struct NetworkListTests {
+    @Test func matchesIPv4AndIPv6BlocksByPrefix() throws {
+        let list = try NetworkList(["203.0.113.0/24", "2001:db8::/32", "198.51.100.7"])
+        #expect(list.contains("203.0.113.200"))
+        #expect(!list.contains("203.0.114.1"))
+        #expect(list.contains("2001:db8:1::5"))
+        #expect(!list.contains("2001:db9::1"))
+        #expect(list.contains("198.51.100.7"))
+        #expect(!list.contains("198.51.100.8"))
+        #expect(!list.contains("not an address"))
+        #expect(try NetworkList(["0.0.0.0/0"]).contains("8.8.8.8"))
+        #expect(throws: NetworkList.InvalidBlock.self) { try NetworkList(["10.0.0.0/33"]) }
+        #expect(throws: NetworkList.InvalidBlock.self) { try NetworkList(["example.com/8"]) }
+    }
+}

@@ -5,6 +5,7 @@ import HummingbirdTesting
 import Testing
 import StepwiseCore
 import StepwiseServer
+import StepwiseEngine
 
 @Suite struct IngestEndpointTests {
     @Test func acceptsOneEventWith202AfterItIsStoredAndCountsIt() async throws {
@@ -47,10 +48,12 @@ import StepwiseServer
         (#"[{"site":"shop.example"}]"#, 400, "invalid_body"),
         (#"{"site":"shop.example","event":"x","visitor":"v","props":{"a":[1]}}"#, 400, "invalid_type"),
         (#"{"site":"shop.example","event":"x","visitor":"v","timestamp":"2099-01-01T00:00:00Z"}"#, 400, "future_timestamp"),
-        ("{\"batch\":[" + Array(repeating: #"{"site":"shop.example","event":"x","visitor":"v"}"#, count: 1001).joined(separator: ",") + "]}", 413, "batch_too_large"),
+        ("BATCH_OF_1001", 413, "batch_too_large"),
         (#"{"batch":[{"site":"shop.example","event":"x"}]}"#, 400, "all_events_rejected"),
     ])
     func refusesBadRequestsWithAPreciseErrorAndStoresNothing(text: String, status: Int, code: String) async throws {
+        let text = text != "BATCH_OF_1001" ? text
+            : "{\"batch\":[" + Array(repeating: #"{"site":"shop.example","event":"x","visitor":"v"}"#, count: 1001).joined(separator: ",") + "]}"
         let fixture = try ServerFixture()
         try await fixture.run { client in
             let response = try await client.execute(uri: "/api/v1/events", method: .post, body: body(text))
@@ -187,5 +190,21 @@ import StepwiseServer
             #expect(page.headers[.contentType]?.hasPrefix("text/html") == true)
             #expect(html.contains("<td>cta_click</td><td>1</td><td>1</td><td>1</td>"))
         }
+    }
+}
+
+@Suite struct DataCentreTrafficTests {
+    @Test func eventsFromListedNetworksAreBotsAndExcludedByDefault() async throws {
+        let fixture = try ServerFixture()
+        try await fixture.run({ $0.botNetworks = try! NetworkList(["127.0.0.0/8", "::1/128"]) }) { client in
+            let response = try await client.execute(uri: "/api/v1/events", method: .post, body: body(eventJSON("pageview")))
+            #expect(response.status == .accepted)
+            let humans = try await client.execute(uri: "/api/v1/sites/shop.example/events", method: .get)
+            #expect(humans.json["events"]?.count == 0)
+            let everyone = try await client.execute(uri: "/api/v1/sites/shop.example/events?include_bots=true", method: .get)
+            #expect(everyone.json["events"]?[0]?["events"]?.int == 1)
+        }
+        let table = fixture.store.live.snapshot()
+        #expect(table.personBot == [BotReason.dataCentre.rawValue])
     }
 }

@@ -5,8 +5,9 @@ import StepwiseCore
 import StepwiseServer
 import StepwiseStorage
 
-/// A server on a fresh database in a temp folder, driven over real sockets.
-struct ServerFixture {
+/// A server on a fresh database in a temp folder, driven over real sockets. The folder
+/// lives as long as the fixture, so tests can inspect the store after the server stops.
+final class ServerFixture {
     let directory: URL
     let store: EventStore
 
@@ -16,12 +17,13 @@ struct ServerFixture {
         store = try EventStore(path: directory.appendingPathComponent("s.db").path)
     }
 
+    deinit { try? FileManager.default.removeItem(at: directory) }
+
     func run(_ configure: (inout ServerConfiguration) -> Void = { _ in }, _ test: @Sendable (any TestClientProtocol) async throws -> Void) async throws {
         var configuration = ServerConfiguration()
         configuration.port = 0
         configure(&configuration)
         let app = buildApplication(store: store, configuration: configuration)
-        defer { try? FileManager.default.removeItem(at: directory) }
         try await app.test(.live) { client in try await test(client) }
     }
 }

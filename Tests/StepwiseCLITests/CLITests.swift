@@ -1,0 +1,150 @@
+import Foundation
+import Testing
+
+/// The `stepwise` command as a user runs it: whole outputs and SPEC §6 exit codes.
+@Suite struct CLITests {
+    struct Run {
+        var status: Int32
+        var stdout: String
+        var stderr: String
+    }
+
+    let directory: URL
+
+    init() throws {
+        directory = FileManager.default.temporaryDirectory.appendingPathComponent("stepwise-cli-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+    }
+
+    var database: String { directory.appendingPathComponent("cli.db").path }
+
+    func write(_ name: String, _ text: String) throws -> String {
+        let path = directory.appendingPathComponent(name).path
+        try text.write(toFile: path, atomically: true, encoding: .utf8)
+        return path
+    }
+
+    func stepwise(_ arguments: String...) throws -> Run { try stepwise(arguments: arguments) }
+
+    func stepwise(arguments: [String]) throws -> Run {
+        let binary = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath().deletingLastPathComponent().appendingPathComponent("stepwise")
+        let process = Process()
+        process.executableURL = binary
+        process.arguments = arguments
+        var environment = ProcessInfo.processInfo.environment
+        environment["STEPWISE_DB"] = database
+        process.environment = environment
+        let out = Pipe(), err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        try process.run()
+        let stdout = out.fileHandleForReading.readDataToEndOfFile()
+        let stderr = err.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return Run(status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self), stderr: String(decoding: stderr, as: UTF8.self))
+    }
+
+    /// Two visitors: `a` with two sessions (a 2-hour gap), `b` with one; plus a bot.
+    let events = """
+        {"site":"s.example","event":"pageview","visitor":"a","timestamp":"2026-11-02T10:00:00Z","id":"1"}
+        {"site":"s.example","event":"cta_click","visitor":"a","timestamp":"2026-11-02T10:01:00Z","id":"2"}
+        {"site":"s.example","event":"pageview","visitor":"a","timestamp":"2026-11-02T12:01:00Z","id":"3"}
+        {"site":"s.example","event":"pageview","visitor":"b","timestamp":"2026-11-03T09:00:00Z","id":"4"}
+        {"site":"s.example","event":"pageview","visitor":"crawler","timestamp":"2026-11-03T09:00:00Z","user_agent":"Googlebot/2.1"}
+        """
+
+    @Test func importThenReportPrintsTheGoldenTable() throws {
+        let file = try write("events.ndjson", events)
+        let imported = try stepwise("import", file)
+        #expect(imported.status == 0)
+        #expect(imported.stdout.hasPrefix("accepted 5, duplicates 0, rejected 0 "))
+
+        let table = try stepwise("report", "events", "--site", "s.example")
+        #expect(table.status == 0)
+        #expect(table.stdout == """
+            event      events  persons  sessions
+            ---------  ------  -------  --------
+            pageview        3        2         3
+            cta_click       1        1         1
+
+            """)
+        let csv = try stepwise("report", "events", "--site", "s.example", "--format", "csv", "--include-bots")
+        #expect(csv.stdout == "event,events,persons,sessions\npageview,4,3,4\ncta_click,1,1,1\n")
+        let json = try stepwise("report", "events", "--site", "s.example", "--format", "json", "--from", "2026-11-03", "--to", "2026-11-03")
+        #expect(json.stdout.contains(#""event" : "pageview""#))
+        #expect(json.stdout.contains(#""persons" : 1"#))
+        #expect(json.stdout.contains(#""site" : "s.example""#))
+
+        // Importing the same file again stores nothing new (ids) and still exits 0.
+        let again = try stepwise("import", file)
+        #expect(again.status == 0)
+        #expect(again.stdout.hasPrefix("accepted 1, duplicates 4, rejected 0"))
+    }
+
+    @Test func importExitsTwoAndNamesEachRejectedLine() throws {
+        let file = try write("mixed.ndjson", """
+            {"site":"s.example","event":"pageview","visitor":"a"}
+            {"site":"s.example","event":"pageview"
+            {"site":"s.example","event":"x","visitor":"a","props":{"deep":{"a":1}}}
+            """)
+        let run = try stepwise("import", file)
+        #expect(run.status == 2)
+        #expect(run.stdout.hasPrefix("accepted 1, duplicates 0, rejected 2"))
+        #expect(run.stderr.contains("line 2: invalid_json"))
+        #expect(run.stderr.contains("line 3: invalid_type [props.deep]"))
+    }
+
+    @Test func importReadsCSVAndStandardInput() throws {
+        let csv = try write("e.csv", "site,event,visitor,timestamp\ns.example,signup,a,2026-11-02T10:00:00Z\n")
+        #expect(try stepwise("import", csv).status == 0)
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/bin/sh")
+        let binary = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath().deletingLastPathComponent().appendingPathComponent("stepwise").path
+        process.arguments = ["-c", "printf '%s\\n' '{\"site\":\"s.example\",\"event\":\"signup\",\"visitor\":\"b\"}' | \(binary) import - --db \(database)"]
+        try process.run()
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 0)
+        #expect(try stepwise("report", "events", "--site", "s.example", "--format", "csv").stdout == "event,events,persons,sessions\nsignup,2,2,2\n")
+    }
+
+    @Test(arguments: [
+        ["report", "events"],
+        ["report", "events", "--site", "s.example", "--format", "xml"],
+        ["report", "events", "--site", "s.example", "--from", "last tuesday"],
+        ["report", "events", "--site", "nope.example"],
+        ["import", "/no/such/file.ndjson"],
+        ["serve", "--port", "70000"],
+        ["frobnicate"],
+    ])
+    func badUsageExitsTwoWithOneLineOnStderr(arguments: [String]) throws {
+        let file = try write("one.ndjson", #"{"site":"s.example","event":"a","visitor":"v"}"#)
+        _ = try stepwise("import", file)
+        let run = try stepwise(arguments: arguments)
+        #expect(run.status == 2)
+        #expect(run.stderr.hasPrefix("stepwise: "))
+        #expect(run.stderr.split(separator: "\n").count == 1)
+    }
+
+    @Test func aDatabaseThatCannotBeOpenedIsARuntimeError() throws {
+        let run = try stepwise("report", "events", "--site", "s", "--db", "/proc/no-such-dir/x.db")
+        #expect(run.status == 1)
+        #expect(run.stderr.hasPrefix("stepwise: cannot open database"))
+    }
+
+    @Test func helpExitsZero() throws {
+        let run = try stepwise("--help")
+        #expect(run.status == 0)
+        #expect(run.stdout.contains("SUBCOMMANDS"))
+    }
+
+    @Test func demoWritesBothSitesWithTheirGroundTruth() throws {
+        let run = try stepwise("demo", "--visitors", "300", "--no-serve")
+        #expect(run.status == 0)
+        #expect(run.stdout.contains("generated shop.example: 300 visitors"))
+        #expect(run.stdout.contains("generated saas.example: 300 visitors"))
+        let report = try stepwise("report", "events", "--site", "shop.example", "--format", "csv")
+        #expect(report.stdout.hasPrefix("event,events,persons,sessions\npageview,"))
+        // A second run keeps the existing demo data.
+        #expect(try stepwise("demo", "--visitors", "300", "--no-serve").stdout.isEmpty)
+    }
+}
