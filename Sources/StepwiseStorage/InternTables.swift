@@ -36,6 +36,7 @@ struct InternTables {
     }
 
     mutating func rollback() {
+        lastVisitor = nil
         lastByColumn = [(String, UInt32)](repeating: ("", 0), count: Column.allCases.count)
         strings.removeAll()
         visitors.removeAll()
@@ -83,29 +84,97 @@ struct InternTables {
         return id
     }
 
+    /// The last visitor resolved: events arrive in runs per visitor (a tracker's batch, an export).
+    private var lastVisitor: (key: VisitorKey, id: UInt32, user: UInt32)?
+
     /// The visitor's id, creating it, and linking it to `user` when it has no user yet
     /// (the first link wins).
     mutating func visitor(site: UInt32, key: String, user: UInt32, _ db: Database) throws -> UInt32 {
         let cacheKey = VisitorKey(site: site, key: key)
-        var entry = visitors[cacheKey]
-        if entry == nil {
-            let select = try db.cachedStatement(sql: "SELECT id, user_id FROM visitors WHERE site = ? AND key = ?")
-            if let row = try Row.fetchOne(select, arguments: [site, key]) {
-                entry = (row[0], row[1] ?? 0)
-            } else {
-                try db.cachedStatement(sql: "INSERT INTO visitors (site, key, user_id) VALUES (?, ?, NULL)").execute(arguments: [site, key])
-                let id = UInt32(db.lastInsertedRowID)
-                identityChange.newVisitors.append((id, site))
-                entry = (id, 0)
+        var entry: (id: UInt32, user: UInt32)
+        if let last = lastVisitor, last.key.site == site, last.key.key == key {
+            entry = (last.id, last.user)
+        } else if let cached = visitors[cacheKey] {
+            entry = cached
+        } else {
+            entry = try findOrCreateVisitor(site: site, key: key, db)
+        }
+        if user != 0, entry.user == 0 {
+            let update = try db.cachedStatement(sql: "UPDATE visitors SET user_id = ? WHERE id = ?")
+            try RawStatement.run(update, db) { statement in
+                sqlite3_bind_int64(statement, 1, Int64(user))
+                sqlite3_bind_int64(statement, 2, Int64(entry.id))
+            }
+            identityChange.links.append((entry.id, user))
+            entry.user = user
+            visitors[cacheKey] = entry
+        } else if lastVisitor?.id != entry.id {
+            if visitors.count >= Self.cacheLimit { visitors.removeAll(keepingCapacity: true) }
+            visitors[cacheKey] = entry
+        }
+        lastVisitor = (cacheKey, entry.id, entry.user)
+        return entry.id
+    }
+
+    private mutating func findOrCreateVisitor(site: UInt32, key: String, _ db: Database) throws -> (id: UInt32, user: UInt32) {
+        let select = try db.cachedStatement(sql: "SELECT id, user_id FROM visitors WHERE site = ? AND key = ?")
+        var found: (UInt32, UInt32)?
+        try RawStatement.query(select, db, bind: { statement in
+            sqlite3_bind_int64(statement, 1, Int64(site))
+            RawStatement.bindText(statement, 2, key)
+        }, row: { statement in
+            found = (UInt32(truncatingIfNeeded: sqlite3_column_int64(statement, 0)), UInt32(truncatingIfNeeded: sqlite3_column_int64(statement, 1)))
+        })
+        if let found { return found }
+        let insert = try db.cachedStatement(sql: "INSERT INTO visitors (site, key, user_id) VALUES (?, ?, NULL)")
+        try RawStatement.run(insert, db) { statement in
+            sqlite3_bind_int64(statement, 1, Int64(site))
+            RawStatement.bindText(statement, 2, key)
+        }
+        let id = UInt32(db.lastInsertedRowID)
+        identityChange.newVisitors.append((id, site))
+        return (id, 0)
+    }
+}
+
+/// Binding and stepping GRDB statements through the SQLite C API, for the writer's hot
+/// paths where GRDB's generic arguments cost more than the statement itself.
+enum RawStatement {
+    static let transient = unsafeBitCast(-1, to: sqlite3_destructor_type.self)
+
+    static func bindText(_ statement: OpaquePointer, _ index: Int32, _ text: String?) {
+        guard let text else { return }
+        var copy = text
+        copy.withUTF8 { buffer in
+            buffer.withMemoryRebound(to: CChar.self) { chars in
+                if let base = chars.baseAddress {
+                    _ = sqlite3_bind_text(statement, index, base, Int32(chars.count), transient)
+                } else {
+                    _ = sqlite3_bind_text(statement, index, "", 0, transient)
+                }
             }
         }
-        if user != 0, entry!.user == 0 {
-            try db.cachedStatement(sql: "UPDATE visitors SET user_id = ? WHERE id = ?").execute(arguments: [user, entry!.id])
-            identityChange.links.append((entry!.id, user))
-            entry!.user = user
+    }
+
+    /// Runs a statement that returns no rows.
+    static func run(_ prepared: Statement, _ db: Database, bind: (OpaquePointer) -> Void) throws {
+        try query(prepared, db, bind: bind, row: { _ in })
+    }
+
+    /// Runs a statement, calling `row` for each result row.
+    static func query(_ prepared: Statement, _ db: Database, bind: (OpaquePointer) -> Void, row: (OpaquePointer) -> Void) throws {
+        let statement = prepared.sqliteStatement
+        sqlite3_reset(statement)
+        sqlite3_clear_bindings(statement)
+        bind(statement)
+        defer { sqlite3_reset(statement) }
+        while true {
+            let code = sqlite3_step(statement)
+            if code == SQLITE_DONE { return }
+            guard code == SQLITE_ROW else {
+                throw StoreError("statement failed: \(String(cString: sqlite3_errmsg(db.sqliteConnection)))")
+            }
+            row(statement)
         }
-        if visitors.count >= Self.cacheLimit { visitors.removeAll(keepingCapacity: true) }
-        visitors[cacheKey] = entry!
-        return entry!.id
     }
 }
