@@ -2,12 +2,12 @@
 # Stepwise benchmarks: prints a table of figures, never pass/fail. Not part of `swift test`.
 #
 #   Benchmarks/run.sh                 1M and 10M events
-#   SIZES="1000000" Benchmarks/run.sh just 1M
+#   SIZES="1000000" Benchmarks/run.sh just 1M; SIZES="" only the HTTP ingest
 #   DURATION=10 Benchmarks/run.sh     seconds per wrk run (default 10)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
-sizes=${SIZES:-"1000000 10000000"}
+sizes=${SIZES-"1000000 10000000"}
 duration=${DURATION:-10}
 work=${WORK:-$root/bench-out}
 mkdir -p "$work"

@@ -105,7 +105,7 @@ public struct DemoGenerator: Sendable {
         var variant: String?
         // Step probabilities. The last shop step stays at 1/3 so the ×3 micro never hits a
         // probability of 1, which would cap (and so falsify) its true effect; buying lands near 1.7 %.
-        var probabilities: [Double] = isShop
+        let probabilities: [Double] = isShop
             ? [0.30 * boost, 0.21, device == .mobile ? 0.35 : (device == .tablet ? 0.5 : 0.6), 1.0 / 3]
             : [0.25 * boost, 0.2, 0.3]
         var reached = 0
@@ -136,7 +136,6 @@ public struct DemoGenerator: Sendable {
             }
             reached = k + 1
         }
-        probabilities.removeAll()
         if reached == profile.funnel.count {
             if random.chance(0.4) { script.emit(profile.postMacroMicro, random: &random) }
             // Some identified buyers come back on a second device: one person, two visitors.

@@ -51,13 +51,8 @@ public struct EventTable: Sendable {
 
     public var siteNames: [String] { sitePersons.keys.map { strings[Int($0)] }.sorted() }
 
-    @inline(__always) public func isSessionStart(_ i: Int) -> Bool { flags[i] & Flag.sessionStart != 0 }
-
     /// Person p's events.
     @inline(__always) public func events(ofPerson p: Int) -> Range<Int> { Int(personStart[p])..<Int(personStart[p + 1]) }
-
-    /// The region string of event i.
-    public func regionName(_ i: Int) -> String { strings[Int(regionDictionary[Int(region[i])])] }
 
     /// Resident bytes of the columns (not counting the string dictionary).
     public var columnBytes: Int {

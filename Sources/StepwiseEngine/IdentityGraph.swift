@@ -38,8 +38,6 @@ public struct IdentityGraph: Sendable {
         return true
     }
 
-    public func user(of visitor: UInt32) -> UInt32 { visitorUser[Int(visitor)] }
-
     /// Person keys share one space: even for an anonymous visitor, odd for a user.
     @inline(__always) public func personKey(ofVisitor visitor: UInt32) -> UInt32 {
         let user = visitorUser[Int(visitor)]

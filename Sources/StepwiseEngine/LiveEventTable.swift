@@ -65,8 +65,6 @@ public final class LiveEventTable: Sendable {
         }
     }
 
-    public var identities: IdentityGraph { state.withLock { $0.identities } }
-
     func resetState(strings: [String], identities: IdentityGraph, rows: EventRows) {
         state.withLock { state in
             state = State(table: .empty, pending: rows, identities: identities, strings: strings, dirty: true)

@@ -44,7 +44,7 @@ struct IngestController: Sendable {
         case .success(let value): decoded = value
         case .failure(let error): throw APIError(.init(code: error.status), code: error.code.rawValue, error.message)
         }
-        try writeKeys.authorize(request, sites: Set(decoded.events.map(\.event.site)))
+        if !writeKeys.keys.isEmpty { try writeKeys.authorize(request, sites: Set(decoded.events.map(\.event.site))) }
         if !decoded.isBatch, let only = decoded.rejected.first {
             throw APIError(.badRequest, code: only.rejection.code.rawValue, only.rejection.message, field: only.rejection.field)
         }
