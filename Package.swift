@@ -13,10 +13,13 @@ let package = Package(
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
     ],
     targets: [
         // Core types, validation and enrichment: pure, no I/O.
         .target(name: "StepwiseCore", swiftSettings: strict),
+        // The tracking plan (`stepwise.yml`): model, strict loader, lint. Pure.
+        .target(name: "StepwisePlan", dependencies: ["StepwiseCore", .product(name: "Yams", package: "Yams")], swiftSettings: strict),
         // The columnar analytics engine: pure, no I/O.
         .target(name: "StepwiseEngine", dependencies: ["StepwiseCore"], swiftSettings: strict),
         // The seeded demo traffic generator with recorded ground truth: pure.
@@ -42,7 +45,7 @@ let package = Package(
         .executableTarget(
             name: "stepwise",
             dependencies: [
-                "StepwiseCore", "StepwiseEngine", "StepwiseStorage", "StepwiseServer", "StepwiseDemo",
+                "StepwiseCore", "StepwiseEngine", "StepwiseStorage", "StepwiseServer", "StepwiseDemo", "StepwisePlan",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strict),
@@ -53,6 +56,7 @@ let package = Package(
             path: "Benchmarks/StepwiseBench",
             swiftSettings: strict),
         .testTarget(name: "StepwiseCoreTests", dependencies: ["StepwiseCore"], swiftSettings: strict),
+        .testTarget(name: "StepwisePlanTests", dependencies: ["StepwisePlan"], swiftSettings: strict),
         .testTarget(name: "StepwiseEngineTests", dependencies: ["StepwiseEngine", "StepwiseCore"], swiftSettings: strict),
         .testTarget(
             name: "StepwiseStorageTests",

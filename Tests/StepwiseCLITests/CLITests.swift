@@ -148,3 +148,33 @@ import Testing
         #expect(try stepwise("demo", "--visitors", "300", "--no-serve").stdout.isEmpty)
     }
 }
+
+extension CLITests {
+    @Test func planLintLoadsWarnsAndChecksTraffic() throws {
+        let plan = try write("stepwise.yml", """
+            site: s.example
+            conversions:
+              signup:
+                kind: macro
+                when: { event: signup }
+              every_page:
+                kind: micro
+                when: { event: pageview }
+            """)
+        let noTraffic = try stepwise("plan", "lint", "--plan", plan)
+        #expect(noTraffic.status == 0)
+        #expect(noTraffic.stdout.contains("\(plan):6: bare_pageview every_page: every_page matches every pageview\n  why: "))
+        #expect(noTraffic.stdout.contains("traffic not checked"))
+
+        _ = try stepwise("import", try write("t.ndjson", #"{"site":"s.example","event":"cta_click","visitor":"v"}"#))
+        let withTraffic = try stepwise("plan", "lint", "--plan", plan, "--format", "json")
+        #expect(withTraffic.status == 0)
+        #expect(withTraffic.stdout.contains(#""code" : "untracked_event""#))
+        #expect(withTraffic.stdout.contains(#""subject" : "cta_click""#))
+
+        let broken = try write("broken.yml", "site: s.example\nconversions:\n  a:\n    kind: micro\n    when: { evnt: x }\n")
+        let failed = try stepwise("plan", "lint", "--plan", broken)
+        #expect(failed.status == 2)
+        #expect(failed.stderr == "stepwise: \(broken):5: conversions.a.when.evnt: unknown key; expected one of event, nth_in_session, path, props, referrer, returned_within, url\n")
+    }
+}
