@@ -203,6 +203,10 @@ import StepwiseEngine
             #expect(humans.json["events"]?.count == 0)
             let everyone = try await client.execute(uri: "/api/v1/sites/shop.example/events?include_bots=true", method: .get)
             #expect(everyone.json["events"]?[0]?["events"]?.int == 1)
+            let sites = try await client.execute(uri: "/api/v1/sites", method: .get)
+            #expect(sites.json["sites"]?[0]?["events"]?.int == 1)
+            #expect(sites.json["sites"]?[0]?["persons"]?.int == 0)
+            #expect(sites.json["sites"]?[0]?["bot_persons"]?.int == 1)
         }
         let table = fixture.store.live.snapshot()
         #expect(table.personBot == [BotReason.dataCentre.rawValue])
