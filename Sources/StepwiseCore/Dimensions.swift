@@ -90,3 +90,9 @@ public enum BotReason: UInt8, Sendable, CaseIterable, CustomStringConvertible {
 public enum ClickIDKind: String, Sendable, CaseIterable {
     case gclid, gbraid, wbraid, fbclid, msclkid
 }
+
+/// One click id of a landing URL.
+public struct ClickID: Sendable, Equatable {
+    public var kind: ClickIDKind
+    public var value: String
+}

@@ -12,22 +12,16 @@ public struct EnrichedEvent: Sendable, Equatable {
     public var os: OperatingSystem
     public var region: String
     /// Click ids from the page URL, in `ClickIDKind` order.
-    public var clickIDs: [(ClickIDKind, String)]
+    public var clickIDs: [ClickID]
     /// The event's own bot signal (user agent, webdriver); speed is judged per visitor later.
     public var botSignal: BotReason
     /// Props as stored JSON text, serialised here so the single storage writer does not.
     public var propsJSON: String?
 
-    public static func == (a: EnrichedEvent, b: EnrichedEvent) -> Bool {
-        a.event == b.event && a.path == b.path && a.traffic == b.traffic && a.device == b.device && a.browser == b.browser
-            && a.os == b.os && a.region == b.region && a.botSignal == b.botSignal
-            && a.clickIDs.map { "\($0.0)=\($0.1)" } == b.clickIDs.map { "\($0.0)=\($0.1)" }
-    }
-
     /// Click ids as a compact JSON object for storage, nil when there are none.
     public var clickIDsJSON: String? {
         guard !clickIDs.isEmpty else { return nil }
-        return JSONWriter.write(.object(JSONObject(keys: clickIDs.map { $0.0.rawValue }, values: clickIDs.map { .string($0.1) })))
+        return JSONWriter.write(.object(JSONObject(keys: clickIDs.map(\.kind.rawValue), values: clickIDs.map { .string($0.value) })))
     }
 }
 
@@ -46,10 +40,10 @@ public struct EventEnricher: Sendable {
         let page = event.url.map(URLParts.init)
         let referrer = event.referrer.map(URLParts.init)
         let agent = userAgents.info(event.userAgent)
-        var clickIDs: [(ClickIDKind, String)] = []
+        var clickIDs: [ClickID] = []
         if let page, !page.query.isEmpty {
             for kind in ClickIDKind.allCases {
-                if let value = page.queryValue(kind.rawValue), !value.isEmpty { clickIDs.append((kind, String(value.prefix(256)))) }
+                if let value = page.queryValue(kind.rawValue), !value.isEmpty { clickIDs.append(ClickID(kind: kind, value: String(value.prefix(256)))) }
             }
         }
         let bot: BotReason = agent.isBot ? .userAgent : (event.webdriver ? .webdriver : .none)

@@ -187,6 +187,10 @@ public struct EventValidator: Sendable {
             guard case .number(let amount)? = object["amount"] else {
                 throw EventRejection(.invalidType, field: "revenue.amount", "revenue.amount must be a number")
             }
+            // JSON cannot spell infinity or NaN, but a CSV cell can ("inf", "nan").
+            guard amount.isFinite else {
+                throw EventRejection(.invalidValue, field: "revenue.amount", "revenue.amount must be a finite number")
+            }
             guard case .string(let currency)? = object["currency"] else {
                 throw EventRejection(.missingField, field: "revenue.currency", "revenue.currency is required (ISO 4217, e.g. AUD)")
             }

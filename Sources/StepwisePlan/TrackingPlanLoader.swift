@@ -139,7 +139,7 @@ public struct TrackingPlanLoader {
 
     func conditions(_ prop: String, _ node: Node, key: String) throws(PlanError) -> [PropCondition] {
         guard case .mapping = node else { return [PropCondition(key: prop, op: .eq, operand: try operand(node, key))] }
-        let fields = try mapping(node, key, allowed: Set(PropCondition.Operator.allCases.map(\.rawValue)))
+        _ = try mapping(node, key, allowed: Set(PropCondition.Operator.allCases.map(\.rawValue)))  // refuses unknown operators
         var conditions: [PropCondition] = []
         for (opNode, value) in try entries(node, key) {
             let op: PropCondition.Operator = try choice(opNode, key)
@@ -159,7 +159,6 @@ public struct TrackingPlanLoader {
             }
             conditions.append(PropCondition(key: prop, op: op, operand: operand))
         }
-        _ = fields
         return conditions
     }
 

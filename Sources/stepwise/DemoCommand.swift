@@ -12,7 +12,10 @@ struct DemoCommand: AsyncParsableCommand {
     @Option(help: "Random seed; the same seed writes the same traffic.")
     var seed: UInt64 = 42
 
-    @Option(help: "Visitors per demo site.")
+    /// The generator's events are held in memory before writing (~5 events, ~2 kB each a visitor).
+    static let maxVisitors = 1_000_000
+
+    @Option(help: "Visitors per demo site (at most 1000000).")
     var visitors: Int = 20_000
 
     @Flag(name: .customLong("no-serve"), help: "Only write the demo data.")
@@ -22,7 +25,7 @@ struct DemoCommand: AsyncParsableCommand {
     @OptionGroup var server: ServerOptions
 
     func validate() throws {
-        guard visitors > 0, visitors <= 5_000_000 else { throw ValidationError("--visitors must be between 1 and 5000000") }
+        guard visitors > 0, visitors <= Self.maxVisitors else { throw ValidationError("--visitors must be between 1 and \(Self.maxVisitors)") }
     }
 
     func run() async throws {

@@ -18,6 +18,12 @@ import StepwiseCore
         #expect(event.props["price"] == .number(49))
         #expect(event.props["sku"] == .string("007"))
         #expect(event.props["coupon"] == .string("X"))
+        let infinite = try mapper.object(["s", "purchase", "v1", "1793614503120", "inf", "AUD", "", "", ""]).get()
+        if case .failure(let rejection) = EventValidator().validate(infinite, now: 1_793_800_000_000) {
+            #expect(rejection.field == "revenue.amount" && rejection.code == .invalidValue)
+        } else {
+            Issue.record("an infinite revenue was accepted")
+        }
         #expect(throws: CSVEventMapper.HeaderError.self) { try CSVEventMapper(header: ["site", "event", "colour"]) }
         #expect(throws: CSVEventMapper.HeaderError.self) { try CSVEventMapper(header: ["event", "visitor"]) }
         if case .failure(let rejection) = mapper.object(["s"]) { #expect(rejection.message.contains("1 fields")) }

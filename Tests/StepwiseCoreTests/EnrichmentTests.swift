@@ -70,7 +70,7 @@ import Testing
             url: "https://Shop.Example:443/product/17?gclid=G1&fbclid=F1&utm_source=x#top", timezone: "Australia/Sydney")
         let enriched = EventEnricher().enrich(event)
         #expect(enriched.path == "/product/17")
-        #expect(enriched.clickIDs.map(\.0) == [.gclid, .fbclid])
+        #expect(enriched.clickIDs.map(\.kind) == [.gclid, .fbclid])
         #expect(enriched.clickIDsJSON == #"{"gclid":"G1","fbclid":"F1"}"#)
         #expect(enriched.region == "AU")
         #expect(RegionResolver.region(forTimezone: "Europe/Tallinn") == "Europe")
