@@ -21,7 +21,7 @@ let package = Package(
         // The tracking plan (`stepwise.yml`): model, strict loader, lint. Pure.
         .target(name: "StepwisePlan", dependencies: ["StepwiseCore", .product(name: "Yams", package: "Yams")], swiftSettings: strict),
         // The columnar analytics engine: pure, no I/O.
-        .target(name: "StepwiseEngine", dependencies: ["StepwiseCore"], swiftSettings: strict),
+        .target(name: "StepwiseEngine", dependencies: ["StepwiseCore", "StepwisePlan"], swiftSettings: strict),
         // The seeded demo traffic generator with recorded ground truth: pure.
         .target(name: "StepwiseDemo", dependencies: ["StepwiseCore"], swiftSettings: strict),
         // SQLite storage through GRDB.
@@ -57,7 +57,7 @@ let package = Package(
             swiftSettings: strict),
         .testTarget(name: "StepwiseCoreTests", dependencies: ["StepwiseCore"], swiftSettings: strict),
         .testTarget(name: "StepwisePlanTests", dependencies: ["StepwisePlan"], swiftSettings: strict),
-        .testTarget(name: "StepwiseEngineTests", dependencies: ["StepwiseEngine", "StepwiseCore"], swiftSettings: strict),
+        .testTarget(name: "StepwiseEngineTests", dependencies: ["StepwiseEngine", "StepwiseCore", "StepwisePlan"], swiftSettings: strict),
         .testTarget(
             name: "StepwiseStorageTests",
             dependencies: ["StepwiseStorage", "StepwiseEngine", "StepwiseCore", "StepwiseDemo"],

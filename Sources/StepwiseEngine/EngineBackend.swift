@@ -23,7 +23,7 @@ public enum EventCounter {
         }
         let from = query.from ?? .min
         let to = query.to ?? .max
-        let slots = table.strings.count
+        let slots = table.nameDictionary.count
         var events = [Int](repeating: 0, count: slots)
         var personCount = [Int](repeating: 0, count: slots)
         var sessionCount = [Int](repeating: 0, count: slots)
@@ -31,27 +31,28 @@ public enum EventCounter {
         var lastPerson = [Int](repeating: -1, count: slots)
         var lastSession = [Int](repeating: -1, count: slots)
         var session = -1
+        let timeout = query.sessionTimeoutMillis
         table.timestamp.withUnsafeBufferPointer { timestamp in
             table.name.withUnsafeBufferPointer { name in
-                table.flags.withUnsafeBufferPointer { flags in
-                    for p in persons {
-                        if !query.includeBots && table.personBot[p] != 0 { continue }
-                        for i in table.events(ofPerson: p) {
-                            if flags[i] & EventTable.Flag.sessionStart != 0 { session += 1 }
-                            let t = timestamp[i]
-                            guard t >= from, t < to else { continue }
-                            let n = Int(name[i])
-                            events[n] += 1
-                            if lastPerson[n] != p { lastPerson[n] = p; personCount[n] += 1 }
-                            if lastSession[n] != session { lastSession[n] = session; sessionCount[n] += 1 }
-                        }
+                for p in persons {
+                    if !query.includeBots && table.personBot[p] != 0 { continue }
+                    var previous = Int64.min
+                    for i in table.events(ofPerson: p) {
+                        let t = timestamp[i]
+                        if SessionSplitter.startsSession(t, after: previous, timeout: timeout) { session += 1 }
+                        previous = t
+                        guard t >= from, t < to else { continue }
+                        let n = Int(name[i])
+                        events[n] += 1
+                        if lastPerson[n] != p { lastPerson[n] = p; personCount[n] += 1 }
+                        if lastSession[n] != session { lastSession[n] = session; sessionCount[n] += 1 }
                     }
                 }
             }
         }
         var rows: [EventCountsReport.Row] = []
         for n in 0..<slots where events[n] > 0 {
-            rows.append(.init(event: table.strings[n], events: events[n], persons: personCount[n], sessions: sessionCount[n]))
+            rows.append(.init(event: table.nameText(UInt32(n)), events: events[n], persons: personCount[n], sessions: sessionCount[n]))
         }
         rows.sort { $0.events != $1.events ? $0.events > $1.events : $0.event < $1.event }
         return EventCountsReport(site: query.site, events: rows)

@@ -7,12 +7,16 @@ public struct EventCountsQuery: Sendable, Equatable {
     /// Exclusive end, milliseconds since the epoch.
     public var to: Int64?
     public var includeBots: Bool
+    /// The gap that starts a new session (the site plan's `session_timeout`).
+    public var sessionTimeoutMillis: Int64
 
-    public init(site: String, from: Int64? = nil, to: Int64? = nil, includeBots: Bool = false) {
+    public init(site: String, from: Int64? = nil, to: Int64? = nil, includeBots: Bool = false,
+                sessionTimeoutMillis: Int64 = SessionSplitter.defaultTimeoutMillis) {
         self.site = site
         self.from = from
         self.to = to
         self.includeBots = includeBots
+        self.sessionTimeoutMillis = sessionTimeoutMillis
     }
 }
 

@@ -12,8 +12,6 @@ public struct EventTableBuilder: Sendable {
     /// Sustained speed no human reaches: this many events inside `speedWindowMillis`.
     public var speedEvents = 30
     public var speedWindowMillis: Int64 = 10_000
-    /// Gap that starts a new session, per site string id (SPEC default 30 minutes).
-    public var sessionTimeoutMillis: @Sendable (UInt32) -> Int64 = { _ in 30 * 60 * 1000 }
 
     public init() {}
 
@@ -71,26 +69,34 @@ public struct EventTableBuilder: Sendable {
         table.personStart = personStart
         table.personKey = personKey
         table.sitePersons = sitePersons
+        var nameDictionary = previous.nameDictionary, pathDictionary = previous.pathDictionary
         var regionDictionary = previous.regionDictionary
-        let appendedRegions = localRegionCodes(appended.region, dictionary: &regionDictionary)
+        let appendedNames: [UInt32] = localCodes(appended.name, dictionary: &nameDictionary)
+        let appendedPaths: [UInt32] = localCodes(appended.path, dictionary: &pathDictionary)
+        let appendedRegions: [UInt16] = localCodes(appended.region, dictionary: &regionDictionary)
+        table.nameDictionary = nameDictionary
+        table.pathDictionary = pathDictionary
         table.regionDictionary = regionDictionary
         // Columns scatter independently: spread them over the cores.
         let columns = ScatteredColumns()
-        let oldSignals = previous.flags.map { $0 & EventTable.Flag.botSignalMask }
         let positions = position
         position = []
-        DispatchQueue.concurrentPerform(iterations: 10) { column in
+        DispatchQueue.concurrentPerform(iterations: 14) { column in
             switch column {
             case 0: columns.timestamp = scatter(previous.timestamp, appended.timestamp, positions)
             case 1: columns.visitor = scatter(previous.visitor, appended.visitor, positions)
-            case 2: columns.name = scatter(previous.name, appended.name, positions)
-            case 3: columns.path = scatter(previous.path, appended.path, positions)
+            case 2: columns.name = scatter(previous.name, appendedNames, positions)
+            case 3: columns.path = scatter(previous.path, appendedPaths, positions)
             case 4: columns.region = scatter(previous.region, appendedRegions, positions)
             case 5: columns.channel = scatter(previous.channel, appended.channel, positions)
             case 6: columns.device = scatter(previous.device, appended.device, positions)
             case 7: columns.browser = scatter(previous.browser, appended.browser, positions)
             case 8: columns.os = scatter(previous.os, appended.os, positions)
-            default: columns.flags = scatter(oldSignals, appended.botSignal, positions)
+            case 9: columns.url = scatter(previous.url, appended.url, positions)
+            case 10: columns.referrer = scatter(previous.referrer, appended.referrer, positions)
+            case 11: columns.props = scatter(previous.props, appended.props, positions)
+            case 12: columns.revenue = scatter(previous.revenue, appended.revenue, positions)
+            default: columns.botSignal = scatter(previous.botSignal, appended.botSignal, positions)
             }
         }
         table.timestamp = columns.timestamp
@@ -102,34 +108,36 @@ public struct EventTableBuilder: Sendable {
         table.device = columns.device
         table.browser = columns.browser
         table.os = columns.os
-        table.flags = columns.flags
+        table.url = columns.url
+        table.referrer = columns.referrer
+        table.props = columns.props
+        table.revenue = columns.revenue
+        table.botSignal = columns.botSignal
 
         // 4. Within each person: restore time order where new events landed out of order,
-        //    then mark session starts and judge bots.
+        //    then judge bots.
         table.personBot = [UInt8](repeating: 0, count: personKey.count)
-        for (site, persons) in sitePersons {
-            let timeout = sessionTimeoutMillis(site)
-            for p in persons {
-                let run = table.events(ofPerson: p)
-                sortRunIfNeeded(&table, run)
-                markSessionsAndBots(&table, person: p, run: run, timeout: timeout)
-            }
+        for p in 0..<personKey.count {
+            let run = table.events(ofPerson: p)
+            sortRunIfNeeded(&table, run)
+            table.personBot[p] = botVerdict(table, run: run)
         }
         return table
     }
 
-    /// Maps string ids to the table's two-byte region codes, extending the dictionary; past
-    /// 65,535 distinct regions (never seen: they come from time zones) the rest share code 0.
-    private func localRegionCodes(_ ids: [UInt32], dictionary: inout [UInt32]) -> [UInt16] {
-        var codes = [UInt32: UInt16](minimumCapacity: dictionary.count)
-        for (code, id) in dictionary.enumerated() { codes[id] = UInt16(code) }
+    /// Maps string ids to the table's dense local codes, extending the dictionary. A code
+    /// type too narrow for every distinct value (regions past 65,535, never seen: they come
+    /// from time zones) maps the rest to code 0.
+    private func localCodes<Code: FixedWidthInteger & UnsignedInteger>(_ ids: [UInt32], dictionary: inout [UInt32]) -> [Code] {
+        var codes = [UInt32: Code](minimumCapacity: dictionary.count)
+        for (code, id) in dictionary.enumerated() { codes[id] = Code(code) }
         var lastID: UInt32 = .max
-        var lastCode: UInt16 = 0
+        var lastCode: Code = 0
         return ids.map { id in
             if id == lastID { return lastCode }
             var code = codes[id] ?? 0
-            if codes[id] == nil, dictionary.count <= Int(UInt16.max) {
-                code = UInt16(dictionary.count)
+            if codes[id] == nil, dictionary.count <= Int(Code.max) {
+                code = Code(dictionary.count)
                 dictionary.append(id)
                 codes[id] = code
             }
@@ -170,24 +178,21 @@ public struct EventTableBuilder: Sendable {
         }
         permute(&table.timestamp); permute(&table.visitor); permute(&table.name); permute(&table.path)
         permute(&table.region); permute(&table.channel); permute(&table.device); permute(&table.browser)
-        permute(&table.os); permute(&table.flags)
+        permute(&table.os); permute(&table.url); permute(&table.referrer); permute(&table.props)
+        permute(&table.revenue); permute(&table.botSignal)
     }
 
-    private func markSessionsAndBots(_ table: inout EventTable, person: Int, run: Range<Int>, timeout: Int64) {
-        var bot: UInt8 = 0
-        var previous = Int64.min
+    /// The first bot signal of any of the person's events, else inhuman speed, else human (0).
+    private func botVerdict(_ table: EventTable, run: Range<Int>) -> UInt8 {
         var windowStart = run.lowerBound
+        var speed: UInt8 = 0
         for i in run {
+            if table.botSignal[i] != 0 { return table.botSignal[i] }
             let t = table.timestamp[i]
-            var flag = table.flags[i] & EventTable.Flag.botSignalMask
-            if bot == 0, flag != 0 { bot = flag }
-            if previous == Int64.min || t - previous > timeout { flag |= EventTable.Flag.sessionStart }
-            table.flags[i] = flag
-            previous = t
             while t - table.timestamp[windowStart] > speedWindowMillis { windowStart += 1 }
-            if bot == 0, i - windowStart + 1 >= speedEvents { bot = BotReason.inhumanSpeed.rawValue }
+            if speed == 0, i - windowStart + 1 >= speedEvents { speed = BotReason.inhumanSpeed.rawValue }
         }
-        table.personBot[person] = bot
+        return speed
     }
 }
 
@@ -203,5 +208,9 @@ private final class ScatteredColumns: @unchecked Sendable {
     var device: [UInt8] = []
     var browser: [UInt8] = []
     var os: [UInt8] = []
-    var flags: [UInt8] = []
+    var url: [UInt32] = []
+    var referrer: [UInt32] = []
+    var props: [UInt32] = []
+    var revenue: [Double] = []
+    var botSignal: [UInt8] = []
 }

@@ -198,6 +198,9 @@ public final class EventStore: Sendable {
             let medium = try interns.string(enriched.traffic.medium, column: .medium, db)
             let campaign = try interns.string(enriched.traffic.campaign, column: .campaign, db)
             let userAgent = try event.userAgent.map { try interns.string($0, column: .userAgent, db) }
+            let url = try event.url.map { try interns.string($0, column: .url, db) } ?? 0
+            let referrer = try event.referrer.map { try interns.string($0, column: .referrer, db) } ?? 0
+            let props = try enriched.propsJSON.map { try interns.string($0, column: .props, db) } ?? 0
 
             sqlite3_reset(statement)
             sqlite3_clear_bindings(statement)
@@ -208,10 +211,10 @@ public final class EventStore: Sendable {
             if user != 0 { sqlite3_bind_int64(statement, 5, Int64(user)) }
             sqlite3_bind_int64(statement, 6, event.timestamp)
             sqlite3_bind_int64(statement, 7, received)
-            RawStatement.bindText(statement, 8, event.url)
-            RawStatement.bindText(statement, 9, event.referrer)
+            if url != 0 { sqlite3_bind_int64(statement, 8, Int64(url)) }
+            if referrer != 0 { sqlite3_bind_int64(statement, 9, Int64(referrer)) }
             sqlite3_bind_int64(statement, 10, Int64(path))
-            RawStatement.bindText(statement, 11, enriched.propsJSON)
+            if props != 0 { sqlite3_bind_int64(statement, 11, Int64(props)) }
             if let revenue = event.revenue {
                 sqlite3_bind_double(statement, 12, revenue.amount)
                 RawStatement.bindText(statement, 13, revenue.currency)
@@ -238,6 +241,7 @@ public final class EventStore: Sendable {
             guard feedsEngine else { continue }
             rows.append(
                 timestamp: event.timestamp, visitor: visitor, name: name, path: path, region: region,
+                url: url, referrer: referrer, props: props, revenue: event.revenue?.amount ?? 0,
                 channel: enriched.traffic.channel.rawValue, device: enriched.device.rawValue,
                 browser: enriched.browser.rawValue, os: enriched.os.rawValue, botSignal: enriched.botSignal.rawValue)
         }
@@ -295,59 +299,58 @@ public final class EventStore: Sendable {
 
     static func readEventRows(_ db: Database, seq: ClosedRange<Int64>) throws -> EventRows {
         // The seq range bounds the row count: fill preallocated columns through raw
-        // buffers, then trim to the rows actually read.
+        // buffers, then copy out the rows actually read.
         let capacity = Int(seq.upperBound - seq.lowerBound + 1)
-        var timestamp = [Int64](repeating: 0, count: capacity)
-        var visitor = [UInt32](repeating: 0, count: capacity)
-        var name = [UInt32](repeating: 0, count: capacity)
-        var path = [UInt32](repeating: 0, count: capacity)
-        var region = [UInt32](repeating: 0, count: capacity)
-        var dims = [Int64](repeating: 0, count: capacity)
+        let timestamp = ColumnBuffer<Int64>(capacity), dims = ColumnBuffer<Int64>(capacity)
+        let visitor = ColumnBuffer<UInt32>(capacity), name = ColumnBuffer<UInt32>(capacity), path = ColumnBuffer<UInt32>(capacity)
+        let region = ColumnBuffer<UInt32>(capacity), url = ColumnBuffer<UInt32>(capacity)
+        let referrer = ColumnBuffer<UInt32>(capacity), props = ColumnBuffer<UInt32>(capacity)
+        let revenue = ColumnBuffer<Double>(capacity)
         // Keep the GRDB statement alive: it finalizes the SQLite statement when released.
-        let prepared = try db.makeStatement(sql: "SELECT ts, visitor, name, path, region, dims FROM events WHERE seq BETWEEN ? AND ?")
+        let prepared = try db.makeStatement(sql: """
+            SELECT ts, visitor, name, path, region, dims, url, referrer, props, revenue FROM events WHERE seq BETWEEN ? AND ?
+            """)
         defer { withExtendedLifetime(prepared) {} }
         let statement = prepared.sqliteStatement
         sqlite3_bind_int64(statement, 1, seq.lowerBound)
         sqlite3_bind_int64(statement, 2, seq.upperBound)
+        @inline(__always) func id(_ column: Int32) -> UInt32 { UInt32(truncatingIfNeeded: sqlite3_column_int64(statement, column)) }
         var count = 0
         var failure: Int32 = SQLITE_DONE
-        timestamp.withUnsafeMutableBufferPointer { timestamp in
-            visitor.withUnsafeMutableBufferPointer { visitor in
-                name.withUnsafeMutableBufferPointer { name in
-                    path.withUnsafeMutableBufferPointer { path in
-                        region.withUnsafeMutableBufferPointer { region in
-                            dims.withUnsafeMutableBufferPointer { dims in
-                                while count < capacity {
-                                    let code = sqlite3_step(statement)
-                                    guard code == SQLITE_ROW else { failure = code; break }
-                                    timestamp[count] = sqlite3_column_int64(statement, 0)
-                                    visitor[count] = UInt32(truncatingIfNeeded: sqlite3_column_int64(statement, 1))
-                                    name[count] = UInt32(truncatingIfNeeded: sqlite3_column_int64(statement, 2))
-                                    path[count] = UInt32(truncatingIfNeeded: sqlite3_column_int64(statement, 3))
-                                    region[count] = UInt32(truncatingIfNeeded: sqlite3_column_int64(statement, 4))
-                                    dims[count] = sqlite3_column_int64(statement, 5)
-                                    count += 1
-                                }
-                            }
-                        }
-                    }
-                }
-            }
+        while count < capacity {
+            let code = sqlite3_step(statement)
+            guard code == SQLITE_ROW else { failure = code; break }
+            timestamp[count] = sqlite3_column_int64(statement, 0)
+            visitor[count] = id(1)
+            name[count] = id(2)
+            path[count] = id(3)
+            region[count] = id(4)
+            dims[count] = sqlite3_column_int64(statement, 5)
+            url[count] = id(6)
+            referrer[count] = id(7)
+            props[count] = id(8)
+            revenue[count] = sqlite3_column_double(statement, 9)
+            count += 1
         }
         guard failure == SQLITE_DONE || failure == SQLITE_ROW else {
             throw StoreError("reading events failed: \(String(cString: sqlite3_errmsg(db.sqliteConnection)))")
         }
         var rows = EventRows()
-        rows.timestamp = Array(timestamp.prefix(count))
-        rows.visitor = Array(visitor.prefix(count))
-        rows.name = Array(name.prefix(count))
-        rows.path = Array(path.prefix(count))
-        rows.region = Array(region.prefix(count))
-        rows.channel = dims.prefix(count).map { UInt8(truncatingIfNeeded: $0) }
-        rows.device = dims.prefix(count).map { UInt8(truncatingIfNeeded: $0 >> 8) }
-        rows.browser = dims.prefix(count).map { UInt8(truncatingIfNeeded: $0 >> 16) }
-        rows.os = dims.prefix(count).map { UInt8(truncatingIfNeeded: $0 >> 24) }
-        rows.botSignal = dims.prefix(count).map { UInt8(truncatingIfNeeded: $0 >> 32) }
+        rows.timestamp = timestamp.array(count)
+        rows.visitor = visitor.array(count)
+        rows.name = name.array(count)
+        rows.path = path.array(count)
+        rows.region = region.array(count)
+        rows.url = url.array(count)
+        rows.referrer = referrer.array(count)
+        rows.props = props.array(count)
+        rows.revenue = revenue.array(count)
+        let packed = dims.buffer.prefix(count)
+        rows.channel = packed.map { UInt8(truncatingIfNeeded: $0) }
+        rows.device = packed.map { UInt8(truncatingIfNeeded: $0 >> 8) }
+        rows.browser = packed.map { UInt8(truncatingIfNeeded: $0 >> 16) }
+        rows.os = packed.map { UInt8(truncatingIfNeeded: $0 >> 24) }
+        rows.botSignal = packed.map { UInt8(truncatingIfNeeded: $0 >> 32) }
         return rows
     }
 
@@ -372,11 +375,12 @@ public final class EventStore: Sendable {
     public func canonicalEvents(site: String) throws -> [CanonicalEvent] {
         try pool.read { db in
             let rows = try Row.fetchAll(db, sql: """
-                SELECT e.event_id, s.value, n.value, v.key, u.key, e.ts, e.url, e.referrer, e.props, e.revenue, e.currency,
-                       ua.value, e.timezone, (e.dims >> 32) & 255
+                SELECT e.event_id, s.value, n.value, v.key, u.key, e.ts, url.value, ref.value, props.value, e.revenue,
+                       e.currency, ua.value, e.timezone, (e.dims >> 32) & 255
                 FROM events e JOIN strings s ON s.id = e.site JOIN strings n ON n.id = e.name
                 JOIN visitors v ON v.id = e.visitor LEFT JOIN users u ON u.id = e.user_id
-                LEFT JOIN strings ua ON ua.id = e.user_agent
+                LEFT JOIN strings ua ON ua.id = e.user_agent LEFT JOIN strings url ON url.id = e.url
+                LEFT JOIN strings ref ON ref.id = e.referrer LEFT JOIN strings props ON props.id = e.props
                 WHERE s.value = ? ORDER BY e.ts, e.seq
                 """, arguments: [site])
             return rows.map { row in
@@ -390,6 +394,21 @@ public final class EventStore: Sendable {
             }
         }
     }
+}
+
+/// A fixed-size scratch column for the start-up read, freed when released.
+private final class ColumnBuffer<Element> {
+    let buffer: UnsafeMutableBufferPointer<Element>
+
+    init(_ capacity: Int) { buffer = .allocate(capacity: capacity) }
+    deinit { buffer.deallocate() }
+
+    subscript(i: Int) -> Element {
+        get { buffer[i] }
+        set { buffer[i] = newValue }
+    }
+
+    func array(_ count: Int) -> [Element] { Array(buffer.prefix(count)) }
 }
 
 #if os(Linux)

@@ -13,7 +13,7 @@ struct InternTables {
     /// source, and comparing with the last one is cheaper than hashing.
     private var lastByColumn = [(String, UInt32)](repeating: ("", 0), count: Column.allCases.count)
 
-    enum Column: Int, CaseIterable { case site, name, path, region, source, medium, campaign, userAgent, other }
+    enum Column: Int, CaseIterable { case site, name, path, region, source, medium, campaign, userAgent, url, referrer, props, other }
     private var visitors: [VisitorKey: (id: UInt32, user: UInt32)] = [:]
     private var users: [VisitorKey: UInt32] = [:]
     static let cacheLimit = 200_000

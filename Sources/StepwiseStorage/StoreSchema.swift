@@ -7,6 +7,8 @@ import GRDB
 /// inserts fast, and the engine loads integers without hashing a single string.
 /// The five one-byte dimensions (channel, device, browser, OS, bot signal) are packed into
 /// `dims` so a start-up load reads six columns a row, not ten; `events_readable` unpacks them.
+/// Since v2 the URL, referrer and props (as canonical JSON) are string ids too: the engine
+/// matches plan definitions once per distinct value, not once per event.
 enum StoreSchema {
     static var migrator: DatabaseMigrator {
         var migrator = DatabaseMigrator()
@@ -50,6 +52,58 @@ enum StoreSchema {
                     FROM events e JOIN strings s ON s.id = e.site JOIN strings n ON n.id = e.name
                     JOIN visitors v ON v.id = e.visitor LEFT JOIN users u ON u.id = e.user_id
                     JOIN strings p ON p.id = e.path JOIN strings r ON r.id = e.region;
+                """)
+        }
+        migrator.registerMigration("v2-interned-details") { db in
+            try db.execute(sql: """
+                INSERT OR IGNORE INTO strings (value)
+                    SELECT url FROM events WHERE url IS NOT NULL
+                    UNION SELECT referrer FROM events WHERE referrer IS NOT NULL
+                    UNION SELECT props FROM events WHERE props IS NOT NULL;
+                CREATE TABLE events_v2 (
+                    seq INTEGER PRIMARY KEY,
+                    site INTEGER NOT NULL,
+                    event_id TEXT,
+                    name INTEGER NOT NULL,
+                    visitor INTEGER NOT NULL,
+                    user_id INTEGER,
+                    ts INTEGER NOT NULL,
+                    received INTEGER NOT NULL,
+                    url INTEGER,
+                    referrer INTEGER,
+                    path INTEGER NOT NULL,
+                    props INTEGER,
+                    revenue REAL,
+                    currency TEXT,
+                    user_agent INTEGER,
+                    timezone TEXT,
+                    region INTEGER NOT NULL,
+                    source INTEGER NOT NULL,
+                    medium INTEGER NOT NULL,
+                    campaign INTEGER NOT NULL,
+                    dims INTEGER NOT NULL,
+                    click_ids TEXT);
+                INSERT INTO events_v2
+                    SELECT e.seq, e.site, e.event_id, e.name, e.visitor, e.user_id, e.ts, e.received,
+                           (SELECT id FROM strings WHERE value = e.url), (SELECT id FROM strings WHERE value = e.referrer),
+                           e.path, (SELECT id FROM strings WHERE value = e.props), e.revenue, e.currency, e.user_agent,
+                           e.timezone, e.region, e.source, e.medium, e.campaign, e.dims, e.click_ids
+                    FROM events e ORDER BY e.seq;
+                DROP VIEW events_readable;
+                DROP TABLE events;
+                ALTER TABLE events_v2 RENAME TO events;
+                CREATE UNIQUE INDEX events_site_event_id ON events (site, event_id) WHERE event_id IS NOT NULL;
+                CREATE VIEW events_readable AS
+                    SELECT e.seq, s.value AS site, e.event_id, n.value AS event, v.key AS visitor, u.key AS user,
+                           e.ts, url.value AS url, ref.value AS referrer, p.value AS path, props.value AS props, e.revenue,
+                           e.currency, r.value AS region,
+                           e.dims & 255 AS channel, (e.dims >> 8) & 255 AS device, (e.dims >> 16) & 255 AS browser,
+                           (e.dims >> 24) & 255 AS os, (e.dims >> 32) & 255 AS bot, e.click_ids
+                    FROM events e JOIN strings s ON s.id = e.site JOIN strings n ON n.id = e.name
+                    JOIN visitors v ON v.id = e.visitor LEFT JOIN users u ON u.id = e.user_id
+                    JOIN strings p ON p.id = e.path JOIN strings r ON r.id = e.region
+                    LEFT JOIN strings url ON url.id = e.url LEFT JOIN strings ref ON ref.id = e.referrer
+                    LEFT JOIN strings props ON props.id = e.props;
                 """)
         }
         return migrator

@@ -35,12 +35,20 @@ struct EngineFixture {
     }
 
     /// An event at `minute` minutes (plus `seconds`) after a fixed origin.
-    mutating func event(_ name: String, _ visitorKey: String, minute: Double, site: String = "s", bot: BotReason = .none) {
-        let origin: Int64 = 1_793_614_503_120
+    mutating func event(
+        _ name: String, _ visitorKey: String, minute: Double, site: String = "s", bot: BotReason = .none, path: String = "/",
+        props: String? = nil, device: DeviceType = .desktop, channel: Channel = .direct, revenue: Double = 0
+    ) {
         rows.append(
-            timestamp: origin + Int64(minute * 60_000), visitor: visitor(visitorKey, site: site), name: id(name), path: id("/"),
-            region: id("AU"), channel: 0, device: 1, browser: 1, os: 1, botSignal: bot.rawValue)
+            timestamp: Self.origin + Int64(minute * 60_000), visitor: visitor(visitorKey, site: site), name: id(name), path: id(path),
+            region: id("AU"), url: id("https://\(site)\(path)"), referrer: 0, props: props.map { id($0) } ?? 0, revenue: revenue,
+            channel: channel.rawValue, device: device.rawValue, browser: 1, os: 1, botSignal: bot.rawValue)
     }
+
+    /// 2026-11-02T10:15:03.120Z: every fixture event is minutes after it.
+    static let origin: Int64 = 1_793_614_503_120
+
+    static func at(minute: Double) -> Int64 { origin + Int64(minute * 60_000) }
 
     func table() -> EventTable {
         EventTableBuilder().build(previous: .empty, appended: rows, identities: identities, strings: strings)

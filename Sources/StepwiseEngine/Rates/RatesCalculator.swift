@@ -1,0 +1,161 @@
+import Dispatch
+import Foundation
+import StepwiseCore
+import StepwisePlan
+import Synchronization
+
+/// Computes a `RatesReport` in one pass over the site's persons, split across the cores.
+///
+/// Each person's run is walked in time order with sessions split on the plan's timeout, so
+/// count rules (`once_per_session`, `once_per_person`) and the behavioural conditions
+/// (`nth_in_session`, `returned_within`) see the whole history, while only events inside the
+/// range and the segments are counted.
+public enum RatesCalculator {
+    public static func compute(_ query: RatesQuery, in table: EventTable) -> RatesReport {
+        let plan = query.plan
+        let persons = table.siteID(query.site).flatMap { table.sitePersons[$0] } ?? 0..<0
+        let from = query.from ?? .min
+        let to = query.to ?? .max
+
+        // The series spans the range, or the kept persons' events when it is open.
+        var first = Int64.max, last = Int64.min
+        for p in persons where query.includeBots || table.personBot[p] == 0 {
+            let run = table.events(ofPerson: p)
+            first = min(first, table.timestamp[run.lowerBound])
+            last = max(last, table.timestamp[run.upperBound - 1])
+        }
+        let seriesFrom = query.from ?? first
+        let seriesTo = query.to.map { $0 - 1 } ?? last
+        let buckets = SeriesBuckets(interval: query.interval, from: seriesFrom, through: seriesTo)
+        let asOf = query.asOf ?? query.to ?? (last == .min ? 0 : last)
+
+        let context = ScanContext(
+            table: table, plan: plan, from: from, to: to, includeBots: query.includeBots, segments: query.segments,
+            buckets: buckets, asOf: asOf)
+        let workers = max(1, min(ProcessInfo.processInfo.activeProcessorCount, persons.count / 20_000 + 1))
+        let chunk = (persons.count + workers - 1) / max(workers, 1)
+        let partials = Mutex<[RatesTally?]>(Array(repeating: nil, count: workers))
+        DispatchQueue.concurrentPerform(iterations: workers) { w in
+            let start = persons.lowerBound + w * chunk
+            let range = start..<min(persons.upperBound, start + chunk)
+            var scan = RatesScan(context)
+            scan.run(range.isEmpty ? 0..<0 : range)
+            let tally = scan.tally
+            partials.withLock { $0[w] = tally }
+        }
+        var tally = RatesTally(definitions: plan.conversions.count, buckets: buckets.count)
+        for partial in partials.withLock({ $0 }) { tally.merge(partial!) }
+        return tally.report(query: query, context: context)
+    }
+}
+
+/// Day or week buckets of a series, UTC; weeks start on Monday.
+struct SeriesBuckets {
+    let interval: RatesQuery.Interval
+    let firstIndex: Int64
+    let count: Int
+
+    init(interval: RatesQuery.Interval, from: Int64, through: Int64) {
+        self.interval = interval
+        guard from != .max, through != .min, from <= through else {
+            firstIndex = 0
+            count = 0
+            return
+        }
+        let firstIndex = Self.index(from, interval)
+        self.firstIndex = firstIndex
+        count = Int(Self.index(through, interval) - firstIndex + 1)
+    }
+
+    static func index(_ t: Int64, _ interval: RatesQuery.Interval) -> Int64 {
+        let day = Timestamp.floorDivMod(t, 86_400_000).0
+        // 1970-01-01 was a Thursday: shifting by 3 days puts week boundaries on Mondays.
+        return interval == .day ? day : Timestamp.floorDivMod(day + 3, 7).0
+    }
+
+    @inline(__always) func bucket(_ t: Int64) -> Int { Int(Self.index(t, interval) - firstIndex) }
+
+    func startDay(_ bucket: Int) -> String {
+        let index = firstIndex + Int64(bucket)
+        let day = interval == .day ? index : index * 7 - 3
+        return Timestamp.formatDay(day * 86_400_000)
+    }
+}
+
+/// What every worker of one scan shares, compiled once.
+struct ScanContext: @unchecked Sendable {
+    let table: EventTable
+    let definitions: [ConversionDefinition]
+    let matchers: [CompiledMatcher]
+    let audiences: [CompiledMatcher?]
+    let values: [ValueReader?]
+    /// Definitions to try per local name code: `candidates[candidateStart[c] ..< candidateStart[c + 1]]`.
+    let candidateStart: [Int32]
+    let candidates: [Int32]
+    let audienceStart: [Int32]
+    let audienceCandidates: [Int32]
+    let segments: CompiledSegments
+    let from: Int64
+    let to: Int64
+    let includeBots: Bool
+    let timeout: Int64
+    let buckets: SeriesBuckets
+    let asOf: Int64
+
+    init(table: EventTable, plan: TrackingPlan, from: Int64, to: Int64, includeBots: Bool, segments: [Segment],
+         buckets: SeriesBuckets, asOf: Int64) {
+        self.table = table
+        definitions = plan.conversions
+        matchers = definitions.map { CompiledMatcher($0.when, table: table) }
+        audiences = definitions.map { $0.denominator.map { CompiledMatcher($0, table: table) } }
+        values = definitions.map { $0.value.map(ValueReader.init) }
+        (candidateStart, candidates) = Self.candidateLists(matchers.map(Optional.some), names: table.nameDictionary.count)
+        (audienceStart, audienceCandidates) = Self.candidateLists(audiences, names: table.nameDictionary.count)
+        self.segments = CompiledSegments(segments, table: table)
+        self.from = from
+        self.to = to
+        self.includeBots = includeBots
+        timeout = plan.sessionTimeoutMillis
+        self.buckets = buckets
+        self.asOf = asOf
+    }
+
+    private static func candidateLists(_ matchers: [CompiledMatcher?], names: Int) -> ([Int32], [Int32]) {
+        var start: [Int32] = [0]
+        var list: [Int32] = []
+        for code in 0..<names {
+            for (d, matcher) in matchers.enumerated() {
+                guard let matcher, matcher.canMatch, matcher.nameCode == nil || matcher.nameCode == UInt32(code) else { continue }
+                list.append(Int32(d))
+            }
+            start.append(Int32(list.count))
+        }
+        return (start, list)
+    }
+}
+
+/// A definition's `value:` for one completion.
+struct ValueReader {
+    let rule: ConversionDefinition.Value
+    private var memo: [UInt32: Double?] = [:]
+
+    init(_ rule: ConversionDefinition.Value) { self.rule = rule }
+
+    /// A fixed value, or the event's numeric property; `revenue` falls back to the
+    /// event's revenue amount. A missing or non-numeric property is worth 0.
+    mutating func value(_ i: Int, in table: EventTable) -> Double {
+        switch rule {
+        case .fixed(let value): return value
+        case .prop(let key):
+            let id = table.props[i]
+            let number: Double?
+            if let known = memo[id] {
+                number = known
+            } else {
+                number = PropsCache.object(table.strings[Int(id)])[key].flatMap(PropPredicate.number)
+                memo[id] = number
+            }
+            return number ?? (key == "revenue" ? table.revenue[i] : 0)
+        }
+    }
+}

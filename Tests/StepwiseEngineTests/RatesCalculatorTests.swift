@@ -1,0 +1,221 @@
+import StepwiseCore
+import StepwisePlan
+import Testing
+@testable import StepwiseEngine
+
+/// A site small enough to count on paper. Three humans and one bot (minutes after the origin):
+///
+///     v1  session A: 0 pageview /pricing, 5 pageview /pricing, 10 cta_click
+///         session B: 100 pageview /pricing, 101 video_progress {percent: 80}     (returned after 90 min)
+///     v2  session 1: 0 pageview /product/1, 1 add_to_cart, 3 add_to_cart          (mobile)
+///         session 2: 200 add_to_cart                                              (mobile)
+///     v3  session 1: 0 pageview /
+///         session 2: 1500 pageview /pricing                                       (next day)
+///     b1  bot user agent: 0 pageview /pricing, 1 add_to_cart
+///
+/// Humans: 3 persons, 6 sessions.
+@Suite struct RatesCalculatorTests {
+    static let plan = """
+        site: s
+        session_timeout: 30m
+        conversions:
+          pricing_view:
+            kind: micro
+            when: { event: pageview, path: "/pricing*" }
+            count: once_per_session
+          pricing_every:
+            kind: micro
+            when: { event: pageview, path: "/pricing*" }
+            count: every
+          pricing_person:
+            kind: micro
+            when: { event: pageview, path: "/pricing*" }
+            count: once_per_person
+          add_to_cart:
+            kind: micro
+            when: { event: add_to_cart }
+            value: 2.5
+            denominator: { event: pageview, path: "/product/*" }
+          video_75:
+            kind: micro
+            when: { event: video_progress, props: { percent: { gte: 75 } } }
+          second_pricing:
+            kind: micro
+            when: { event: pageview, path: /pricing, nth_in_session: 2 }
+          came_back:
+            kind: micro
+            when: { event: pageview, returned_within: 2h }
+            count: once_per_session
+          purchase:
+            kind: macro
+            when: { event: purchase }
+        """
+
+    static func world() -> EngineFixture {
+        var world = EngineFixture()
+        world.event("pageview", "v1", minute: 0, path: "/pricing")
+        world.event("pageview", "v1", minute: 5, path: "/pricing")
+        world.event("cta_click", "v1", minute: 10, path: "/pricing")
+        world.event("pageview", "v1", minute: 100, path: "/pricing")
+        world.event("video_progress", "v1", minute: 101, path: "/pricing", props: #"{"percent":80}"#)
+        world.event("pageview", "v2", minute: 0, path: "/product/1", device: .mobile)
+        world.event("add_to_cart", "v2", minute: 1, path: "/product/1", device: .mobile)
+        world.event("add_to_cart", "v2", minute: 3, path: "/product/1", device: .mobile)
+        world.event("add_to_cart", "v2", minute: 200, device: .mobile)
+        world.event("pageview", "v3", minute: 0)
+        world.event("pageview", "v3", minute: 1500, path: "/pricing")
+        world.event("pageview", "b1", minute: 0, bot: .userAgent, path: "/pricing")
+        world.event("add_to_cart", "b1", minute: 1, bot: .userAgent)
+        return world
+    }
+
+    static func report(
+        from: Int64? = nil, to: Int64? = nil, segments: [String] = [], includeBots: Bool = false, interval: RatesQuery.Interval = .day
+    ) throws -> RatesReport {
+        let plan = try TrackingPlanLoader.load(yaml: Self.plan)
+        let query = RatesQuery(
+            site: "s", plan: plan, from: from, to: to, segments: try segments.map { try Segment(parsing: $0) }, interval: interval,
+            includeBots: includeBots, asOf: EngineFixture.at(minute: 1560))
+        return RatesCalculator.compute(query, in: world().table())
+    }
+
+    /// completions, persons, sessions of each definition.
+    static func counts(_ report: RatesReport) -> [String: [Int]] {
+        Dictionary(uniqueKeysWithValues: report.definitions.map { ($0.name, [$0.completions, $0.persons, $0.sessions]) })
+    }
+
+    @Test func countRulesDecideHowManyCompletionsAMatchIsWorth() throws {
+        let report = try Self.report()
+        #expect(report.persons == 3)
+        #expect(report.sessions == 6)
+        let counts = Self.counts(report)
+        #expect(counts["pricing_view"] == [3, 2, 3])
+        #expect(counts["pricing_every"] == [4, 2, 3])
+        #expect(counts["pricing_person"] == [2, 2, 2])
+        #expect(counts["add_to_cart"] == [3, 1, 2])
+        #expect(counts["video_75"] == [1, 1, 1])
+        #expect(counts["purchase"] == [0, 0, 0])
+    }
+
+    @Test func behaviouralConditionsSeeTheSessionAndTheReturn() throws {
+        let counts = Self.counts(try Self.report())
+        #expect(counts["second_pricing"] == [1, 1, 1])  // only v1's session A has two /pricing views
+        #expect(counts["came_back"] == [1, 1, 1])  // v1 after 90 min; v3's return took a day
+    }
+
+    @Test func everyRateCarriesItsDenominator() throws {
+        let report = try Self.report()
+        let pricing = try #require(report.definitions.first { $0.name == "pricing_view" })
+        #expect(pricing.perPerson == Rate(2, of: 3, kind: .persons))
+        #expect(pricing.perSession == Rate(3, of: 6, kind: .sessions))
+        #expect(pricing.perAudience == nil)
+        let cart = try #require(report.definitions.first { $0.name == "add_to_cart" })
+        #expect(cart.perAudience == Rate(1, of: 1, kind: .audience))
+        #expect(cart.audience == "persons with pageview path /product/*")
+        #expect(cart.value == 7.5)
+        #expect(pricing.value == nil)
+    }
+
+    @Test func botsAreLeftOutUnlessAskedFor() throws {
+        let report = try Self.report(includeBots: true)
+        #expect(report.persons == 4)
+        #expect(report.sessions == 7)
+        let counts = Self.counts(report)
+        #expect(counts["pricing_view"] == [4, 3, 4])
+        #expect(counts["add_to_cart"] == [4, 2, 3])
+        let cart = try #require(report.definitions.first { $0.name == "add_to_cart" })
+        #expect(cart.perAudience == Rate(1, of: 1, kind: .audience))  // the bot never viewed a product
+        #expect(cart.value == 10)
+    }
+
+    @Test func aDateRangeCountsOnlyItsEventsButRulesSeeTheWholeHistory() throws {
+        let report = try Self.report(from: EngineFixture.at(minute: 50))
+        #expect(report.persons == 3)
+        #expect(report.sessions == 3)
+        let counts = Self.counts(report)
+        #expect(counts["pricing_view"] == [2, 2, 2])
+        #expect(counts["pricing_person"] == [2, 2, 2])
+        #expect(counts["second_pricing"] == [0, 0, 0])
+        #expect(counts["came_back"] == [1, 1, 1])
+        #expect(counts["add_to_cart"] == [1, 1, 1])
+    }
+
+    @Test func segmentsKeepEventsOrSessions() throws {
+        let mobile = try Self.report(segments: ["device=mobile"])
+        #expect([mobile.persons, mobile.sessions] == [1, 2])
+        #expect(Self.counts(mobile)["add_to_cart"] == [3, 1, 2])
+        #expect(Self.counts(mobile)["pricing_view"] == [0, 0, 0])
+
+        let new = try Self.report(segments: ["visitor_type=new"])
+        #expect([new.persons, new.sessions] == [3, 3])
+        #expect(Self.counts(new)["pricing_view"] == [1, 1, 1])
+        #expect(Self.counts(new)["add_to_cart"] == [2, 1, 1])
+
+        let landing = try Self.report(segments: ["landing_page=/product/*"])
+        #expect([landing.persons, landing.sessions] == [1, 1])
+        #expect(Self.counts(landing)["add_to_cart"] == [2, 1, 1])
+
+        let prop = try Self.report(segments: ["prop.percent=80"])
+        #expect([prop.persons, prop.sessions] == [1, 1])
+        #expect(Self.counts(prop)["video_75"] == [1, 1, 1])
+
+        let both = try Self.report(segments: ["device=mobile", "visitor_type=returning"])
+        #expect([both.persons, both.sessions] == [1, 1])
+        #expect(Self.counts(both)["add_to_cart"] == [1, 1, 1])
+    }
+
+    @Test func theSeriesSplitsByDayAndWeek() throws {
+        let report = try Self.report()
+        let pricing = try #require(report.definitions.first { $0.name == "pricing_view" })
+        #expect(pricing.series.map(\.start) == ["2026-11-02", "2026-11-03"])
+        #expect(pricing.series.map(\.completions) == [2, 1])
+        #expect(pricing.series.map(\.perPerson) == [Rate(1, of: 3, kind: .persons), Rate(1, of: 1, kind: .persons)])
+        let weekly = try Self.report(interval: .week)
+        let week = try #require(weekly.definitions.first { $0.name == "pricing_view" })
+        #expect(week.series.map(\.start) == ["2026-11-02"])  // a Monday
+        #expect(week.series.map(\.persons) == [2])
+    }
+
+    @Test func timeToCompleteFrequencyAndRecencyAreMeasuredPerPerson() throws {
+        let report = try Self.report()
+        let pricing = try #require(report.definitions.first { $0.name == "pricing_view" })
+        // v1 at once, v3 after 1500 minutes: numpy.percentile([0, 90000], [50, 90]).
+        #expect(pricing.timeToComplete.fromFirstVisit == DurationSummary(count: 2, medianSeconds: 45_000, p90Seconds: 81_000))
+        #expect(pricing.timeToComplete.fromSessionStart == DurationSummary(count: 3, medianSeconds: 0, p90Seconds: 0))
+        let cart = try #require(report.definitions.first { $0.name == "add_to_cart" })
+        #expect(cart.timeToComplete.fromFirstVisit == DurationSummary(count: 1, medianSeconds: 60, p90Seconds: 60))
+        #expect(cart.timeToComplete.fromSessionStart == DurationSummary(count: 2, medianSeconds: 30, p90Seconds: 54))
+        #expect(cart.frequency?.mean == 3)
+        #expect(cart.frequency?.distribution.first { $0.completions == "3" }?.persons == 1)
+        // Last add_to_cart at minute 200; as of minute 1560: 1360 minutes.
+        #expect(cart.recency?.medianDays == 1360.0 / 1440)
+    }
+
+    @Test func wilsonIntervalsMatchScipy() {
+        for fixture in wilsonFixtures {
+            let interval = Rate.wilson(fixture.successes, fixture.trials)
+            #expect(abs(interval.lower - fixture.lower) < 1e-12, "\(fixture)")
+            #expect(abs(interval.upper - fixture.upper) < 1e-12, "\(fixture)")
+        }
+    }
+
+    @Test func aRateWithNoDenominatorHasNoValue() throws {
+        let rate = Rate(0, of: 0, kind: .sessions)
+        #expect(rate.rate == nil && rate.ci95 == nil)
+        let json = String(decoding: try ReportEncoding.encoder().encode(rate), as: UTF8.self)
+        #expect(json == #"{"ci95":null,"denominator":0,"denominator_kind":"sessions","numerator":0,"rate":null}"#)
+    }
+
+    @Test func badSegmentsSayWhatIsAccepted() {
+        #expect(throws: Segment.Invalid.self) { try Segment(parsing: "device") }
+        do {
+            _ = try Segment(parsing: "device=phone")
+            Issue.record("accepted device=phone")
+        } catch {
+            #expect(error.description == "segment device=phone: unknown device; one of unknown, desktop, mobile, tablet")
+        }
+        #expect(throws: Segment.Invalid.self) { try Segment(parsing: "colour=red") }
+        #expect(throws: Segment.Invalid.self) { try Segment(parsing: "visitor_type=old") }
+        #expect(throws: Segment.Invalid.self) { try Segment(parsing: "prop.=x") }
+    }
+}
