@@ -37,7 +37,7 @@ let package = Package(
         .target(
             name: "StepwiseServer",
             dependencies: [
-                "StepwiseCore", "StepwiseEngine", "StepwiseStorage", "StepwiseDemo",
+                "StepwiseCore", "StepwiseEngine", "StepwiseStorage", "StepwiseDemo", "StepwisePlan",
                 .product(name: "Hummingbird", package: "hummingbird"),
             ],
             swiftSettings: strict),
@@ -57,15 +57,17 @@ let package = Package(
             swiftSettings: strict),
         .testTarget(name: "StepwiseCoreTests", dependencies: ["StepwiseCore"], swiftSettings: strict),
         .testTarget(name: "StepwisePlanTests", dependencies: ["StepwisePlan"], swiftSettings: strict),
-        .testTarget(name: "StepwiseEngineTests", dependencies: ["StepwiseEngine", "StepwiseCore", "StepwisePlan"], swiftSettings: strict),
+        .testTarget(
+            name: "StepwiseEngineTests", dependencies: ["StepwiseEngine", "StepwiseCore", "StepwisePlan"],
+            exclude: ["Fixtures/make_wilson_fixtures.py"], swiftSettings: strict),
         .testTarget(
             name: "StepwiseStorageTests",
-            dependencies: ["StepwiseStorage", "StepwiseEngine", "StepwiseCore", "StepwiseDemo"],
+            dependencies: ["StepwiseStorage", "StepwiseEngine", "StepwiseCore", "StepwiseDemo", "StepwisePlan"],
             swiftSettings: strict),
         .testTarget(
             name: "StepwiseServerTests",
             dependencies: [
-                "StepwiseServer", "StepwiseStorage", "StepwiseCore", "StepwiseEngine",
+                "StepwiseServer", "StepwiseStorage", "StepwiseCore", "StepwiseEngine", "StepwisePlan",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ],
             swiftSettings: strict),

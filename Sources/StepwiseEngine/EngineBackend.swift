@@ -13,6 +13,10 @@ public struct EngineBackend: ReportBackend {
     public func eventCounts(_ query: EventCountsQuery) async throws -> EventCountsReport {
         EventCounter.count(query, in: table())
     }
+
+    public func rates(_ query: RatesQuery) async throws -> RatesReport {
+        RatesCalculator.compute(query, in: table())
+    }
 }
 
 /// The event-count scan: one pass over a site's persons.

@@ -48,4 +48,5 @@ public struct EventCountsReport: Sendable, Equatable, Codable {
 /// Anything that answers report queries: the embedded engine, or ClickHouse (SPEC §5).
 public protocol ReportBackend: Sendable {
     func eventCounts(_ query: EventCountsQuery) async throws -> EventCountsReport
+    func rates(_ query: RatesQuery) async throws -> RatesReport
 }

@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import StepwiseEngine
 import StepwiseCore
 
 /// An error a client sees as `{"error": {"code", "message", "field"?}}` with a status.
@@ -39,11 +40,9 @@ extension Response {
             body: .init(byteBuffer: ByteBuffer(string: text)))
     }
 
-    /// A JSON response from an `Encodable` report.
+    /// A JSON response from an `Encodable` report, in the reports' shape (snake_case keys).
     static func json(encoding value: some Encodable, status: HTTPResponse.Status = .ok) throws -> Response {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        let data = try encoder.encode(value)
+        let data = try ReportEncoding.encoder().encode(value)
         return Response(
             status: status, headers: [.contentType: "application/json; charset=utf-8"],
             body: .init(byteBuffer: ByteBuffer(bytes: data)))

@@ -1,56 +1,111 @@
 import Hummingbird
 import StepwiseCore
 import StepwiseEngine
+import StepwisePlan
 import StepwiseStorage
 
 /// Report endpoints under `/api/v1/sites`, answered by a `ReportBackend`.
 struct ReportController: Sendable {
     let backend: any ReportBackend
     let live: LiveEventTable
-    let adminToken: String?
+    let plans: PlanRegistry
+    let admin: AdminCheck
 
     func addRoutes(to router: Router<StepwiseRequestContext>) {
         router.get("/api/v1/sites") { request, _ in
-            try self.authorize(request)
+            try self.admin.authorize(request)
             return Response.json(.object(JSONObject(keys: ["sites"], values: [.array(SiteSummary.all(in: self.live.snapshot()).map(\.json))])))
         }
         router.get("/api/v1/sites/{site}/events") { request, context in
-            try self.authorize(request)
-            let site = try context.parameters.require("site")
-            let query = try Self.eventCountsQuery(site: site, request.uri.queryParameters)
-            guard self.live.snapshot().siteID(site) != nil else {
-                throw APIError(.notFound, code: "unknown_site", "no events have been stored for site \(site)", field: "site")
-            }
+            try self.admin.authorize(request)
+            let site = try self.knownSite(context)
+            let filter = try ReportFilter(request.uri.queryParameters, allowed: ["from", "to", "include_bots"])
+            let query = EventCountsQuery(
+                site: site, from: filter.from, to: filter.to, includeBots: filter.includeBots,
+                sessionTimeoutMillis: self.plans.entry(site: site)?.plan.sessionTimeoutMillis ?? SessionSplitter.defaultTimeoutMillis)
             return try Response.json(encoding: try await self.backend.eventCounts(query))
+        }
+        router.get("/api/v1/sites/{site}/rates") { request, context in
+            try self.admin.authorize(request)
+            let site = try self.knownSite(context)
+            let filter = try ReportFilter(request.uri.queryParameters, allowed: ["from", "to", "include_bots", "segment", "interval"])
+            let plan = try self.plan(site)
+            let query = RatesQuery(
+                site: site, plan: plan, from: filter.from, to: filter.to, segments: filter.segments, interval: filter.interval,
+                includeBots: filter.includeBots)
+            return try Response.json(encoding: try await self.backend.rates(query))
         }
     }
 
-    static func eventCountsQuery(site: String, _ parameters: Parameters) throws -> EventCountsQuery {
-        for (key, _) in parameters where !["from", "to", "include_bots"].contains(String(key)) {
-            throw APIError(.badRequest, code: "unknown_parameter", "unknown query parameter '\(key)'; use from, to, include_bots", field: String(key))
+    /// The site named in the path, which must have events.
+    func knownSite(_ context: StepwiseRequestContext) throws -> String {
+        let site = try context.parameters.require("site")
+        guard live.snapshot().siteID(site) != nil else {
+            throw APIError(.notFound, code: "unknown_site", "no events have been stored for site \(site)", field: "site")
         }
-        let range: (from: Int64?, to: Int64?)
+        return site
+    }
+
+    func plan(_ site: String) throws -> TrackingPlan {
+        guard let entry = plans.entry(site: site) else {
+            throw APIError(.notFound, code: "no_plan",
+                           "site \(site) has no tracking plan; PUT one to /api/v1/sites/\(site)/plan or start the server with --plan FILE",
+                           field: "site")
+        }
+        return entry.plan
+    }
+}
+
+/// The query parameters every report shares: range, bots, segments, series interval.
+struct ReportFilter {
+    var from: Int64?
+    var to: Int64?
+    var includeBots = false
+    var segments: [Segment] = []
+    var interval: RatesQuery.Interval = .day
+
+    init(_ parameters: Parameters, allowed: [String]) throws {
+        for (key, _) in parameters where !allowed.contains(String(key)) {
+            throw APIError(.badRequest, code: "unknown_parameter",
+                           "unknown query parameter '\(key)'; use \(allowed.joined(separator: ", "))", field: String(key))
+        }
         do {
-            range = try DateBound.parse(from: parameters.get("from"), to: parameters.get("to"))
+            (from, to) = try DateBound.parse(from: parameters.get("from"), to: parameters.get("to"))
         } catch {
             throw APIError(.badRequest, code: "invalid_value", error.description, field: error.field)
         }
-        var includeBots = false
         if let flag = parameters.get("include_bots") {
             guard let value = Bool(flag) else {
                 throw APIError(.badRequest, code: "invalid_value", "include_bots must be true or false", field: "include_bots")
             }
             includeBots = value
         }
-        return EventCountsQuery(site: site, from: range.from, to: range.to, includeBots: includeBots)
+        for text in parameters.getAll("segment") {
+            do {
+                segments.append(try Segment(parsing: String(text)))
+            } catch {
+                throw APIError(.badRequest, code: "invalid_value", error.description, field: "segment")
+            }
+        }
+        if let text = parameters.get("interval") {
+            guard let interval = RatesQuery.Interval(rawValue: text) else {
+                throw APIError(.badRequest, code: "invalid_value", "interval must be day or week", field: "interval")
+            }
+            self.interval = interval
+        }
     }
+}
+
+/// The admin token check for reports, plan changes and erasure.
+struct AdminCheck: Sendable {
+    let token: String?
 
     func authorize(_ request: Request) throws {
-        guard let adminToken else { return }
+        guard let token else { return }
         guard let header = request.headers[.authorization], header.hasPrefix("Bearer "),
-              constantTimeEqual(String(header.dropFirst(7)), adminToken)
+              constantTimeEqual(String(header.dropFirst(7)), token)
         else {
-            throw APIError(.unauthorized, code: "unauthorized", "reports need the admin token (Authorization: Bearer TOKEN)")
+            throw APIError(.unauthorized, code: "unauthorized", "this endpoint needs the admin token (Authorization: Bearer TOKEN)")
         }
     }
 }

@@ -4,7 +4,9 @@ import StepwiseEngine
 import StepwiseStorage
 
 /// Assembles the router: ingest, reports, operations and the overview page.
-public func buildRouter(store: EventStore, configuration: ServerConfiguration, metrics: ServerMetrics = ServerMetrics()) -> Router<StepwiseRequestContext> {
+public func buildRouter(
+    store: EventStore, configuration: ServerConfiguration, plans: PlanRegistry, metrics: ServerMetrics = ServerMetrics()
+) -> Router<StepwiseRequestContext> {
     let router = Router(context: StepwiseRequestContext.self)
     router.add(middleware: CORSPolicy(origins: Set(configuration.corsOrigins)))
     let limiter = configuration.rateLimitPerSecond > 0
@@ -12,8 +14,10 @@ public func buildRouter(store: EventStore, configuration: ServerConfiguration, m
     IngestController(store: store, metrics: metrics, writeKeys: WriteKeyCheck(keys: configuration.writeKeys), limiter: limiter,
                      botNetworks: configuration.botNetworks)
         .addRoutes(to: router)
-    ReportController(backend: EngineBackend(live: store.live), live: store.live, adminToken: configuration.adminToken)
+    let admin = AdminCheck(token: configuration.adminToken)
+    ReportController(backend: EngineBackend(live: store.live), live: store.live, plans: plans, admin: admin)
         .addRoutes(to: router)
+    PlanController(plans: plans, admin: admin).addRoutes(to: router)
     OverviewPage(live: store.live).addRoutes(to: router)
     router.get("/healthz") { _, _ in Response.json(.object(.init(keys: ["status"], values: [.string("ok")]))) }
     router.get("/metrics") { _, _ in
@@ -26,13 +30,13 @@ public func buildRouter(store: EventStore, configuration: ServerConfiguration, m
 /// The server as a runnable application. Shutdown is graceful (SIGTERM/SIGINT): in-flight
 /// requests finish, and each has been acknowledged only after its commit.
 public func buildApplication(
-    store: EventStore, configuration: ServerConfiguration,
+    store: EventStore, configuration: ServerConfiguration, plans: PlanRegistry,
     onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
 ) -> some ApplicationProtocol {
     var logger = Logger(label: "stepwise")
     logger.logLevel = .notice
     return Application(
-        router: buildRouter(store: store, configuration: configuration),
+        router: buildRouter(store: store, configuration: configuration, plans: plans),
         configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "stepwise"),
         onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? configuration.port) },
         logger: logger)

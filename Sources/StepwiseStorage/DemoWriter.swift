@@ -2,7 +2,8 @@ import Foundation
 import StepwiseCore
 import StepwiseDemo
 
-/// Writes a demo site into the store through the ingest path and records its ground truth.
+/// Writes a demo site into the store through the ingest path and records its ground truth
+/// and its tracking plan.
 public struct DemoWriter: Sendable {
     public let store: EventStore
 
@@ -27,6 +28,7 @@ public struct DemoWriter: Sendable {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
         try store.setMetadata("ground_truth:\(profile.site)", String(decoding: try encoder.encode(truth), as: UTF8.self))
+        try store.setPlanText(profile.planYAML, site: profile.site)
         return truth
     }
 

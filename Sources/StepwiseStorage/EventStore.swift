@@ -371,6 +371,25 @@ public final class EventStore: Sendable {
         }
     }
 
+    /// The tracking plan (YAML text) last stored for a site by the API or the demo.
+    public func planText(site: String) throws -> String? {
+        try metadata(Self.planKey(site))
+    }
+
+    public func setPlanText(_ yaml: String, site: String) throws {
+        try setMetadata(Self.planKey(site), yaml)
+    }
+
+    /// Every site with a stored plan, and its YAML text.
+    public func planTexts() throws -> [(site: String, yaml: String)] {
+        try pool.read { db in
+            try Row.fetchAll(db, sql: "SELECT key, value FROM metadata WHERE key LIKE 'plan:%' ORDER BY key")
+                .map { (String(($0[0] as String).dropFirst(5)), $0[1]) }
+        }
+    }
+
+    private static func planKey(_ site: String) -> String { "plan:\(site)" }
+
     /// Stored events of a site in canonical form, oldest first (export, tests).
     public func canonicalEvents(site: String) throws -> [CanonicalEvent] {
         try pool.read { db in

@@ -2,14 +2,16 @@ import ArgumentParser
 import Foundation
 import StepwiseCore
 import StepwiseEngine
+import StepwisePlan
+import StepwiseStorage
 
 /// `stepwise report …`: reports computed by the engine over the local store.
 struct ReportCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "report", abstract: "Compute a report.", subcommands: [EventsReportCommand.self])
+        commandName: "report", abstract: "Compute a report.", subcommands: [EventsReportCommand.self, RatesReportCommand.self])
 }
 
-/// Options every report takes: the site, the time range, bots, and the output format.
+/// Options every report takes: the site, the time range, bots, the plan and the output format.
 struct ReportOptions: ParsableArguments {
     @Option(help: "Site to report on.")
     var site: String
@@ -23,6 +25,9 @@ struct ReportOptions: ParsableArguments {
     @Flag(name: .customLong("include-bots"), help: "Count bot traffic too.")
     var includeBots = false
 
+    @Option(help: "Tracking plan file; default: the plan stored for the site (by the server or the demo).")
+    var plan: String?
+
     @Option(help: "Output format: table, json or csv.")
     var format: OutputFormat = .table
 
@@ -35,6 +40,35 @@ struct ReportOptions: ParsableArguments {
             throw CLIError.usage("--\(error.description)")
         }
     }
+
+    /// Opens the store and checks the site has events.
+    func openSite() throws -> EventStore {
+        let store = try store.open()
+        let table = store.live.snapshot()
+        guard table.siteID(site) != nil else {
+            let known = table.siteNames
+            throw CLIError.usage("no events for site \(site)" + (known.isEmpty ? "" : "; sites: \(known.joined(separator: ", "))"))
+        }
+        return store
+    }
+
+    /// The plan from `--plan`, else the one stored for the site; nil when there is none.
+    func trackingPlan(_ store: EventStore) throws -> TrackingPlan? {
+        do {
+            if let plan {
+                let loaded = try TrackingPlanLoader.load(path: plan)
+                guard loaded.site == site else { throw CLIError.usage("\(plan) is the plan of site \(loaded.site), not \(site)") }
+                return loaded
+            }
+            return try store.planText(site: site).map { try TrackingPlanLoader.load(yaml: $0, file: "stored plan of \(site)") }
+        } catch let error as PlanError {
+            throw CLIError.usage(error.description)
+        }
+    }
+
+    func printJSON(_ value: some Encodable) throws {
+        print(String(decoding: try ReportEncoding.encoder(pretty: true).encode(value), as: UTF8.self))
+    }
 }
 
 struct EventsReportCommand: AsyncParsableCommand {
@@ -45,25 +79,17 @@ struct EventsReportCommand: AsyncParsableCommand {
 
     func run() async throws {
         let range = try options.range()
-        let store = try options.store.open()
-        let table = store.live.snapshot()
-        guard table.siteID(options.site) != nil else {
-            let known = table.siteNames
-            throw CLIError.usage("no events for site \(options.site)" + (known.isEmpty ? "" : "; sites: \(known.joined(separator: ", "))"))
-        }
-        let query = EventCountsQuery(site: options.site, from: range.from, to: range.to, includeBots: options.includeBots)
+        let store = try options.openSite()
+        let timeout = try options.trackingPlan(store)?.sessionTimeoutMillis ?? SessionSplitter.defaultTimeoutMillis
+        let query = EventCountsQuery(site: options.site, from: range.from, to: range.to, includeBots: options.includeBots,
+                                     sessionTimeoutMillis: timeout)
         let report = try await EngineBackend(live: store.live).eventCounts(query)
         let header = ["event", "events", "persons", "sessions"]
         let rows = report.events.map { [$0.event, String($0.events), String($0.persons), String($0.sessions)] }
         switch options.format {
-        case .json:
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-            print(String(decoding: try encoder.encode(report), as: UTF8.self))
-        case .csv:
-            print(TabularText.csv(header: header, rows: rows), terminator: "")
-        case .table:
-            print(TabularText.table(header: header, rows: rows, numericColumns: [1, 2, 3]), terminator: "")
+        case .json: try options.printJSON(report)
+        case .csv: print(TabularText.csv(header: header, rows: rows), terminator: "")
+        case .table: print(TabularText.table(header: header, rows: rows, numericColumns: [1, 2, 3]), terminator: "")
         }
     }
 }

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Hummingbird
 import StepwiseCore
+import StepwisePlan
 import StepwiseServer
 import StepwiseStorage
 
@@ -32,9 +33,17 @@ func serve(_ store: EventStore, _ options: ServerOptions, banner: String) async 
         let parts = pair.split(separator: "=", maxSplits: 1)
         configuration.writeKeys[String(parts[0])] = String(parts[1])
     }
+    let plans: PlanRegistry
+    do {
+        plans = try PlanRegistry(store: store, files: options.planFiles)
+    } catch let error as PlanError {
+        throw CLIError.usage(error.description)
+    }
+    let reload = PlanReloadSignal(plans: plans)
+    defer { reload.cancel() }
     let host = options.host
     let eventCount = store.live.snapshot().count
-    let app = buildApplication(store: store, configuration: configuration) { port in
+    let app = buildApplication(store: store, configuration: configuration, plans: plans) { port in
         // Unbuffered, so scripts waiting for this line see it at once.
         FileHandle.standardOutput.write(Data("\(banner) listening on http://\(host):\(port)/ (\(eventCount) events, database \(store.path))\n".utf8))
     }
@@ -43,4 +52,22 @@ func serve(_ store: EventStore, _ options: ServerOptions, banner: String) async 
     } catch {
         throw CLIError.runtime("server stopped: \(error)")
     }
+}
+
+/// Reloads the plan files on SIGHUP, reporting each change (or refusal) on stderr.
+final class PlanReloadSignal {
+    private let source: any DispatchSourceSignal
+
+    init(plans: PlanRegistry) {
+        signal(SIGHUP, SIG_IGN)
+        source = DispatchSource.makeSignalSource(signal: SIGHUP, queue: .global())
+        source.setEventHandler {
+            let lines = plans.reloadFiles()
+            let text = lines.isEmpty ? "stepwise: SIGHUP: no plan file changed\n" : lines.map { "stepwise: \($0)\n" }.joined()
+            FileHandle.standardError.write(Data(text.utf8))
+        }
+        source.resume()
+    }
+
+    func cancel() { source.cancel() }
 }

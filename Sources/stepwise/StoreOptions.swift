@@ -37,6 +37,9 @@ struct ServerOptions: ParsableArguments {
     @Option(name: .customLong("rate-limit"), help: "Requests per second per client address; 0 = unlimited.")
     var rateLimit: Double = 0
 
+    @Option(name: .customLong("plan"), help: "Tracking plan file (stepwise.yml), one per site (repeatable); reloaded on SIGHUP.")
+    var planFiles: [String] = []
+
     @Option(name: .customLong("bot-network"), help: "CIDR block of data-centre traffic to mark as bots (repeatable; env STEPWISE_BOT_NETWORKS, comma-separated).")
     var botNetworks: [String] = ProcessInfo.processInfo.environment["STEPWISE_BOT_NETWORKS"].map { $0.split(separator: ",").map(String.init) } ?? []
 

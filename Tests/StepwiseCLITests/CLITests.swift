@@ -177,4 +177,57 @@ extension CLITests {
         #expect(failed.status == 2)
         #expect(failed.stderr == "stepwise: \(broken):5: conversions.a.when.evnt: unknown key; expected one of event, nth_in_session, path, props, referrer, returned_within, url\n")
     }
+
+    @Test func ratesReportCountsThePlanWithIntervalsAndRefusesWhatItCannotAnswer() throws {
+        _ = try stepwise("import", try write("events.ndjson", events))
+        let plan = try write("stepwise.yml", """
+            site: s.example
+            conversions:
+              cta:
+                kind: micro
+                when: { event: cta_click }
+              came_back:
+                kind: micro
+                when: { event: pageview, returned_within: 1d }
+                count: once_per_session
+                value: 2
+              signup:
+                kind: macro
+                when: { event: signup }
+            """)
+        // a: cta once, back after two hours (second session); b: one visit. Intervals: scipy's Wilson.
+        let table = try stepwise("report", "rates", "--site", "s.example", "--plan", plan)
+        #expect(table.status == 0)
+        #expect(table.stdout == """
+            s.example: 2 persons, 3 sessions
+            definition  kind   count             completions  persons  per person (95% CI)  per session (95% CI)  per audience (95% CI)  value
+            ----------  -----  ----------------  -----------  -------  -------------------  --------------------  ---------------------  -----
+            cta         micro  every                       1        1  50.00% (9.45–90.55)  33.33% (6.15–79.23)   -                          -
+            came_back   micro  once_per_session            1        1  50.00% (9.45–90.55)  33.33% (6.15–79.23)   -                          2
+            signup      macro  every                       0        0  0.00% (0.00–65.76)   0.00% (0.00–56.15)    -                          -
+
+            """)
+        let csv = try stepwise("report", "rates", "--site", "s.example", "--plan", plan, "--format", "csv", "--include-bots")
+        #expect(csv.stdout.split(separator: "\n")[1].hasPrefix("cta,micro,every,1,1,1,,0.3333333333333333,0.06149194472039615,0.7923403991979523,3,"))
+        let json = try stepwise("report", "rates", "--site", "s.example", "--plan", plan, "--format", "json", "--segment", "visitor_type=returning")
+        #expect(json.stdout.contains(#""denominator_kind" : "persons""#))
+        #expect(json.stdout.contains(#""segments" : [\#n    "visitor_type=returning"\#n  ]"#))
+
+        let noPlan = try stepwise("report", "rates", "--site", "s.example")
+        #expect(noPlan.status == 2)
+        #expect(noPlan.stderr == "stepwise: site s.example has no tracking plan; pass --plan stepwise.yml\n")
+        let badSegment = try stepwise("report", "rates", "--site", "s.example", "--plan", plan, "--segment", "device=phone")
+        #expect(badSegment.status == 2)
+        #expect(badSegment.stderr == "stepwise: --segment device=phone: unknown device; one of unknown, desktop, mobile, tablet\n")
+        let otherSite = try stepwise("report", "rates", "--site", "s.example", "--plan", try write("t.yml", "site: t.example\n"))
+        #expect(otherSite.status == 2)
+        #expect(otherSite.stderr.contains("is the plan of site t.example, not s.example"))
+    }
+
+    @Test func theDemoShipsAPlanSoRatesWorkOutOfTheBox() throws {
+        #expect(try stepwise("demo", "--no-serve", "--visitors", "300").status == 0)
+        let rates = try stepwise("report", "rates", "--site", "saas.example", "--format", "csv")
+        #expect(rates.status == 0)
+        #expect(rates.stdout.contains("\ndemo_booked,macro,every,"))
+    }
 }

@@ -8,37 +8,6 @@ import StepwiseStorage
 
 /// Runs the real `stepwise` binary: an acknowledged batch must survive `kill -9`.
 @Suite(.serialized) struct CrashDurabilityTests {
-    /// The `stepwise` executable next to the test bundle (`swift test` builds every product).
-    static var binary: URL {
-        let executable = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
-        return executable.deletingLastPathComponent().appendingPathComponent("stepwise")
-    }
-
-    /// Starts `stepwise serve` on a free port; returns the process and its port.
-    static func startServer(database: String) throws -> (Process, Int) {
-        #expect(FileManager.default.isExecutableFile(atPath: binary.path), "build the package first: \(binary.path) is missing")
-        let process = Process()
-        process.executableURL = binary
-        process.arguments = ["serve", "--db", database, "--port", "0"]
-        let output = Pipe()
-        process.standardOutput = output
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        var text = ""
-        let deadline = Date().addingTimeInterval(30)
-        while Date() < deadline {
-            let data = output.fileHandleForReading.availableData
-            if data.isEmpty { break }
-            text += String(decoding: data, as: UTF8.self)
-            if let range = text.range(of: #"127\.0\.0\.1:(\d+)/"#, options: .regularExpression) {
-                let port = Int(text[range].dropFirst(10).dropLast())!
-                return (process, port)
-            }
-        }
-        process.terminate()
-        throw StoreError("server did not start: \(text)")
-    }
-
     @Test func everyAcknowledgedBatchSurvivesKillNine() async throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("stepwise-kill-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
@@ -47,7 +16,7 @@ import StepwiseStorage
         var acknowledged = Set<String>()
 
         for round in 0..<3 {
-            let (server, port) = try Self.startServer(database: database)
+            let (server, port) = try ServerProcess.start(database: database)
             let client = TestClient(host: "127.0.0.1", port: port)
             client.connect()
             // Fire batches back to back and kill the server right after an acknowledgement,
@@ -72,7 +41,7 @@ import StepwiseStorage
         let stored = try store.canonicalEvents(site: "k.example").compactMap(\.id)
         #expect(Set(stored).isSuperset(of: acknowledged))
         #expect(stored.count == Set(stored).count)
-        let (server, port) = try Self.startServer(database: database)
+        let (server, port) = try ServerProcess.start(database: database)
         defer { kill(server.processIdentifier, SIGKILL); server.waitUntilExit() }
         let client = TestClient(host: "127.0.0.1", port: port)
         client.connect()

@@ -10,6 +10,8 @@ import StepwiseStorage
 final class ServerFixture {
     let directory: URL
     let store: EventStore
+    /// `--plan` files the server starts with.
+    var planFiles: [String] = []
 
     init() throws {
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("stepwise-server-\(UUID().uuidString)")
@@ -23,7 +25,7 @@ final class ServerFixture {
         var configuration = ServerConfiguration()
         configuration.port = 0
         configure(&configuration)
-        let app = buildApplication(store: store, configuration: configuration)
+        let app = buildApplication(store: store, configuration: configuration, plans: try PlanRegistry(store: store, files: planFiles))
         try await app.test(.live) { client in try await test(client) }
     }
 }

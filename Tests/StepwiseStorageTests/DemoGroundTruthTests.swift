@@ -3,6 +3,7 @@ import Testing
 import StepwiseCore
 import StepwiseDemo
 import StepwiseEngine
+import StepwisePlan
 @testable import StepwiseStorage
 
 /// The demo's recorded truth, recovered by the engine after a round trip through storage.
@@ -32,6 +33,22 @@ import StepwiseEngine
             for p in range where table.personBot[p] != 0 { caught[BotReason(rawValue: table.personBot[p])!.description, default: 0] += 1 }
             #expect(caught == truth.botVisitors)
             #expect(range.count - caught.values.reduce(0, +) == truth.humanPersons)
+
+            // The demo's own plan loads, and its rates recover the seeded truth.
+            let plan = try TrackingPlanLoader.load(yaml: try #require(try store.planText(site: profile.site)))
+            let rates = RatesCalculator.compute(RatesQuery(site: profile.site, plan: plan), in: table)
+            #expect(rates.persons == truth.humanPersons)
+            for definition in rates.definitions {
+                let rule = try #require(plan.conversion(named: definition.name))
+                guard let event = rule.when.event, event != "pageview" else { continue }
+                #expect(definition.persons == truth.personsByEvent[event] ?? 0, "\(definition.name)")
+                if rule.count == .every { #expect(definition.completions == truth.eventsByEvent[event] ?? 0, "\(definition.name)") }
+                #expect(definition.perPerson.denominator == truth.humanPersons)
+            }
+            for micro in truth.micros {
+                let rate = try #require(rates.definitions.first { $0.name == micro.name }?.perPerson.ci95)
+                #expect(rate[0] <= micro.prevalence && micro.prevalence <= rate[1], "\(micro.name) \(rate) ∌ \(micro.prevalence)")
+            }
         }
     }
 
