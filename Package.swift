@@ -52,7 +52,7 @@ let package = Package(
         // Benchmarks live apart from tests and are run by Benchmarks/run.sh.
         .executableTarget(
             name: "StepwiseBench",
-            dependencies: ["StepwiseCore", "StepwiseEngine", "StepwiseStorage", "StepwiseDemo"],
+            dependencies: ["StepwiseCore", "StepwiseEngine", "StepwiseStorage", "StepwiseDemo", "StepwisePlan"],
             path: "Benchmarks/StepwiseBench",
             swiftSettings: strict),
         .testTarget(name: "StepwiseCoreTests", dependencies: ["StepwiseCore"], swiftSettings: strict),

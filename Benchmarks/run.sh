@@ -16,7 +16,10 @@ need=()
 command -v wrk >/dev/null || need+=(wrk)
 command -v sqlite3 >/dev/null || need+=(sqlite3)
 dpkg -s libsqlite3-dev >/dev/null 2>&1 || need+=(libsqlite3-dev)
+command -v python3 >/dev/null || need+=(python3 python3-pip)
 if [ ${#need[@]} -gt 0 ]; then apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q "${need[@]}"; fi
+# The rates peer: DuckDB's Python package, in-process.
+python3 -c "import duckdb" 2>/dev/null || pip install -q duckdb 2>/dev/null || pip install -q --break-system-packages duckdb
 
 swift build -c release --product stepwise >/dev/null
 swift build -c release --product StepwiseBench >/dev/null
@@ -76,6 +79,22 @@ for n in $sizes; do
   out=$("$bin/StepwiseBench" count "$work/import-$n.db" shop.example)
   row "report events (one site), $label (ms, median of 7)" "$(sed -E 's/.*median_ms=([0-9.]+).*/\1/' <<<"$out")" "$(nproc) cores"
   rm -f "$work"/peer-$n.db*
+
+  # Rates for the 20 definitions of Benchmarks/rates-plan.yml, against DuckDB computing the same
+  # counts with SQL over the same events (exported from the store), both warm, both on all cores.
+  "$bin/StepwiseBench" rates "$work/import-$n.db" Benchmarks/rates-plan.yml > "$work/rates-stepwise-$n.json"
+  sqlite3 -header -csv "$work/import-$n.db" "SELECT COALESCE('u' || v.user_id, 'v' || e.visitor) AS person, e.ts,
+      n.value AS name, p.value AS path, COALESCE(pr.value, '') AS props
+    FROM events e JOIN visitors v ON v.id = e.visitor JOIN strings n ON n.id = e.name JOIN strings p ON p.id = e.path
+    LEFT JOIN strings pr ON pr.id = e.props WHERE e.site = (SELECT id FROM strings WHERE value = 'shop.example')" > "$work/rates-$n.csv"
+  python3 Benchmarks/duckdb_rates.py "$work/rates-$n.csv" > "$work/rates-duckdb-$n.json"
+  rm -f "$work/rates-$n.csv"
+  same=$(python3 -c "import json,sys; a,b=(json.load(open(f)) for f in sys.argv[1:]); print('identical' if all(a[k]==b[k] for k in ('counts','audiences','persons','sessions')) else 'DIFFERENT')" \
+    "$work/rates-stepwise-$n.json" "$work/rates-duckdb-$n.json")
+  ms=$(python3 -c "import json,sys; print(json.load(open(sys.argv[1]))['median_ms'])" "$work/rates-stepwise-$n.json")
+  peer=$(python3 -c "import json,sys; print(json.load(open(sys.argv[1]))['median_ms'])" "$work/rates-duckdb-$n.json")
+  row "report rates, 20 definitions, $label (ms, median of 7)" "$ms" "counts vs DuckDB: $same; $(python3 -c "print(round($peer / $ms, 1))")x faster than the peer"
+  row "peer: DuckDB SQL, same 20 definitions, $label (ms)" "$peer" "window functions + DISTINCT aggregates, in-memory, 2 threads"
 done
 
 printf '| %-58s | %14s | %s |\n' "benchmark" "value" "notes"

@@ -2,6 +2,7 @@ import Foundation
 import StepwiseCore
 import StepwiseDemo
 import StepwiseEngine
+import StepwisePlan
 import StepwiseStorage
 
 /// Benchmark helpers run by Benchmarks/run.sh (numbers, not pass/fail).
@@ -10,6 +11,8 @@ import StepwiseStorage
 ///   StepwiseBench bodies DIR          write wrk request bodies: one event, a batch of 100
 ///   StepwiseBench load DB             time the engine load and measure resident bytes per event
 ///   StepwiseBench count DB SITE       time the events report on the loaded engine
+///   StepwiseBench rates DB PLAN       time the rates report (all bots included, like the peer)
+///                                     and print its counts as JSON for comparison
 
 func residentBytes() -> Int {
     guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
@@ -98,6 +101,34 @@ case "count":
     times.sort()
     print(String(format: "count events=%d median_ms=%.1f", table.count, times[3] * 1000))
 
+case "rates":
+    guard arguments.count == 3 else { fail("usage: rates DB PLAN") }
+    let store = try! EventStore(path: arguments[arguments.startIndex + 1])
+    let table = store.live.snapshot()
+    let plan: TrackingPlan
+    do { plan = try TrackingPlanLoader.load(path: arguments[arguments.startIndex + 2]) } catch { fail(error.description) }
+    let query = RatesQuery(site: plan.site, plan: plan, includeBots: true)
+    var times: [Double] = []
+    var report: RatesReport?
+    for _ in 0..<7 {
+        let started = Date()
+        report = RatesCalculator.compute(query, in: table)
+        times.append(Date().timeIntervalSince(started))
+    }
+    times.sort()
+    var counts: [String: [Int]] = [:]
+    var audiences: [String: [Int]] = [:]
+    for definition in report!.definitions {
+        counts[definition.name] = [definition.completions, definition.persons, definition.sessions]
+        if let rate = definition.perAudience { audiences[definition.name] = [rate.numerator, rate.denominator] }
+    }
+    struct Output: Encodable { var median_ms: Double; var persons: Int; var sessions: Int; var counts: [String: [Int]]; var audiences: [String: [Int]] }
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.sortedKeys]
+    let output = Output(median_ms: (times[3] * 10_000).rounded() / 10, persons: report!.persons, sessions: report!.sessions,
+                        counts: counts, audiences: audiences)
+    print(String(decoding: try! encoder.encode(output), as: UTF8.self))
+
 default:
-    fail("usage: StepwiseBench ndjson N FILE | bodies DIR | load DB | count DB SITE")
+    fail("usage: StepwiseBench ndjson N FILE | bodies DIR | load DB | count DB SITE | rates DB PLAN")
 }

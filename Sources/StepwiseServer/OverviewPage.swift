@@ -1,3 +1,4 @@
+import Foundation
 import Hummingbird
 import StepwiseCore
 import StepwiseEngine
@@ -6,6 +7,7 @@ import StepwiseEngine
 /// JavaScript. The full dashboard builds on this page.
 struct OverviewPage: Sendable {
     let live: LiveEventTable
+    let plans: PlanRegistry
 
     func addRoutes(to router: Router<StepwiseRequestContext>) {
         router.get("/") { _, _ in
@@ -21,13 +23,16 @@ struct OverviewPage: Sendable {
             <style>body{font:15px/1.45 system-ui,sans-serif;margin:2rem auto;max-width:60rem;padding:0 1rem;color:#1b1f24}
             table{border-collapse:collapse;width:100%;margin:.5rem 0 2rem}th,td{padding:.35rem .6rem;border-bottom:1px solid #d5d9de;text-align:right}
             th:first-child,td:first-child{text-align:left}h2{margin-top:2rem}.muted{color:#57606a}</style></head><body>
-            <h1>Stepwise</h1><p class="muted">Humans only; bots are kept but excluded. JSON: <code>/api/v1/sites/SITE/events</code>.</p>
+            <h1>Stepwise</h1><p class="muted">Humans only; bots are kept but excluded. JSON: <code>/api/v1/sites/SITE/events</code>, <code>/api/v1/sites/SITE/rates</code>.</p>
             """
         let summaries = SiteSummary.all(in: table)
         if summaries.isEmpty { html += "<p>No events yet. Send some to <code>POST /api/v1/events</code>.</p>" }
         for summary in summaries {
-            let report = EventCounter.count(EventCountsQuery(site: summary.site), in: table)
+            let plan = plans.entry(site: summary.site)?.plan
+            let timeout = plan?.sessionTimeoutMillis ?? SessionSplitter.defaultTimeoutMillis
+            let report = EventCounter.count(EventCountsQuery(site: summary.site, sessionTimeoutMillis: timeout), in: table)
             html += "<h2>\(escape(summary.site))</h2><p class=\"muted\">\(summary.persons) persons, \(summary.botPersons) bots excluded</p>"
+            if let plan { html += renderRates(RatesCalculator.compute(RatesQuery(site: summary.site, plan: plan), in: table)) }
             html += "<table><thead><tr><th scope=\"col\">Event</th><th scope=\"col\">Events</th><th scope=\"col\">Persons</th><th scope=\"col\">Sessions</th></tr></thead><tbody>"
             for row in report.events {
                 html += "<tr><td>\(escape(row.event))</td><td>\(row.events)</td><td>\(row.persons)</td><td>\(row.sessions)</td></tr>"
@@ -36,8 +41,28 @@ struct OverviewPage: Sendable {
         }
         return html + "</body></html>"
     }
-}
 
+    /// The plan's definitions with their per-person rate, drawn as a bar with its 95 % interval.
+    func renderRates(_ report: RatesReport) -> String {
+        var html = "<table><thead><tr><th scope=\"col\">Conversion</th><th scope=\"col\">Kind</th><th scope=\"col\">Completions</th>"
+            + "<th scope=\"col\">Persons</th><th scope=\"col\">Rate per person (95% CI)</th><th scope=\"col\"></th></tr></thead><tbody>"
+        let widest = max(report.definitions.compactMap { $0.perPerson.ci95?[1] }.max() ?? 1, 0.01)
+        for definition in report.definitions {
+            let rate = definition.perPerson
+            var cell = "–", bar = ""
+            if let value = rate.rate, let ci = rate.ci95 {
+                func percent(_ x: Double) -> String { String(format: "%.1f", x * 100) }
+                cell = "\(percent(value))% (\(percent(ci[0]))–\(percent(ci[1])))"
+                func x(_ v: Double) -> Int { Int((v / widest * 160).rounded()) }
+                bar = "<svg width=\"170\" height=\"14\" role=\"img\" aria-label=\"\(cell)\"><rect x=\"0\" y=\"3\" width=\"\(x(value))\" height=\"8\" fill=\"#4c7cbf\"/>"
+                    + "<line x1=\"\(x(ci[0]))\" x2=\"\(x(ci[1]))\" y1=\"7\" y2=\"7\" stroke=\"#1b1f24\" stroke-width=\"1.5\"/></svg>"
+            }
+            html += "<tr><td>\(escape(definition.name))</td><td>\(definition.kind)</td><td>\(definition.completions)</td>"
+                + "<td>\(definition.persons)</td><td>\(cell)</td><td>\(bar)</td></tr>"
+        }
+        return html + "</tbody></table>"
+    }
+}
 /// Escapes text for HTML: event names and sites are attacker-controlled.
 func escape(_ text: String) -> String {
     var out = ""

@@ -18,7 +18,7 @@ public func buildRouter(
     ReportController(backend: EngineBackend(live: store.live), live: store.live, plans: plans, admin: admin)
         .addRoutes(to: router)
     PlanController(plans: plans, admin: admin).addRoutes(to: router)
-    OverviewPage(live: store.live).addRoutes(to: router)
+    OverviewPage(live: store.live, plans: plans).addRoutes(to: router)
     router.get("/healthz") { _, _ in Response.json(.object(.init(keys: ["status"], values: [.string("ok")]))) }
     router.get("/metrics") { _, _ in
         Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4"],

@@ -91,7 +91,7 @@ import Testing
         let counts = Self.counts(report)
         #expect(counts["pricing_view"] == [3, 2, 3])
         #expect(counts["pricing_every"] == [4, 2, 3])
-        #expect(counts["pricing_person"] == [2, 2, 2])
+        #expect(counts["pricing_person"] == [2, 2, 3])  // one completion each, but three sessions saw it
         #expect(counts["add_to_cart"] == [3, 1, 2])
         #expect(counts["video_75"] == [1, 1, 1])
         #expect(counts["purchase"] == [0, 0, 0])
@@ -217,5 +217,39 @@ import Testing
         #expect(throws: Segment.Invalid.self) { try Segment(parsing: "colour=red") }
         #expect(throws: Segment.Invalid.self) { try Segment(parsing: "visitor_type=old") }
         #expect(throws: Segment.Invalid.self) { try Segment(parsing: "prop.=x") }
+    }
+}
+
+@Suite struct QuantileTests {
+    /// The definition numpy uses: sort, then interpolate between the closest ranks.
+    static func reference(_ values: [UInt32], _ q: Double) -> Double {
+        let sorted = values.sorted()
+        let h = Double(sorted.count - 1) * q
+        let k = Int(h.rounded(.down))
+        return k + 1 < sorted.count ? Double(sorted[k]) + (h - Double(k)) * (Double(sorted[k + 1]) - Double(sorted[k])) : Double(sorted[k])
+    }
+
+    @Test func selectionAgreesWithSortingOnSkewedTiedWideAndSplitInput() throws {
+        var random = SystemRandomNumberGenerator()
+        var cases: [[UInt32]] = [[7], [1, 2], [5, 5, 5, 5], Array(0..<1000), Array((0..<1000).reversed()), [0, .max, 65_535, 65_536]]
+        for size in [3, 10, 101, 40_000] {
+            cases.append((0..<size).map { _ in UInt32.random(in: 0..<20, using: &random) })
+            cases.append((0..<size).map { _ in UInt32.random(in: 0...UInt32.max, using: &random) })
+            cases.append((0..<size).map { _ in UInt32.random(in: 65_000..<140_000, using: &random) })
+        }
+        for values in cases {
+            // Split across two parts, as two workers would leave them.
+            var parts = [Samples(values.prefix(values.count / 3)), Samples(values.dropFirst(values.count / 3))]
+            defer { for i in parts.indices { parts[i].free() } }
+            let (median, p90) = try #require(Quantile.medianAndP90(parts))
+            #expect(median == Self.reference(values, 0.5))
+            #expect(abs(p90 - Self.reference(values, 0.9)) < 1e-6 * max(1, p90))
+        }
+        // numpy.percentile([1, 2, 3, 4, 10], [50, 90]) == [3.0, 7.6]
+        var small = [Samples([10, 1, 4, 2, 3])]
+        defer { small[0].free() }
+        let (median, p90) = try #require(Quantile.medianAndP90(small))
+        #expect(median == 3 && abs(p90 - 7.6) < 1e-12)
+        #expect(Quantile.medianAndP90([Samples()]) == nil)
     }
 }

@@ -110,6 +110,11 @@ import StepwiseServer
             #expect(badInterval.json["error"]?["field"]?.string == "interval")
             let unknown = try await client.execute(uri: "/api/v1/sites/nope.example/rates", method: .get, headers: Self.auth)
             #expect(unknown.json["error"]?["code"]?.string == "unknown_site")
+
+            // The overview page shows the same rate with its interval, readable without JavaScript.
+            let page = try await client.execute(uri: "/", method: .get)
+            let html = String(buffer: page.body)
+            #expect(html.contains("<tr><td>cta</td><td>micro</td><td>2</td><td>2</td><td>66.7% (20.8–93.9)</td>"))
         }
     }
 }

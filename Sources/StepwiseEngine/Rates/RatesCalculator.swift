@@ -38,9 +38,10 @@ public enum RatesCalculator {
         DispatchQueue.concurrentPerform(iterations: workers) { w in
             let start = persons.lowerBound + w * chunk
             let range = start..<min(persons.upperBound, start + chunk)
-            var scan = RatesScan(context)
+            let scan = RatesScan(context)
             scan.run(range.isEmpty ? 0..<0 : range)
-            let tally = scan.tally
+            var tally = scan.tally
+            tally.samples = scan.takeSamples().map { [$0] }
             partials.withLock { $0[w] = tally }
         }
         var tally = RatesTally(definitions: plan.conversions.count, buckets: buckets.count)
@@ -75,6 +76,13 @@ struct SeriesBuckets {
 
     @inline(__always) func bucket(_ t: Int64) -> Int { Int(Self.index(t, interval) - firstIndex) }
 
+    /// The bucket's time span, start inclusive, end exclusive.
+    func bounds(_ bucket: Int) -> (Int64, Int64) {
+        let index = firstIndex + Int64(bucket)
+        let startDay = interval == .day ? index : index * 7 - 3
+        return (startDay * 86_400_000, startDay * 86_400_000 + interval.millis)
+    }
+
     func startDay(_ bucket: Int) -> String {
         let index = firstIndex + Int64(bucket)
         let day = interval == .day ? index : index * 7 - 3
@@ -89,6 +97,25 @@ struct ScanContext: @unchecked Sendable {
     let matchers: [CompiledMatcher]
     let audiences: [CompiledMatcher?]
     let values: [ValueReader?]
+    /// What each definition's matcher needs checked beyond its name, and its count rule.
+    struct Kind {
+        var hasPath: Bool
+        var hasDetails: Bool
+        var hasNth: Bool
+        var hasReturn: Bool
+        var hasValue: Bool
+        var rule: ConversionDefinition.CountRule
+    }
+    let kinds: [Kind]
+    /// Flattened `[definition * pathCount + path code]`: the path glob's verdict.
+    let pathVerdicts: [Bool]
+    let pathCount: Int
+    /// Per name code with path-conditioned candidates (and at most 64 of them): the offset of
+    /// its `pathCount` masks in `pathMasks`, bit k set when candidate slot k passes that path;
+    /// -1 when every candidate passes whatever the path.
+    let pathMaskOffset: [Int]
+    let pathMasks: [UInt64]
+    let hasAudiences: Bool
     /// Definitions to try per local name code: `candidates[candidateStart[c] ..< candidateStart[c + 1]]`.
     let candidateStart: [Int32]
     let candidates: [Int32]
@@ -109,7 +136,21 @@ struct ScanContext: @unchecked Sendable {
         matchers = definitions.map { CompiledMatcher($0.when, table: table) }
         audiences = definitions.map { $0.denominator.map { CompiledMatcher($0, table: table) } }
         values = definitions.map { $0.value.map(ValueReader.init) }
+        kinds = definitions.map { definition in
+            let when = definition.when
+            return Kind(hasPath: when.path != nil, hasDetails: when.url != nil || when.referrer != nil || !when.props.isEmpty,
+                        hasNth: when.nthInSession != nil, hasReturn: when.returnedWithinMillis != nil,
+                        hasValue: definition.value != nil, rule: definition.count)
+        }
+        pathCount = table.pathDictionary.count
+        pathVerdicts = definitions.flatMap { definition in
+            definition.when.path.map { glob in table.pathDictionary.map { glob.matches(table.strings[Int($0)]) } }
+                ?? Array(repeating: true, count: table.pathDictionary.count)
+        }
+        hasAudiences = definitions.contains { $0.denominator != nil }
         (candidateStart, candidates) = Self.candidateLists(matchers.map(Optional.some), names: table.nameDictionary.count)
+        (pathMaskOffset, pathMasks) = Self.pathMasks(
+            candidateStart: candidateStart, candidates: candidates, kinds: kinds, pathVerdicts: pathVerdicts, pathCount: pathCount)
         (audienceStart, audienceCandidates) = Self.candidateLists(audiences, names: table.nameDictionary.count)
         self.segments = CompiledSegments(segments, table: table)
         self.from = from
@@ -118,6 +159,24 @@ struct ScanContext: @unchecked Sendable {
         timeout = plan.sessionTimeoutMillis
         self.buckets = buckets
         self.asOf = asOf
+    }
+
+    private static func pathMasks(
+        candidateStart: [Int32], candidates: [Int32], kinds: [Kind], pathVerdicts: [Bool], pathCount: Int
+    ) -> ([Int], [UInt64]) {
+        var offsets = [Int](repeating: -1, count: candidateStart.count - 1)
+        var masks: [UInt64] = []
+        for code in offsets.indices {
+            let slots = Int(candidateStart[code])..<Int(candidateStart[code + 1])
+            guard slots.count <= 64, slots.contains(where: { kinds[Int(candidates[$0])].hasPath }) else { continue }
+            offsets[code] = masks.count
+            for path in 0..<pathCount {
+                var mask: UInt64 = 0
+                for (bit, slot) in slots.enumerated() where pathVerdicts[Int(candidates[slot]) * pathCount + path] { mask |= 1 << UInt64(bit) }
+                masks.append(mask)
+            }
+        }
+        return (offsets, masks)
     }
 
     private static func candidateLists(_ matchers: [CompiledMatcher?], names: Int) -> ([Int32], [Int32]) {

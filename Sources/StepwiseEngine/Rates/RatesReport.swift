@@ -22,9 +22,10 @@ public struct DefinitionRates: Sendable, Equatable, Codable {
     public var type: String?
     public var intent: String?
     public var stage: String?
-    /// The plan's count rule, applied to `completions`.
+    /// The plan's count rule, applied to `completions` (and `value`, `frequency`).
     public var count: String
     public var completions: Int
+    /// Persons and sessions with at least one match, whatever the count rule.
     public var persons: Int
     public var sessions: Int
     /// Sum of the completions' values; nil when the definition has no value.
@@ -45,6 +46,7 @@ public struct DefinitionRates: Sendable, Equatable, Codable {
 public struct SeriesPoint: Sendable, Equatable, Codable {
     /// First day of the bucket, `YYYY-MM-DD` (UTC; weeks start on Monday).
     public var start: String
+    /// Completions in the bucket, and persons who matched in it (the rate's numerator).
     public var completions: Int
     public var persons: Int
     public var perPerson: Rate
@@ -78,7 +80,7 @@ public struct Frequency: Sendable, Equatable, Codable {
     }
 }
 
-/// Days from each completing person's last completion to the report's as-of moment.
+/// Days from each completing person's last match to the report's as-of moment.
 public struct Recency: Sendable, Equatable, Codable {
     public var asOf: String
     public var medianDays: Double

@@ -1,144 +1,375 @@
 import StepwisePlan
 
-/// One worker's walk over a slice of persons, feeding a `RatesTally`.
-struct RatesScan {
+/// One worker's walk over a slice of persons, producing a `RatesTally`.
+///
+/// The hot loop touches only raw buffers: per-definition counters and per-person state are
+/// fixed slots it owns, so a match costs a few loads and adds, never an array copy check.
+final class RatesScan {
     private let context: ScanContext
-    private var matchers: [CompiledMatcher]
-    private var audiences: [CompiledMatcher?]
-    private var values: [ValueReader?]
-    private var segments: CompiledSegments
-    private(set) var tally: RatesTally
+    // Matchers, value readers and segments memoise as they go: each lives in a slot the
+    // scan owns, so the loop needs no exclusivity bookkeeping.
+    private let matchers: UnsafeMutableBufferPointer<CompiledMatcher>
+    private let audiences: UnsafeMutableBufferPointer<CompiledMatcher?>
+    private let values: UnsafeMutableBufferPointer<ValueReader?>
+    private let segments: UnsafeMutablePointer<CompiledSegments>
+    private let n: Int
+    private let buckets: Int
+    /// The context's lookup tables and scalars, copied into slots the scan owns so the hot
+    /// loop reads them without retaining anything.
+    private let hot: Hot
 
-    // Per-person state, one slot per definition, reset at each person.
-    private var counted: [Bool]
-    private var completedSession: [Int]
-    private var matchSession: [Int]
-    private var matchesInSession: [Int]
-    private var lastBucket: [Int]
-    private var completions: [Int32]
-    private var lastCompletion: [Int64]
-    private var inAudience: [Bool]
+    private struct Hot {
+        let candidateStart: UnsafeMutableBufferPointer<Int32>
+        let candidates: UnsafeMutableBufferPointer<Int32>
+        let audienceStart: UnsafeMutableBufferPointer<Int32>
+        let audienceCandidates: UnsafeMutableBufferPointer<Int32>
+        let kinds: UnsafeMutableBufferPointer<ScanContext.Kind>
+        let pathVerdicts: UnsafeMutableBufferPointer<Bool>
+        let pathMaskOffset: UnsafeMutableBufferPointer<Int>
+        let pathMasks: UnsafeMutableBufferPointer<UInt64>
+        let pathCount: Int
+        let from: Int64
+        let to: Int64
+        let timeout: Int64
+        let asOf: Int64
+        let hasAudiences: Bool
+        let checkEvents: Bool
+        let noSegments: Bool
+        let seriesBuckets: SeriesBuckets
+
+        init(_ context: ScanContext) {
+            func owned<T>(_ array: [T]) -> UnsafeMutableBufferPointer<T> {
+                let buffer = UnsafeMutableBufferPointer<T>.allocate(capacity: max(array.count, 1))
+                _ = buffer.initialize(from: array)
+                return buffer
+            }
+            candidateStart = owned(context.candidateStart)
+            candidates = owned(context.candidates)
+            audienceStart = owned(context.audienceStart)
+            audienceCandidates = owned(context.audienceCandidates)
+            kinds = owned(context.kinds)
+            pathVerdicts = owned(context.pathVerdicts)
+            pathMaskOffset = owned(context.pathMaskOffset)
+            pathMasks = owned(context.pathMasks)
+            pathCount = context.pathCount
+            from = context.from
+            to = context.to
+            timeout = context.timeout
+            asOf = context.asOf
+            hasAudiences = context.hasAudiences
+            checkEvents = context.segments.hasEventConditions
+            noSegments = context.segments.isEmpty
+            seriesBuckets = context.buckets
+        }
+
+        func free() {
+            candidateStart.deallocate(); candidates.deallocate(); audienceStart.deallocate(); audienceCandidates.deallocate()
+            kinds.deallocate(); pathVerdicts.deallocate(); pathMaskOffset.deallocate(); pathMasks.deallocate()
+        }
+    }
+
+    /// Per definition, for the person being walked: whether and in which session it last
+    /// matched, its n-th-in-session counter, its series bucket, completions and last match.
+    private struct PersonState {
+        var touched = false
+        var matched = false
+        var inAudience = false
+        var matchedSession: Int32 = -1
+        var nthSession: Int32 = -1
+        var nthCount: Int32 = 0
+        var lastBucket: Int32 = -1
+        var completions: Int32 = 0
+        var lastMatch: Int64 = 0
+    }
+
+    private struct Counters {
+        var completions = 0
+        var persons = 0
+        var sessions = 0
+        var audienceSize = 0
+        var audienceCompleted = 0
+        var value = 0.0
+    }
+
+    private let state: UnsafeMutableBufferPointer<PersonState>
+    /// Definitions the current person has touched (matched or entered the audience of):
+    /// only these are reset and tallied at the person's end.
+    private let touched: UnsafeMutableBufferPointer<Int32>
+    private var touchedCount = 0
+    private let counters: UnsafeMutableBufferPointer<Counters>
+    /// `[definition * buckets + bucket]`.
+    private let seriesCompletions: UnsafeMutableBufferPointer<Int>
+    private let seriesPersons: UnsafeMutableBufferPointer<Int>
+    private let seriesActive: UnsafeMutableBufferPointer<Int>
+    /// Persons and sessions with a kept event.
+    private let activeTotals: UnsafeMutableBufferPointer<Int>
+    /// `[metric * n + definition]`, see `SampleMetric`.
+    private let samples: UnsafeMutableBufferPointer<Samples>
 
     init(_ context: ScanContext) {
         self.context = context
-        matchers = context.matchers
-        audiences = context.audiences
-        values = context.values
-        segments = context.segments
-        let n = context.definitions.count
-        tally = RatesTally(definitions: n, buckets: context.buckets.count)
-        counted = Array(repeating: false, count: n)
-        completedSession = Array(repeating: -1, count: n)
-        matchSession = Array(repeating: -1, count: n)
-        matchesInSession = Array(repeating: 0, count: n)
-        lastBucket = Array(repeating: -1, count: n)
-        completions = Array(repeating: 0, count: n)
-        lastCompletion = Array(repeating: 0, count: n)
-        inAudience = Array(repeating: false, count: n)
+        matchers = .allocate(capacity: context.matchers.count)
+        _ = matchers.initialize(from: context.matchers)
+        audiences = .allocate(capacity: context.audiences.count)
+        _ = audiences.initialize(from: context.audiences)
+        values = .allocate(capacity: context.values.count)
+        _ = values.initialize(from: context.values)
+        segments = .allocate(capacity: 1)
+        segments.initialize(to: context.segments)
+        n = context.definitions.count
+        buckets = context.buckets.count
+        hot = Hot(context)
+        state = .allocate(capacity: n)
+        state.initialize(repeating: PersonState())
+        touched = .allocate(capacity: n)
+        touched.initialize(repeating: 0)
+        counters = .allocate(capacity: n)
+        counters.initialize(repeating: Counters())
+        seriesCompletions = .allocate(capacity: n * buckets)
+        seriesCompletions.initialize(repeating: 0)
+        seriesPersons = .allocate(capacity: n * buckets)
+        seriesPersons.initialize(repeating: 0)
+        seriesActive = .allocate(capacity: buckets)
+        seriesActive.initialize(repeating: 0)
+        activeTotals = .allocate(capacity: 2)
+        activeTotals.initialize(repeating: 0)
+        samples = .allocate(capacity: SampleMetric.allCases.count * n)
+        samples.initialize(repeating: Samples())
     }
 
-    mutating func run(_ persons: Range<Int>) {
+    deinit {
+        for i in samples.indices { samples[i].free() }
+        _ = samples.deinitialize(); samples.deallocate()
+        _ = matchers.deinitialize(); _ = audiences.deinitialize(); _ = values.deinitialize(); segments.deinitialize(count: 1)
+        matchers.deallocate(); audiences.deallocate(); values.deallocate(); segments.deallocate()
+        hot.free()
+        state.deallocate(); touched.deallocate(); counters.deallocate(); seriesCompletions.deallocate(); seriesPersons.deallocate(); seriesActive.deallocate()
+        activeTotals.deallocate()
+    }
+
+    func run(_ persons: Range<Int>) {
         let table = context.table
-        for p in persons where context.includeBots || table.personBot[p] == 0 {
-            scanPerson(p, table)
+        table.timestamp.withUnsafeBufferPointer { timestamp in
+            table.name.withUnsafeBufferPointer { name in
+                table.path.withUnsafeBufferPointer { path in
+                    for p in persons where context.includeBots || table.personBot[p] == 0 {
+                        scanPerson(p, table, timestamp, name, path)
+                    }
+                }
+            }
         }
     }
 
-    private mutating func scanPerson(_ p: Int, _ table: EventTable) {
-        let n = context.definitions.count
-        for d in 0..<n {
-            counted[d] = false; completedSession[d] = -1; matchSession[d] = -1; matchesInSession[d] = 0
-            lastBucket[d] = -1; completions[d] = 0; inAudience[d] = false
-        }
+    private func scanPerson(
+        _ p: Int, _ table: EventTable, _ timestamp: UnsafeBufferPointer<Int64>, _ name: UnsafeBufferPointer<UInt32>,
+        _ path: UnsafeBufferPointer<UInt32>
+    ) {
+        let hot = self.hot
         let run = table.events(ofPerson: p)
-        let firstVisit = table.timestamp[run.lowerBound]
-        var session = -1
+        let firstVisit = timestamp[run.lowerBound]
+        let pathCount = hot.pathCount
+        let checkEvents = hot.checkEvents
+        let noSegments = hot.noSegments
+        var session: Int32 = -1
         var sessionStart: Int64 = 0
         var previous = Int64.min
         /// Gap from the previous session's last event to this session's start; nil in the first.
         var returnGap: Int64?
         var sessionKept = false
         var personActive = false
-        var activeSession = -1
+        var activeSession: Int32 = -1
+        var bucket = -1
+        var bucketStart = Int64.max, bucketEnd = Int64.min
         var activeBucket = -1
-        let checkEvents = context.segments.hasEventConditions
 
         for i in run {
-            let t = table.timestamp[i]
-            if SessionSplitter.startsSession(t, after: previous, timeout: context.timeout) {
+            let t = timestamp[i]
+            if SessionSplitter.startsSession(t, after: previous, timeout: hot.timeout) {
                 returnGap = previous == .min ? nil : t - previous
                 session += 1
                 sessionStart = t
-                sessionKept = context.segments.isEmpty
-                    || segments.keepsSession(firstEvent: i, isFirstSession: session == 0, in: table)
+                sessionKept = noSegments || segments.pointee.keepsSession(firstEvent: i, isFirstSession: session == 0, in: table)
             }
             previous = t
-            let active = sessionKept && t >= context.from && t < context.to && (!checkEvents || segments.keepsEvent(i, in: table))
-            var bucket = -1
+            let active = sessionKept && t >= hot.from && t < hot.to && (!checkEvents || segments.pointee.keepsEvent(i, in: table))
             if active {
                 personActive = true
-                if activeSession != session { activeSession = session; tally.sessions += 1 }
-                bucket = context.buckets.bucket(t)
-                if activeBucket != bucket { activeBucket = bucket; tally.seriesActivePersons[bucket] += 1 }
+                if activeSession != session { activeSession = session; activeTotals[1] += 1 }
+                if t < bucketStart || t >= bucketEnd {
+                    bucket = hot.seriesBuckets.bucket(t)
+                    (bucketStart, bucketEnd) = hot.seriesBuckets.bounds(bucket)
+                }
+                if activeBucket != bucket { activeBucket = bucket; seriesActive[bucket] += 1 }
             }
 
-            let code = Int(table.name[i])
-            for c in Int(context.candidateStart[code])..<Int(context.candidateStart[code + 1]) {
-                let d = Int(context.candidates[c])
-                guard matchers[d].matchesDetails(i, in: table) else { continue }
-                if let nth = matchers[d].nthInSession {
-                    if matchSession[d] != session { matchSession[d] = session; matchesInSession[d] = 0 }
-                    matchesInSession[d] += 1
-                    guard matchesInSession[d] == nth else { continue }
-                }
-                if let within = matchers[d].returnedWithinMillis {
-                    guard let gap = returnGap, gap <= within else { continue }
-                }
-                guard active else { continue }
-                switch context.definitions[d].count {
-                case .every: break
-                case .oncePerSession: guard completedSession[d] != session else { continue }
-                case .oncePerPerson: guard !counted[d] else { continue }
-                }
-                tally.completions[d] += 1
-                if values[d] != nil { tally.value[d] += values[d]!.value(i, in: table) }
-                if !counted[d] {
-                    counted[d] = true
-                    tally.persons[d] += 1
-                    tally.fromFirstVisit[d].append(t - firstVisit)
-                }
-                if completedSession[d] != session {
-                    completedSession[d] = session
-                    tally.sessionCompletions[d] += 1
-                    tally.fromSessionStart[d].append(t - sessionStart)
-                }
-                tally.seriesCompletions[d * tally.bucketCount + bucket] += 1
-                if lastBucket[d] != bucket {
-                    lastBucket[d] = bucket
-                    tally.seriesPersons[d * tally.bucketCount + bucket] += 1
-                }
-                completions[d] += 1
-                lastCompletion[d] = t
+            /// One candidate definition against event i; `checkPath` when its path glob is not
+            /// already known to pass.
+            @inline(__always) func consider(_ d: Int, checkPath: Bool) {
+            let kind = hot.kinds[d]
+            if checkPath, kind.hasPath, !hot.pathVerdicts[d * pathCount + Int(path[i])] { return }
+            if kind.hasDetails, !matchers[d].matchesDetails(i, in: table) { return }
+            if !state[d].touched { state[d].touched = true; touched[touchedCount] = Int32(d); touchedCount += 1 }
+            if kind.hasNth {
+                if state[d].nthSession != session { state[d].nthSession = session; state[d].nthCount = 0 }
+                state[d].nthCount += 1
+                guard Int(state[d].nthCount) == matchers[d].nthInSession! else { return }
+            }
+            if kind.hasReturn {
+                guard let gap = returnGap, gap <= matchers[d].returnedWithinMillis! else { return }
+            }
+            guard active else { return }
+            // Persons, sessions and the series' persons count every match: the count rule
+            // only decides which matches are completions.
+            let firstForPerson = !state[d].matched
+            let firstInSession = state[d].matchedSession != session
+            if firstForPerson {
+                state[d].matched = true
+                counters[d].persons += 1
+                samples[SampleMetric.fromFirstVisit.rawValue * n + d].append(seconds: t - firstVisit)
+            }
+            if firstInSession {
+                state[d].matchedSession = session
+                counters[d].sessions += 1
+                samples[SampleMetric.fromSessionStart.rawValue * n + d].append(millis: t - sessionStart)
+            }
+            if state[d].lastBucket != bucket {
+                state[d].lastBucket = Int32(bucket)
+                seriesPersons[d * buckets + bucket] += 1
+            }
+            state[d].lastMatch = t
+            switch kind.rule {
+            case .every: break
+            case .oncePerSession: guard firstInSession else { return }
+            case .oncePerPerson: guard firstForPerson else { return }
+            }
+            counters[d].completions += 1
+            if kind.hasValue { counters[d].value += values[d]!.value(i, in: table) }
+            seriesCompletions[d * buckets + bucket] += 1
+            state[d].completions += 1
             }
 
-            guard active else { continue }
-            for c in Int(context.audienceStart[code])..<Int(context.audienceStart[code + 1]) {
-                let d = Int(context.audienceCandidates[c])
-                if !inAudience[d], audiences[d]!.matchesDetails(i, in: table) { inAudience[d] = true }
+            let code = Int(name[i])
+            let start = Int(hot.candidateStart[code])
+            let count = Int(hot.candidateStart[code + 1]) - start
+            if count > 64 {
+                for c in start..<(start + count) { consider(Int(hot.candidates[c]), checkPath: true) }
+            } else if count > 0 {
+                // Slots of the name's candidates whose path glob passes, decided per path in advance.
+                let offset = hot.pathMaskOffset[code]
+                var slots = offset >= 0 ? hot.pathMasks[offset + Int(path[i])] : UInt64.max >> (64 - count)
+                while slots != 0 {
+                    let slot = slots.trailingZeroBitCount
+                    slots &= slots - 1
+                    consider(Int(hot.candidates[start + slot]), checkPath: false)
+                }
+            }
+
+            guard active, hot.hasAudiences else { continue }
+            for c in Int(hot.audienceStart[code])..<Int(hot.audienceStart[code + 1]) {
+                let d = Int(hot.audienceCandidates[c])
+                if !state[d].inAudience, audiences[d]!.matchesDetails(i, in: table) {
+                    if !state[d].touched { state[d].touched = true; touched[touchedCount] = Int32(d); touchedCount += 1 }
+                    state[d].inAudience = true
+                }
             }
         }
 
+        defer {
+            for k in 0..<touchedCount { state[Int(touched[k])] = PersonState() }
+            touchedCount = 0
+        }
         guard personActive else { return }
-        tally.personsActive += 1
-        for d in 0..<n {
-            if inAudience[d] {
-                tally.audienceSize[d] += 1
-                if counted[d] { tally.audienceCompleted[d] += 1 }
+        activeTotals[0] += 1
+        for k in 0..<touchedCount {
+            let d = Int(touched[k])
+            if state[d].inAudience {
+                counters[d].audienceSize += 1
+                if state[d].matched { counters[d].audienceCompleted += 1 }
             }
-            if counted[d] {
-                tally.frequencies[d].append(completions[d])
-                tally.recencies[d].append(context.asOf - lastCompletion[d])
+            if state[d].matched {
+                samples[SampleMetric.frequency.rawValue * n + d].append(UInt32(state[d].completions))
+                samples[SampleMetric.recency.rawValue * n + d].append(seconds: hot.asOf - state[d].lastMatch)
             }
         }
     }
+
+    var tally: RatesTally {
+        var tally = RatesTally(definitions: n, buckets: buckets)
+        tally.personsActive = activeTotals[0]
+        tally.sessions = activeTotals[1]
+        tally.seriesActivePersons = Array(seriesActive)
+        tally.seriesCompletions = Array(seriesCompletions)
+        tally.seriesPersons = Array(seriesPersons)
+        tally.completions = counters.map(\.completions)
+        tally.persons = counters.map(\.persons)
+        tally.sessionsMatched = counters.map(\.sessions)
+        tally.value = counters.map(\.value)
+        tally.audienceSize = counters.map(\.audienceSize)
+        tally.audienceCompleted = counters.map(\.audienceCompleted)
+        return tally
+    }
+
+    /// Hands the samples over to the caller, who must `free()` them.
+    func takeSamples() -> [Samples] {
+        let taken = Array(samples)
+        for i in samples.indices { samples[i] = Samples() }
+        return taken
+    }
 }
+
+/// The per-person and per-session values a rates scan keeps for quantiles.
+enum SampleMetric: Int, CaseIterable {
+    /// Seconds from the person's first event to their first match.
+    case fromFirstVisit
+    /// Milliseconds from the session's start to its first match.
+    case fromSessionStart
+    /// Completions per completing person.
+    case frequency
+    /// Seconds from the person's last match to the as-of moment.
+    case recency
+}
+
+/// Append-only `UInt32` samples in fixed-size chunks the scan owns: growing never copies,
+/// and four bytes a sample keep the scan's memory traffic low. `free()` releases them. Sendable
+/// because ownership moves from a worker to the report, never shared.
+struct Samples: @unchecked Sendable {
+    static let chunkSize = 1 << 14
+    private(set) var chunks: [UnsafeMutablePointer<UInt32>] = []
+    private var current: UnsafeMutablePointer<UInt32>?
+    private var used = Samples.chunkSize
+
+    var count: Int { chunks.isEmpty ? 0 : (chunks.count - 1) * Self.chunkSize + used }
+
+    @inline(__always) mutating func append(_ value: UInt32) {
+        if used == Self.chunkSize {
+            let chunk = UnsafeMutablePointer<UInt32>.allocate(capacity: Self.chunkSize)
+            chunks.append(chunk)
+            current = chunk
+            used = 0
+        }
+        current![used] = value
+        used += 1
+    }
+
+    /// A duration, clamped to what four bytes hold (49 days in milliseconds, 136 years in seconds).
+    @inline(__always) mutating func append(millis: Int64) { append(UInt32(clamping: millis)) }
+    @inline(__always) mutating func append(seconds millis: Int64) { append(UInt32(clamping: millis / 1000)) }
+
+    /// Calls `body` with each filled run of samples, in order.
+    func forEachChunk(_ body: (UnsafeBufferPointer<UInt32>) -> Void) {
+        for (k, chunk) in chunks.enumerated() {
+            body(UnsafeBufferPointer(start: chunk, count: k == chunks.count - 1 ? used : Self.chunkSize))
+        }
+    }
+
+    /// Samples holding `values` (tests).
+    init<S: Sequence<UInt32>>(_ values: S) { for value in values { append(value) } }
+
+    init() {}
+
+    mutating func free() {
+        for chunk in chunks { chunk.deallocate() }
+        self = Samples()
+    }
+}
+

@@ -1,3 +1,4 @@
+import Dispatch
 import StepwiseCore
 import StepwisePlan
 
@@ -9,33 +10,28 @@ struct RatesTally: Sendable {
     var seriesActivePersons: [Int]
     var completions: [Int]
     var persons: [Int]
-    var sessionCompletions: [Int]
+    var sessionsMatched: [Int]
     var value: [Double]
     var audienceSize: [Int]
     var audienceCompleted: [Int]
     /// Flattened `[definition][bucket]`.
     var seriesCompletions: [Int]
     var seriesPersons: [Int]
-    var fromFirstVisit: [[Int64]]
-    var fromSessionStart: [[Int64]]
-    var frequencies: [[Int32]]
-    var recencies: [[Int64]]
+    /// `[metric * definitions + definition]`: each worker's samples, gathered only at the end.
+    var samples: [[Samples]]
 
     init(definitions n: Int, buckets: Int) {
         bucketCount = buckets
         seriesActivePersons = Array(repeating: 0, count: buckets)
         completions = Array(repeating: 0, count: n)
         persons = completions
-        sessionCompletions = completions
+        sessionsMatched = completions
         value = Array(repeating: 0, count: n)
         audienceSize = completions
         audienceCompleted = completions
         seriesCompletions = Array(repeating: 0, count: n * buckets)
         seriesPersons = seriesCompletions
-        fromFirstVisit = Array(repeating: [], count: n)
-        fromSessionStart = fromFirstVisit
-        frequencies = Array(repeating: [], count: n)
-        recencies = fromFirstVisit
+        samples = Array(repeating: [], count: SampleMetric.allCases.count * n)
     }
 
     mutating func merge(_ other: RatesTally) {
@@ -45,21 +41,22 @@ struct RatesTally: Sendable {
         add(&seriesActivePersons, other.seriesActivePersons)
         add(&completions, other.completions)
         add(&persons, other.persons)
-        add(&sessionCompletions, other.sessionCompletions)
+        add(&sessionsMatched, other.sessionsMatched)
         for i in value.indices { value[i] += other.value[i] }
         add(&audienceSize, other.audienceSize)
         add(&audienceCompleted, other.audienceCompleted)
         add(&seriesCompletions, other.seriesCompletions)
         add(&seriesPersons, other.seriesPersons)
-        for d in completions.indices {
-            fromFirstVisit[d] += other.fromFirstVisit[d]
-            fromSessionStart[d] += other.fromSessionStart[d]
-            frequencies[d] += other.frequencies[d]
-            recencies[d] += other.recencies[d]
-        }
+        for i in samples.indices { samples[i] += other.samples[i] }
     }
 
-    func report(query: RatesQuery, context: ScanContext) -> RatesReport {
+    /// Assembles the report; the samples are handed over (and reordered) to find their
+    /// quantiles, one definition per core at a time.
+    mutating func report(query: RatesQuery, context: ScanContext) -> RatesReport {
+        let n = completions.count
+        let samples = (0..<n).map { d in SampleBox(SampleMetric.allCases.map { self.samples[$0.rawValue * n + d] }) }
+        self.samples = []
+        DispatchQueue.concurrentPerform(iterations: n) { d in samples[d].summarise(asOf: context.asOf) }
         let buckets = context.buckets
         let definitions = context.definitions.enumerated().map { d, definition in
             let series = (0..<bucketCount).map { b in
@@ -68,30 +65,18 @@ struct RatesTally: Sendable {
                     persons: seriesPersons[d * bucketCount + b],
                     perPerson: Rate(seriesPersons[d * bucketCount + b], of: seriesActivePersons[b], kind: .persons))
             }
-            let frequency: Frequency? = frequencies[d].isEmpty ? nil : {
-                let sorted = frequencies[d].map(Double.init).sorted()
-                let labels: [(String, ClosedRange<Int32>)] = [("1", 1...1), ("2", 2...2), ("3", 3...3), ("4-5", 4...5), ("6-10", 6...10), ("11+", 11...Int32.max)]
-                return Frequency(
-                    mean: sorted.reduce(0, +) / Double(sorted.count), median: Quantile.of(sorted, 0.5), p90: Quantile.of(sorted, 0.9),
-                    distribution: labels.map { label, range in .init(completions: label, persons: frequencies[d].count { range.contains($0) }) })
-            }()
-            let recency: Recency? = recencies[d].isEmpty ? nil : {
-                let days = recencies[d].map { Double($0) / 86_400_000 }.sorted()
-                return Recency(asOf: Timestamp.formatRFC3339(context.asOf), medianDays: Quantile.of(days, 0.5), p90Days: Quantile.of(days, 0.9))
-            }()
             return DefinitionRates(
                 name: definition.name, kind: definition.kind.rawValue, description: definition.description,
                 type: definition.type?.rawValue, intent: definition.intent?.rawValue, stage: definition.stage?.rawValue,
-                count: definition.count.rawValue, completions: completions[d], persons: persons[d], sessions: sessionCompletions[d],
+                count: definition.count.rawValue, completions: completions[d], persons: persons[d], sessions: sessionsMatched[d],
                 value: definition.value == nil ? nil : value[d],
                 perPerson: Rate(persons[d], of: personsActive, kind: .persons),
-                perSession: Rate(sessionCompletions[d], of: sessions, kind: .sessions),
+                perSession: Rate(sessionsMatched[d], of: sessions, kind: .sessions),
                 perAudience: definition.denominator == nil ? nil : Rate(audienceCompleted[d], of: audienceSize[d], kind: .audience),
                 audience: definition.denominator.map(Self.describe),
                 series: series,
-                timeToComplete: TimeToComplete(
-                    fromFirstVisit: DurationSummary(millis: fromFirstVisit[d]), fromSessionStart: DurationSummary(millis: fromSessionStart[d])),
-                frequency: frequency, recency: recency)
+                timeToComplete: TimeToComplete(fromFirstVisit: samples[d].firstVisit, fromSessionStart: samples[d].sessionStart),
+                frequency: samples[d].frequency, recency: samples[d].recency)
         }
         return RatesReport(
             site: query.site, from: query.from.map(Timestamp.formatRFC3339), to: query.to.map(Timestamp.formatRFC3339),
@@ -122,22 +107,101 @@ struct RatesTally: Sendable {
     }
 }
 
-extension DurationSummary {
-    init?(millis: [Int64]) {
-        guard !millis.isEmpty else { return nil }
-        let seconds = millis.map { Double($0) / 1000 }.sorted()
-        self.init(count: seconds.count, medianSeconds: Quantile.of(seconds, 0.5), p90Seconds: Quantile.of(seconds, 0.9))
+/// One definition's samples, summarised (and freed) by one worker.
+private final class SampleBox: @unchecked Sendable {
+    private var parts: [[Samples]]
+    var firstVisit: DurationSummary?
+    var sessionStart: DurationSummary?
+    var frequency: Frequency?
+    var recency: Recency?
+
+    /// `parts[metric]`: every worker's samples of that metric.
+    init(_ parts: [[Samples]]) { self.parts = parts }
+
+    func summarise(asOf: Int64) {
+        defer { for m in parts.indices { for i in parts[m].indices { parts[m][i].free() } } }
+        firstVisit = Self.durations(parts[SampleMetric.fromFirstVisit.rawValue], secondsPerUnit: 1)
+        sessionStart = Self.durations(parts[SampleMetric.fromSessionStart.rawValue], secondsPerUnit: 0.001)
+        let frequencies = parts[SampleMetric.frequency.rawValue]
+        if let (median, p90) = Quantile.medianAndP90(frequencies) {
+            let labels: [(String, ClosedRange<UInt32>)] = [("1", 1...1), ("2", 2...2), ("3", 3...3), ("4-5", 4...5), ("6-10", 6...10), ("11+", 11...UInt32.max)]
+            var distribution = [Int](repeating: 0, count: labels.count)
+            var total = 0, count = 0
+            for part in frequencies {
+                part.forEachChunk { chunk in
+                    for value in chunk {
+                        distribution[value <= 3 ? Int(value) - 1 : value <= 5 ? 3 : value <= 10 ? 4 : 5] += 1
+                        total += Int(value)
+                    }
+                    count += chunk.count
+                }
+            }
+            frequency = Frequency(mean: Double(total) / Double(count), median: median, p90: p90,
+                                  distribution: zip(labels, distribution).map { .init(completions: $0.0, persons: $1) })
+        }
+        if let (median, p90) = Quantile.medianAndP90(parts[SampleMetric.recency.rawValue]) {
+            recency = Recency(asOf: Timestamp.formatRFC3339(asOf), medianDays: median / 86_400, p90Days: p90 / 86_400)
+        }
+    }
+
+    private static func durations(_ parts: [Samples], secondsPerUnit: Double) -> DurationSummary? {
+        guard let (median, p90) = Quantile.medianAndP90(parts) else { return nil }
+        return DurationSummary(count: parts.reduce(0) { $0 + $1.count }, medianSeconds: median * secondsPerUnit, p90Seconds: p90 * secondsPerUnit)
     }
 }
 
-/// Quantiles the way numpy's default (linear interpolation between closest ranks) computes
-/// them, so they can be checked against it.
+/// Quantiles the way numpy's default computes them (linear interpolation between the closest
+/// ranks), so they can be checked against it.
+///
+/// Exact, in two streaming passes and no sorting: a histogram of the high 16 bits finds the
+/// bucket of each wanted rank, a histogram of the low 16 bits inside those buckets the value.
 enum Quantile {
-    static func of(_ sorted: [Double], _ q: Double) -> Double {
-        precondition(!sorted.isEmpty)
-        let h = Double(sorted.count - 1) * q
-        let lower = Int(h.rounded(.down))
-        let upper = min(lower + 1, sorted.count - 1)
-        return sorted[lower] + (h - Double(lower)) * (sorted[upper] - sorted[lower])
+    /// Median and 90th percentile of all parts' samples; nil when there are none.
+    static func medianAndP90(_ parts: [Samples]) -> (Double, Double)? {
+        let count = parts.reduce(0) { $0 + $1.count }
+        guard count > 0 else { return nil }
+        let positions = [0.5, 0.9].map { Double(count - 1) * $0 }
+        let ranks = positions.flatMap { h in [Int(h.rounded(.down)), min(Int(h.rounded(.down)) + 1, count - 1)] }
+        let values = select(parts, ranks: ranks)
+        func interpolate(_ q: Int) -> Double {
+            let h = positions[q], lower = Double(values[2 * q]), upper = Double(values[2 * q + 1])
+            return lower + (h - h.rounded(.down)) * (upper - lower)
+        }
+        return (interpolate(0), interpolate(1))
+    }
+
+    /// The values at the given 0-based ranks of the sorted samples.
+    static func select(_ parts: [Samples], ranks: [Int]) -> [UInt32] {
+        var high = [Int](repeating: 0, count: 1 << 16)
+        high.withUnsafeMutableBufferPointer { high in
+            for part in parts { part.forEachChunk { for value in $0 { high[Int(value >> 16)] += 1 } } }
+        }
+        // Each rank's high bucket, and its rank inside that bucket.
+        var targets: [(bucket: Int, rank: Int)] = []
+        for rank in ranks {
+            var seen = 0, bucket = 0
+            while seen + high[bucket] <= rank { seen += high[bucket]; bucket += 1 }
+            targets.append((bucket, rank - seen))
+        }
+        let buckets = Array(Set(targets.map(\.bucket))).sorted()
+        // `low[slot << 16 | low 16 bits]`, slot 1... for the target buckets; slot 0 collects the rest.
+        var slotOfBucket = [UInt8](repeating: 0, count: 1 << 16)
+        for (b, bucket) in buckets.enumerated() { slotOfBucket[bucket] = UInt8(b + 1) }
+        var low = [Int](repeating: 0, count: (buckets.count + 1) << 16)
+        low.withUnsafeMutableBufferPointer { low in
+            slotOfBucket.withUnsafeBufferPointer { slotOfBucket in
+                for part in parts {
+                    part.forEachChunk { chunk in
+                        for value in chunk { low[Int(slotOfBucket[Int(value >> 16)]) << 16 | Int(value & 0xFFFF)] += 1 }
+                    }
+                }
+            }
+        }
+        return targets.map { target in
+            let base = (buckets.firstIndex(of: target.bucket)! + 1) << 16
+            var seen = 0, value = 0
+            while seen + low[base + value] <= target.rank { seen += low[base + value]; value += 1 }
+            return UInt32(target.bucket << 16 | value)
+        }
     }
 }
