@@ -11,10 +11,11 @@ enum TabularText {
         var widths = header.map(\.count)
         for row in rows { for (i, cell) in row.enumerated() { widths[i] = max(widths[i], cell.count) } }
         func line(_ cells: [String]) -> String {
-            cells.enumerated().map { i, cell in
+            let text = cells.enumerated().map { i, cell in
                 let padding = String(repeating: " ", count: widths[i] - cell.count)
                 return numericColumns.contains(i) ? padding + cell : cell + padding
             }.joined(separator: "  ")
+            return String(text.reversed().drop { $0 == " " }.reversed())
         }
         var out = line(header) + "\n" + widths.map { String(repeating: "-", count: $0) }.joined(separator: "  ") + "\n"
         for row in rows { out += line(row) + "\n" }

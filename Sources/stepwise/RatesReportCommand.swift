@@ -47,6 +47,11 @@ struct RatesReportCommand: AsyncParsableCommand {
                           "per audience (95% CI)", "value"]
             let rows = report.definitions.map(Self.tableRow)
             print(TabularText.table(header: header, rows: rows, numericColumns: [3, 4, 8]), terminator: "")
+            if !report.stepRates.isEmpty {
+                let steps = report.stepRates.map { [$0.funnel, "\($0.from) → \($0.to)", Self.percent($0.rate) + " of \($0.rate.denominator)"] }
+                print("\nstep to step (persons who did both, of those who did the first; any order):")
+                print(TabularText.table(header: ["funnel", "steps", "rate (95% CI)"], rows: steps, numericColumns: []), terminator: "")
+            }
         }
     }
 

@@ -49,6 +49,9 @@ import Testing
           purchase:
             kind: macro
             when: { event: purchase }
+        funnels:
+          f:
+            steps: [pricing_view, video_75, add_to_cart, { event: purchase }]
         """
 
     static func world() -> EngineFixture {
@@ -95,6 +98,12 @@ import Testing
         #expect(counts["add_to_cart"] == [3, 1, 2])
         #expect(counts["video_75"] == [1, 1, 1])
         #expect(counts["purchase"] == [0, 0, 0])
+    }
+
+    @Test func consecutiveFunnelStepsGetStepToStepRates() throws {
+        let report = try Self.report()
+        #expect(report.stepRates.map { "\($0.funnel):\($0.from)>\($0.to)" } == ["f:pricing_view>video_75", "f:video_75>add_to_cart"])
+        #expect(report.stepRates.map(\.rate) == [Rate(1, of: 2, kind: .audience), Rate(0, of: 1, kind: .audience)])
     }
 
     @Test func behaviouralConditionsSeeTheSessionAndTheReturn() throws {

@@ -116,6 +116,8 @@ struct ScanContext: @unchecked Sendable {
     let pathMaskOffset: [Int]
     let pathMasks: [UInt64]
     let hasAudiences: Bool
+    /// Consecutive steps of the plan's funnels that are both definitions (SPEC §4.1 step-to-step rates).
+    let stepPairs: [(funnel: String, from: Int, to: Int)]
     /// Definitions to try per local name code: `candidates[candidateStart[c] ..< candidateStart[c + 1]]`.
     let candidateStart: [Int32]
     let candidates: [Int32]
@@ -148,6 +150,13 @@ struct ScanContext: @unchecked Sendable {
                 ?? Array(repeating: true, count: table.pathDictionary.count)
         }
         hasAudiences = definitions.contains { $0.denominator != nil }
+        let index = Dictionary(definitions.enumerated().map { ($1.name, $0) }, uniquingKeysWith: { first, _ in first })
+        stepPairs = plan.funnels.flatMap { funnel in
+            zip(funnel.steps, funnel.steps.dropFirst()).compactMap { a, b -> (String, Int, Int)? in
+                guard case .definition(let from) = a, case .definition(let to) = b, let i = index[from], let j = index[to] else { return nil }
+                return (funnel.name, i, j)
+            }
+        }
         (candidateStart, candidates) = Self.candidateLists(matchers.map(Optional.some), names: table.nameDictionary.count)
         (pathMaskOffset, pathMasks) = Self.pathMasks(
             candidateStart: candidateStart, candidates: candidates, kinds: kinds, pathVerdicts: pathVerdicts, pathCount: pathCount)

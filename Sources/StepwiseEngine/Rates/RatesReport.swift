@@ -13,6 +13,16 @@ public struct RatesReport: Sendable, Equatable, Codable {
     public var persons: Int
     public var sessions: Int
     public var definitions: [DefinitionRates]
+    /// Consecutive funnel steps: persons who did both among those who did the first, in any
+    /// order (the funnel report orders them and applies the window).
+    public var stepRates: [StepRate]
+}
+
+public struct StepRate: Sendable, Equatable, Codable {
+    public var funnel: String
+    public var from: String
+    public var to: String
+    public var rate: Rate
 }
 
 public struct DefinitionRates: Sendable, Equatable, Codable {

@@ -101,6 +101,9 @@ final class RatesScan {
     private let seriesCompletions: UnsafeMutableBufferPointer<Int>
     private let seriesPersons: UnsafeMutableBufferPointer<Int>
     private let seriesActive: UnsafeMutableBufferPointer<Int>
+    /// Per step pair: persons who did the first step, and who did both.
+    private let stepPersons: UnsafeMutableBufferPointer<Int>
+    private let stepPairs: [(from: Int, to: Int)]
     /// Persons and sessions with a kept event.
     private let activeTotals: UnsafeMutableBufferPointer<Int>
     /// `[metric * n + definition]`, see `SampleMetric`.
@@ -119,6 +122,9 @@ final class RatesScan {
         n = context.definitions.count
         buckets = context.buckets.count
         hot = Hot(context)
+        stepPairs = context.stepPairs.map { ($0.from, $0.to) }
+        stepPersons = .allocate(capacity: max(2 * stepPairs.count, 1))
+        stepPersons.initialize(repeating: 0)
         state = .allocate(capacity: n)
         state.initialize(repeating: PersonState())
         touched = .allocate(capacity: n)
@@ -143,6 +149,7 @@ final class RatesScan {
         _ = matchers.deinitialize(); _ = audiences.deinitialize(); _ = values.deinitialize(); segments.deinitialize(count: 1)
         matchers.deallocate(); audiences.deallocate(); values.deallocate(); segments.deallocate()
         hot.free()
+        stepPersons.deallocate()
         state.deallocate(); touched.deallocate(); counters.deallocate(); seriesCompletions.deallocate(); seriesPersons.deallocate(); seriesActive.deallocate()
         activeTotals.deallocate()
     }
@@ -291,10 +298,15 @@ final class RatesScan {
                 samples[SampleMetric.recency.rawValue * n + d].append(seconds: hot.asOf - state[d].lastMatch)
             }
         }
+        for (k, pair) in stepPairs.enumerated() where state[pair.from].matched {
+            stepPersons[2 * k] += 1
+            if state[pair.to].matched { stepPersons[2 * k + 1] += 1 }
+        }
     }
 
     var tally: RatesTally {
         var tally = RatesTally(definitions: n, buckets: buckets)
+        tally.stepPersons = Array(stepPersons.prefix(2 * stepPairs.count))
         tally.personsActive = activeTotals[0]
         tally.sessions = activeTotals[1]
         tally.seriesActivePersons = Array(seriesActive)

@@ -6,6 +6,8 @@ import StepwisePlan
 struct RatesTally: Sendable {
     let bucketCount: Int
     var personsActive = 0
+    /// Per step pair: persons who did the first step, then persons who did both.
+    var stepPersons: [Int] = []
     var sessions = 0
     var seriesActivePersons: [Int]
     var completions: [Int]
@@ -37,6 +39,7 @@ struct RatesTally: Sendable {
     mutating func merge(_ other: RatesTally) {
         func add(_ a: inout [Int], _ b: [Int]) { for i in a.indices { a[i] += b[i] } }
         personsActive += other.personsActive
+        if stepPersons.isEmpty { stepPersons = other.stepPersons } else { for i in stepPersons.indices { stepPersons[i] += other.stepPersons[i] } }
         sessions += other.sessions
         add(&seriesActivePersons, other.seriesActivePersons)
         add(&completions, other.completions)
@@ -82,7 +85,11 @@ struct RatesTally: Sendable {
             site: query.site, from: query.from.map(Timestamp.formatRFC3339), to: query.to.map(Timestamp.formatRFC3339),
             segments: query.segments.map(\.description), interval: query.interval, includeBots: query.includeBots,
             sessionTimeoutSeconds: query.plan.sessionTimeoutMillis / 1000, persons: personsActive, sessions: sessions,
-            definitions: definitions)
+            definitions: definitions,
+            stepRates: context.stepPairs.enumerated().map { k, pair in
+                StepRate(funnel: pair.funnel, from: context.definitions[pair.from].name, to: context.definitions[pair.to].name,
+                         rate: Rate(stepPersons[2 * k + 1], of: stepPersons[2 * k], kind: .audience))
+            })
     }
 
     /// A denominator audience in words: `persons with pageview path /product/*`.
