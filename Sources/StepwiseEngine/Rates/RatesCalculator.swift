@@ -90,8 +90,10 @@ struct SeriesBuckets {
     }
 }
 
-/// What every worker of one scan shares, compiled once.
-struct ScanContext: @unchecked Sendable {
+/// What every worker of one scan shares, compiled once. The lookup tables the hot loop
+/// reads live in buffers this context owns, so reading them retains nothing; workers only
+/// read, and the context outlives them.
+final class ScanContext: @unchecked Sendable {
     let table: EventTable
     let definitions: [ConversionDefinition]
     let matchers: [CompiledMatcher]
@@ -106,23 +108,23 @@ struct ScanContext: @unchecked Sendable {
         var hasValue: Bool
         var rule: ConversionDefinition.CountRule
     }
-    let kinds: [Kind]
+    let kinds: UnsafeMutableBufferPointer<Kind>
     /// Flattened `[definition * pathCount + path code]`: the path glob's verdict.
-    let pathVerdicts: [Bool]
+    let pathVerdicts: UnsafeMutableBufferPointer<Bool>
     let pathCount: Int
     /// Per name code with path-conditioned candidates (and at most 64 of them): the offset of
     /// its `pathCount` masks in `pathMasks`, bit k set when candidate slot k passes that path;
     /// -1 when every candidate passes whatever the path.
-    let pathMaskOffset: [Int]
-    let pathMasks: [UInt64]
+    let pathMaskOffset: UnsafeMutableBufferPointer<Int>
+    let pathMasks: UnsafeMutableBufferPointer<UInt64>
     let hasAudiences: Bool
     /// Consecutive steps of the plan's funnels that are both definitions (SPEC §4.1 step-to-step rates).
     let stepPairs: [(funnel: String, from: Int, to: Int)]
     /// Definitions to try per local name code: `candidates[candidateStart[c] ..< candidateStart[c + 1]]`.
-    let candidateStart: [Int32]
-    let candidates: [Int32]
-    let audienceStart: [Int32]
-    let audienceCandidates: [Int32]
+    let candidateStart: UnsafeMutableBufferPointer<Int32>
+    let candidates: UnsafeMutableBufferPointer<Int32>
+    let audienceStart: UnsafeMutableBufferPointer<Int32>
+    let audienceCandidates: UnsafeMutableBufferPointer<Int32>
     let segments: CompiledSegments
     let from: Int64
     let to: Int64
@@ -138,14 +140,14 @@ struct ScanContext: @unchecked Sendable {
         matchers = definitions.map { CompiledMatcher($0.when, table: table) }
         audiences = definitions.map { $0.denominator.map { CompiledMatcher($0, table: table) } }
         values = definitions.map { $0.value.map(ValueReader.init) }
-        kinds = definitions.map { definition in
+        let kinds = definitions.map { definition in
             let when = definition.when
             return Kind(hasPath: when.path != nil, hasDetails: when.url != nil || when.referrer != nil || !when.props.isEmpty,
                         hasNth: when.nthInSession != nil, hasReturn: when.returnedWithinMillis != nil,
                         hasValue: definition.value != nil, rule: definition.count)
         }
         pathCount = table.pathDictionary.count
-        pathVerdicts = definitions.flatMap { definition in
+        let pathVerdicts = definitions.flatMap { definition in
             definition.when.path.map { glob in table.pathDictionary.map { glob.matches(table.strings[Int($0)]) } }
                 ?? Array(repeating: true, count: table.pathDictionary.count)
         }
@@ -157,10 +159,18 @@ struct ScanContext: @unchecked Sendable {
                 return (funnel.name, i, j)
             }
         }
-        (candidateStart, candidates) = Self.candidateLists(matchers.map(Optional.some), names: table.nameDictionary.count)
-        (pathMaskOffset, pathMasks) = Self.pathMasks(
+        let (candidateStart, candidates) = Self.candidateLists(matchers.map(Optional.some), names: table.nameDictionary.count)
+        let (pathMaskOffset, pathMasks) = Self.pathMasks(
             candidateStart: candidateStart, candidates: candidates, kinds: kinds, pathVerdicts: pathVerdicts, pathCount: pathCount)
-        (audienceStart, audienceCandidates) = Self.candidateLists(audiences, names: table.nameDictionary.count)
+        let (audienceStart, audienceCandidates) = Self.candidateLists(audiences, names: table.nameDictionary.count)
+        self.kinds = Self.owned(kinds)
+        self.pathVerdicts = Self.owned(pathVerdicts)
+        self.pathMaskOffset = Self.owned(pathMaskOffset)
+        self.pathMasks = Self.owned(pathMasks)
+        self.candidateStart = Self.owned(candidateStart)
+        self.candidates = Self.owned(candidates)
+        self.audienceStart = Self.owned(audienceStart)
+        self.audienceCandidates = Self.owned(audienceCandidates)
         self.segments = CompiledSegments(segments, table: table)
         self.from = from
         self.to = to
@@ -168,6 +178,17 @@ struct ScanContext: @unchecked Sendable {
         timeout = plan.sessionTimeoutMillis
         self.buckets = buckets
         self.asOf = asOf
+    }
+
+    deinit {
+        kinds.deallocate(); pathVerdicts.deallocate(); pathMaskOffset.deallocate(); pathMasks.deallocate()
+        candidateStart.deallocate(); candidates.deallocate(); audienceStart.deallocate(); audienceCandidates.deallocate()
+    }
+
+    private static func owned<T>(_ array: [T]) -> UnsafeMutableBufferPointer<T> {
+        let buffer = UnsafeMutableBufferPointer<T>.allocate(capacity: max(array.count, 1))
+        _ = buffer.initialize(from: array)
+        return buffer
     }
 
     private static func pathMasks(

@@ -14,59 +14,6 @@ final class RatesScan {
     private let segments: UnsafeMutablePointer<CompiledSegments>
     private let n: Int
     private let buckets: Int
-    /// The context's lookup tables and scalars, copied into slots the scan owns so the hot
-    /// loop reads them without retaining anything.
-    private let hot: Hot
-
-    private struct Hot {
-        let candidateStart: UnsafeMutableBufferPointer<Int32>
-        let candidates: UnsafeMutableBufferPointer<Int32>
-        let audienceStart: UnsafeMutableBufferPointer<Int32>
-        let audienceCandidates: UnsafeMutableBufferPointer<Int32>
-        let kinds: UnsafeMutableBufferPointer<ScanContext.Kind>
-        let pathVerdicts: UnsafeMutableBufferPointer<Bool>
-        let pathMaskOffset: UnsafeMutableBufferPointer<Int>
-        let pathMasks: UnsafeMutableBufferPointer<UInt64>
-        let pathCount: Int
-        let from: Int64
-        let to: Int64
-        let timeout: Int64
-        let asOf: Int64
-        let hasAudiences: Bool
-        let checkEvents: Bool
-        let noSegments: Bool
-        let seriesBuckets: SeriesBuckets
-
-        init(_ context: ScanContext) {
-            func owned<T>(_ array: [T]) -> UnsafeMutableBufferPointer<T> {
-                let buffer = UnsafeMutableBufferPointer<T>.allocate(capacity: max(array.count, 1))
-                _ = buffer.initialize(from: array)
-                return buffer
-            }
-            candidateStart = owned(context.candidateStart)
-            candidates = owned(context.candidates)
-            audienceStart = owned(context.audienceStart)
-            audienceCandidates = owned(context.audienceCandidates)
-            kinds = owned(context.kinds)
-            pathVerdicts = owned(context.pathVerdicts)
-            pathMaskOffset = owned(context.pathMaskOffset)
-            pathMasks = owned(context.pathMasks)
-            pathCount = context.pathCount
-            from = context.from
-            to = context.to
-            timeout = context.timeout
-            asOf = context.asOf
-            hasAudiences = context.hasAudiences
-            checkEvents = context.segments.hasEventConditions
-            noSegments = context.segments.isEmpty
-            seriesBuckets = context.buckets
-        }
-
-        func free() {
-            candidateStart.deallocate(); candidates.deallocate(); audienceStart.deallocate(); audienceCandidates.deallocate()
-            kinds.deallocate(); pathVerdicts.deallocate(); pathMaskOffset.deallocate(); pathMasks.deallocate()
-        }
-    }
 
     /// Per definition, for the person being walked: whether and in which session it last
     /// matched, its n-th-in-session counter, its series bucket, completions and last match.
@@ -121,7 +68,6 @@ final class RatesScan {
         segments.initialize(to: context.segments)
         n = context.definitions.count
         buckets = context.buckets.count
-        hot = Hot(context)
         stepPairs = context.stepPairs.map { ($0.from, $0.to) }
         stepPersons = .allocate(capacity: max(2 * stepPairs.count, 1))
         stepPersons.initialize(repeating: 0)
@@ -148,7 +94,6 @@ final class RatesScan {
         _ = samples.deinitialize(); samples.deallocate()
         _ = matchers.deinitialize(); _ = audiences.deinitialize(); _ = values.deinitialize(); segments.deinitialize(count: 1)
         matchers.deallocate(); audiences.deallocate(); values.deallocate(); segments.deallocate()
-        hot.free()
         stepPersons.deallocate()
         state.deallocate(); touched.deallocate(); counters.deallocate(); seriesCompletions.deallocate(); seriesPersons.deallocate(); seriesActive.deallocate()
         activeTotals.deallocate()
@@ -171,12 +116,16 @@ final class RatesScan {
         _ p: Int, _ table: EventTable, _ timestamp: UnsafeBufferPointer<Int64>, _ name: UnsafeBufferPointer<UInt32>,
         _ path: UnsafeBufferPointer<UInt32>
     ) {
-        let hot = self.hot
         let run = table.events(ofPerson: p)
         let firstVisit = timestamp[run.lowerBound]
-        let pathCount = hot.pathCount
-        let checkEvents = hot.checkEvents
-        let noSegments = hot.noSegments
+        // Local copies of the context's buffers and scalars: the loop keeps them in registers.
+        let candidateStart = context.candidateStart, candidates = context.candidates, kinds = context.kinds
+        let pathVerdicts = context.pathVerdicts, pathMaskOffset = context.pathMaskOffset, pathMasks = context.pathMasks
+        let audienceStart = context.audienceStart, audienceCandidates = context.audienceCandidates
+        let from = context.from, to = context.to, timeout = context.timeout, seriesBuckets = context.buckets
+        let pathCount = context.pathCount
+        let checkEvents = context.segments.hasEventConditions
+        let noSegments = context.segments.isEmpty
         var session: Int32 = -1
         var sessionStart: Int64 = 0
         var previous = Int64.min
@@ -191,20 +140,20 @@ final class RatesScan {
 
         for i in run {
             let t = timestamp[i]
-            if SessionSplitter.startsSession(t, after: previous, timeout: hot.timeout) {
+            if SessionSplitter.startsSession(t, after: previous, timeout: timeout) {
                 returnGap = previous == .min ? nil : t - previous
                 session += 1
                 sessionStart = t
                 sessionKept = noSegments || segments.pointee.keepsSession(firstEvent: i, isFirstSession: session == 0, in: table)
             }
             previous = t
-            let active = sessionKept && t >= hot.from && t < hot.to && (!checkEvents || segments.pointee.keepsEvent(i, in: table))
+            let active = sessionKept && t >= from && t < to && (!checkEvents || segments.pointee.keepsEvent(i, in: table))
             if active {
                 personActive = true
                 if activeSession != session { activeSession = session; activeTotals[1] += 1 }
                 if t < bucketStart || t >= bucketEnd {
-                    bucket = hot.seriesBuckets.bucket(t)
-                    (bucketStart, bucketEnd) = hot.seriesBuckets.bounds(bucket)
+                    bucket = seriesBuckets.bucket(t)
+                    (bucketStart, bucketEnd) = seriesBuckets.bounds(bucket)
                 }
                 if activeBucket != bucket { activeBucket = bucket; seriesActive[bucket] += 1 }
             }
@@ -212,8 +161,8 @@ final class RatesScan {
             /// One candidate definition against event i; `checkPath` when its path glob is not
             /// already known to pass.
             @inline(__always) func consider(_ d: Int, checkPath: Bool) {
-            let kind = hot.kinds[d]
-            if checkPath, kind.hasPath, !hot.pathVerdicts[d * pathCount + Int(path[i])] { return }
+            let kind = kinds[d]
+            if checkPath, kind.hasPath, !pathVerdicts[d * pathCount + Int(path[i])] { return }
             if kind.hasDetails, !matchers[d].matchesDetails(i, in: table) { return }
             if !state[d].touched { state[d].touched = true; touched[touchedCount] = Int32(d); touchedCount += 1 }
             if kind.hasNth {
@@ -256,24 +205,24 @@ final class RatesScan {
             }
 
             let code = Int(name[i])
-            let start = Int(hot.candidateStart[code])
-            let count = Int(hot.candidateStart[code + 1]) - start
+            let start = Int(candidateStart[code])
+            let count = Int(candidateStart[code + 1]) - start
             if count > 64 {
-                for c in start..<(start + count) { consider(Int(hot.candidates[c]), checkPath: true) }
+                for c in start..<(start + count) { consider(Int(candidates[c]), checkPath: true) }
             } else if count > 0 {
                 // Slots of the name's candidates whose path glob passes, decided per path in advance.
-                let offset = hot.pathMaskOffset[code]
-                var slots = offset >= 0 ? hot.pathMasks[offset + Int(path[i])] : UInt64.max >> (64 - count)
+                let offset = pathMaskOffset[code]
+                var slots = offset >= 0 ? pathMasks[offset + Int(path[i])] : UInt64.max >> (64 - count)
                 while slots != 0 {
                     let slot = slots.trailingZeroBitCount
                     slots &= slots - 1
-                    consider(Int(hot.candidates[start + slot]), checkPath: false)
+                    consider(Int(candidates[start + slot]), checkPath: false)
                 }
             }
 
-            guard active, hot.hasAudiences else { continue }
-            for c in Int(hot.audienceStart[code])..<Int(hot.audienceStart[code + 1]) {
-                let d = Int(hot.audienceCandidates[c])
+            guard active, context.hasAudiences else { continue }
+            for c in Int(audienceStart[code])..<Int(audienceStart[code + 1]) {
+                let d = Int(audienceCandidates[c])
                 if !state[d].inAudience, audiences[d]!.matchesDetails(i, in: table) {
                     if !state[d].touched { state[d].touched = true; touched[touchedCount] = Int32(d); touchedCount += 1 }
                     state[d].inAudience = true
@@ -295,7 +244,7 @@ final class RatesScan {
             }
             if state[d].matched {
                 samples[SampleMetric.frequency.rawValue * n + d].append(UInt32(state[d].completions))
-                samples[SampleMetric.recency.rawValue * n + d].append(seconds: hot.asOf - state[d].lastMatch)
+                samples[SampleMetric.recency.rawValue * n + d].append(seconds: context.asOf - state[d].lastMatch)
             }
         }
         for (k, pair) in stepPairs.enumerated() where state[pair.from].matched {
