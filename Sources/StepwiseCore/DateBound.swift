@@ -1,7 +1,8 @@
 /// Parses the `from` / `to` bounds of a report.
 ///
-/// A date (`2026-11-02`) is a whole UTC day: `from` starts at its midnight and `to`
-/// includes it (the bound becomes the next midnight), as analysts read "from 1st to 7th".
+/// A date (`2026-11-02`) is a whole day of the site's calendar (UTC when it has none):
+/// `from` starts at its midnight and `to` includes it (the bound becomes the next midnight),
+/// as analysts read "from 1st to 7th".
 /// A full RFC 3339 timestamp is taken as is (`to` exclusive).
 public enum DateBound {
     public struct Invalid: Error, Sendable, Equatable, CustomStringConvertible {
@@ -10,16 +11,16 @@ public enum DateBound {
         public var description: String { "\(field) '\(value)' is not a date (YYYY-MM-DD) or an RFC 3339 timestamp" }
     }
 
-    public static func parse(from: String?, to: String?) throws(Invalid) -> (from: Int64?, to: Int64?) {
+    public static func parse(from: String?, to: String?, calendar: LocalCalendar = .utc) throws(Invalid) -> (from: Int64?, to: Int64?) {
         var start: Int64?
         var end: Int64?
         if let from {
             guard let value = Timestamp.parseDateOrTimestamp(from) else { throw Invalid(field: "from", value: from) }
-            start = value
+            start = from.utf8.count == 10 ? calendar.start(ofDay: value / 86_400_000) : value
         }
         if let to {
             guard let value = Timestamp.parseDateOrTimestamp(to) else { throw Invalid(field: "to", value: to) }
-            end = to.utf8.count == 10 ? value + 86_400_000 : value
+            end = to.utf8.count == 10 ? calendar.start(ofDay: value / 86_400_000 + 1) : value
         }
         return (start, end)
     }

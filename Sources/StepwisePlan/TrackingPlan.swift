@@ -1,8 +1,12 @@
+import StepwiseCore
+
 /// A site's tracking plan (`stepwise.yml`, SPEC §2): the definitions that turn raw events
 /// into micro- and macro-conversions, plus funnels, audiences and experiments.
 public struct TrackingPlan: Sendable, Equatable {
     public var site: String
     public var timezone: String?
+    /// Days of `timezone` (UTC without one): date bounds and daily series follow it.
+    public var calendar: LocalCalendar = .utc
     public var currency: String?
     public var sessionTimeoutMillis: Int64 = 30 * 60 * 1000
     public var conversions: [ConversionDefinition] = []

@@ -1,4 +1,5 @@
 import Foundation
+import StepwiseCore
 import Yams
 
 /// Loads `stepwise.yml` strictly: an unknown key, a wrong type, a bad glob or duration, a
@@ -51,6 +52,7 @@ public struct TrackingPlanLoader {
             let zone = try string(node, "timezone")
             guard TimeZone(identifier: zone) != nil else { throw fail(node, "timezone", "'\(zone)' is not an IANA time zone such as Australia/Sydney") }
             plan.timezone = zone
+            plan.calendar = LocalCalendar(timeZoneIdentifier: zone)!
         }
         if let node = fields["currency"] {
             let currency = try string(node, "currency")

@@ -19,17 +19,19 @@ struct ReportController: Sendable {
         router.get("/api/v1/sites/{site}/events") { request, context in
             try self.admin.authorize(request)
             let site = try self.knownSite(context)
-            let filter = try ReportFilter(request.uri.queryParameters, allowed: ["from", "to", "include_bots"])
+            let plan = self.plans.entry(site: site)?.plan
+            let filter = try ReportFilter(request.uri.queryParameters, allowed: ["from", "to", "include_bots"], calendar: plan?.calendar ?? .utc)
             let query = EventCountsQuery(
                 site: site, from: filter.from, to: filter.to, includeBots: filter.includeBots,
-                sessionTimeoutMillis: self.plans.entry(site: site)?.plan.sessionTimeoutMillis ?? SessionSplitter.defaultTimeoutMillis)
+                sessionTimeoutMillis: plan?.sessionTimeoutMillis ?? SessionSplitter.defaultTimeoutMillis)
             return try Response.json(encoding: try await self.backend.eventCounts(query))
         }
         router.get("/api/v1/sites/{site}/rates") { request, context in
             try self.admin.authorize(request)
             let site = try self.knownSite(context)
-            let filter = try ReportFilter(request.uri.queryParameters, allowed: ["from", "to", "include_bots", "segment", "interval"])
             let plan = try self.plan(site)
+            let filter = try ReportFilter(
+                request.uri.queryParameters, allowed: ["from", "to", "include_bots", "segment", "interval"], calendar: plan.calendar)
             let query = RatesQuery(
                 site: site, plan: plan, from: filter.from, to: filter.to, segments: filter.segments, interval: filter.interval,
                 includeBots: filter.includeBots)
@@ -64,13 +66,14 @@ struct ReportFilter {
     var segments: [Segment] = []
     var interval: RatesQuery.Interval = .day
 
-    init(_ parameters: Parameters, allowed: [String]) throws {
+    /// Dates in `from`/`to` are days of `calendar` (the site plan's time zone).
+    init(_ parameters: Parameters, allowed: [String], calendar: LocalCalendar) throws {
         for (key, _) in parameters where !allowed.contains(String(key)) {
             throw APIError(.badRequest, code: "unknown_parameter",
                            "unknown query parameter '\(key)'; use \(allowed.joined(separator: ", "))", field: String(key))
         }
         do {
-            (from, to) = try DateBound.parse(from: parameters.get("from"), to: parameters.get("to"))
+            (from, to) = try DateBound.parse(from: parameters.get("from"), to: parameters.get("to"), calendar: calendar)
         } catch {
             throw APIError(.badRequest, code: "invalid_value", error.description, field: error.field)
         }

@@ -21,7 +21,6 @@ struct RatesReportCommand: AsyncParsableCommand {
     var interval: RatesQuery.Interval = .day
 
     func run() async throws {
-        let range = try options.range()
         var parsedSegments: [Segment] = []
         for text in segments {
             do { parsedSegments.append(try Segment(parsing: text)) } catch { throw CLIError.usage("--\(error.description)") }
@@ -30,6 +29,7 @@ struct RatesReportCommand: AsyncParsableCommand {
         guard let plan = try options.trackingPlan(store) else {
             throw CLIError.usage("site \(options.site) has no tracking plan; pass --plan stepwise.yml")
         }
+        let range = try options.range(plan)
         let query = RatesQuery(
             site: options.site, plan: plan, from: range.from, to: range.to, segments: parsedSegments, interval: interval,
             includeBots: options.includeBots)

@@ -33,9 +33,10 @@ struct ReportOptions: ParsableArguments {
 
     @OptionGroup var store: StoreOptions
 
-    func range() throws -> (from: Int64?, to: Int64?) {
+    /// The date range; dates are days of the plan's time zone (UTC without a plan).
+    func range(_ plan: TrackingPlan?) throws -> (from: Int64?, to: Int64?) {
         do {
-            return try DateBound.parse(from: from, to: to)
+            return try DateBound.parse(from: from, to: to, calendar: plan?.calendar ?? .utc)
         } catch {
             throw CLIError.usage("--\(error.description)")
         }
@@ -78,9 +79,10 @@ struct EventsReportCommand: AsyncParsableCommand {
     @OptionGroup var options: ReportOptions
 
     func run() async throws {
-        let range = try options.range()
         let store = try options.openSite()
-        let timeout = try options.trackingPlan(store)?.sessionTimeoutMillis ?? SessionSplitter.defaultTimeoutMillis
+        let plan = try options.trackingPlan(store)
+        let range = try options.range(plan)
+        let timeout = plan?.sessionTimeoutMillis ?? SessionSplitter.defaultTimeoutMillis
         let query = EventCountsQuery(site: options.site, from: range.from, to: range.to, includeBots: options.includeBots,
                                      sessionTimeoutMillis: timeout)
         let report = try await EngineBackend(live: store.live).eventCounts(query)

@@ -73,9 +73,10 @@ import Testing
     }
 
     static func report(
-        from: Int64? = nil, to: Int64? = nil, segments: [String] = [], includeBots: Bool = false, interval: RatesQuery.Interval = .day
+        from: Int64? = nil, to: Int64? = nil, segments: [String] = [], includeBots: Bool = false, interval: RatesQuery.Interval = .day,
+        timezone: String? = nil
     ) throws -> RatesReport {
-        let plan = try TrackingPlanLoader.load(yaml: Self.plan)
+        let plan = try TrackingPlanLoader.load(yaml: Self.plan + (timezone.map { "\ntimezone: \($0)\n" } ?? ""))
         let query = RatesQuery(
             site: "s", plan: plan, from: from, to: to, segments: try segments.map { try Segment(parsing: $0) }, interval: interval,
             includeBots: includeBots, asOf: EngineFixture.at(minute: 1560))
@@ -183,6 +184,18 @@ import Testing
         let week = try #require(weekly.definitions.first { $0.name == "pricing_view" })
         #expect(week.series.map(\.start) == ["2026-11-02"])  // a Monday
         #expect(week.series.map(\.persons) == [2])
+    }
+
+    @Test func theSeriesFollowsThePlansTimeZone() throws {
+        // v2's last add_to_cart (minute 200, 13:35 UTC) is already 3 November in Sydney.
+        let utc = try #require(try Self.report().definitions.first { $0.name == "add_to_cart" })
+        #expect(utc.series.map(\.start) == ["2026-11-02", "2026-11-03"])
+        #expect(utc.series.map(\.completions) == [3, 0])
+        let sydney = try Self.report(timezone: "Australia/Sydney")
+        #expect(sydney.timezone == "Australia/Sydney")
+        let cart = try #require(sydney.definitions.first { $0.name == "add_to_cart" })
+        #expect(cart.series.map(\.start) == ["2026-11-02", "2026-11-03"])
+        #expect(cart.series.map(\.completions) == [2, 1])
     }
 
     @Test func timeToCompleteFrequencyAndRecencyAreMeasuredPerPerson() throws {

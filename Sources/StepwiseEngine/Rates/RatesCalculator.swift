@@ -26,7 +26,7 @@ public enum RatesCalculator {
         }
         let seriesFrom = query.from ?? first
         let seriesTo = query.to.map { $0 - 1 } ?? last
-        let buckets = SeriesBuckets(interval: query.interval, from: seriesFrom, through: seriesTo)
+        let buckets = SeriesBuckets(interval: query.interval, calendar: plan.calendar, from: seriesFrom, through: seriesTo)
         let asOf = query.asOf ?? query.to ?? (last == .min ? 0 : last)
 
         let context = ScanContext(
@@ -50,43 +50,44 @@ public enum RatesCalculator {
     }
 }
 
-/// Day or week buckets of a series, UTC; weeks start on Monday.
+/// Day or week buckets of a series in the site's calendar; weeks start on Monday.
 struct SeriesBuckets {
     let interval: RatesQuery.Interval
+    let calendar: LocalCalendar
     let firstIndex: Int64
     let count: Int
 
-    init(interval: RatesQuery.Interval, from: Int64, through: Int64) {
+    init(interval: RatesQuery.Interval, calendar: LocalCalendar, from: Int64, through: Int64) {
         self.interval = interval
+        self.calendar = calendar
         guard from != .max, through != .min, from <= through else {
             firstIndex = 0
             count = 0
             return
         }
-        let firstIndex = Self.index(from, interval)
+        let firstIndex = Self.index(calendar.day(of: from), interval)
         self.firstIndex = firstIndex
-        count = Int(Self.index(through, interval) - firstIndex + 1)
+        count = Int(Self.index(calendar.day(of: through), interval) - firstIndex + 1)
     }
 
-    static func index(_ t: Int64, _ interval: RatesQuery.Interval) -> Int64 {
-        let day = Timestamp.floorDivMod(t, 86_400_000).0
-        // 1970-01-01 was a Thursday: shifting by 3 days puts week boundaries on Mondays.
-        return interval == .day ? day : Timestamp.floorDivMod(day + 3, 7).0
+    /// A local day's bucket index. 1970-01-01 was a Thursday: shifting by 3 days puts week
+    /// boundaries on Mondays.
+    static func index(_ day: Int64, _ interval: RatesQuery.Interval) -> Int64 {
+        interval == .day ? day : Timestamp.floorDivMod(day + 3, 7).0
     }
 
-    @inline(__always) func bucket(_ t: Int64) -> Int { Int(Self.index(t, interval) - firstIndex) }
+    @inline(__always) func bucket(_ t: Int64) -> Int { Int(Self.index(calendar.day(of: t), interval) - firstIndex) }
 
-    /// The bucket's time span, start inclusive, end exclusive.
+    /// The bucket's first local day.
+    func startDay(_ bucket: Int) -> Int64 {
+        let index = firstIndex + Int64(bucket)
+        return interval == .day ? index : index * 7 - 3
+    }
+
+    /// The bucket's time span, start inclusive, end exclusive (a DST day is 23 or 25 hours).
     func bounds(_ bucket: Int) -> (Int64, Int64) {
-        let index = firstIndex + Int64(bucket)
-        let startDay = interval == .day ? index : index * 7 - 3
-        return (startDay * 86_400_000, startDay * 86_400_000 + interval.millis)
-    }
-
-    func startDay(_ bucket: Int) -> String {
-        let index = firstIndex + Int64(bucket)
-        let day = interval == .day ? index : index * 7 - 3
-        return Timestamp.formatDay(day * 86_400_000)
+        let first = startDay(bucket)
+        return (calendar.start(ofDay: first), calendar.start(ofDay: first + (interval == .day ? 1 : 7)))
     }
 }
 

@@ -6,6 +6,8 @@ public struct RatesReport: Sendable, Equatable, Codable {
     public var to: String?
     public var segments: [String]
     public var interval: RatesQuery.Interval
+    /// The plan's time zone: series days and date bounds are its days.
+    public var timezone: String
     public var includeBots: Bool
     public var sessionTimeoutSeconds: Int64
     /// Persons and sessions with at least one event the range and segments keep: the
@@ -54,7 +56,7 @@ public struct DefinitionRates: Sendable, Equatable, Codable {
 
 /// One day or week of a definition's series.
 public struct SeriesPoint: Sendable, Equatable, Codable {
-    /// First day of the bucket, `YYYY-MM-DD` (UTC; weeks start on Monday).
+    /// First day of the bucket, `YYYY-MM-DD` in the plan's time zone (weeks start on Monday).
     public var start: String
     /// Completions in the bucket, and persons who matched in it (the rate's numerator).
     public var completions: Int

@@ -64,7 +64,7 @@ struct RatesTally: Sendable {
         let definitions = context.definitions.enumerated().map { d, definition in
             let series = (0..<bucketCount).map { b in
                 SeriesPoint(
-                    start: buckets.startDay(b), completions: seriesCompletions[d * bucketCount + b],
+                    start: LocalCalendar.format(day: buckets.startDay(b)), completions: seriesCompletions[d * bucketCount + b],
                     persons: seriesPersons[d * bucketCount + b],
                     perPerson: Rate(seriesPersons[d * bucketCount + b], of: seriesActivePersons[b], kind: .persons))
             }
@@ -83,7 +83,8 @@ struct RatesTally: Sendable {
         }
         return RatesReport(
             site: query.site, from: query.from.map(Timestamp.formatRFC3339), to: query.to.map(Timestamp.formatRFC3339),
-            segments: query.segments.map(\.description), interval: query.interval, includeBots: query.includeBots,
+            segments: query.segments.map(\.description), interval: query.interval, timezone: query.plan.calendar.identifier,
+            includeBots: query.includeBots,
             sessionTimeoutSeconds: query.plan.sessionTimeoutMillis / 1000, persons: personsActive, sessions: sessions,
             definitions: definitions,
             stepRates: context.stepPairs.enumerated().map { k, pair in
