@@ -8,9 +8,38 @@ import StepwisePlan
 /// person's first session is `new`); the others to each event. A report counts only the
 /// events a segment keeps.
 public struct Segment: Sendable, Equatable, CustomStringConvertible {
-    public enum Dimension: Sendable, Equatable {
+    public enum Dimension: Sendable, Equatable, Hashable {
         case channel, device, browser, os, region, landingPage, visitorType
         case prop(String)
+
+        /// `channel`, `landing_page`, `prop.plan`, …; nil for an unknown name.
+        public init?(name: String) {
+            switch name {
+            case "channel": self = .channel
+            case "device": self = .device
+            case "browser": self = .browser
+            case "os": self = .os
+            case "region": self = .region
+            case "landing_page": self = .landingPage
+            case "visitor_type": self = .visitorType
+            default:
+                guard name.hasPrefix("prop."), name.count > 5 else { return nil }
+                self = .prop(String(name.dropFirst(5)))
+            }
+        }
+
+        public var name: String {
+            switch self {
+            case .channel: "channel"
+            case .device: "device"
+            case .browser: "browser"
+            case .os: "os"
+            case .region: "region"
+            case .landingPage: "landing_page"
+            case .visitorType: "visitor_type"
+            case .prop(let key): "prop.\(key)"
+            }
+        }
     }
 
     public struct Invalid: Error, Sendable, Equatable, CustomStringConvertible {
@@ -25,19 +54,7 @@ public struct Segment: Sendable, Equatable, CustomStringConvertible {
     let code: UInt8?
     let glob: Glob?
 
-    public var description: String {
-        let name = switch dimension {
-        case .channel: "channel"
-        case .device: "device"
-        case .browser: "browser"
-        case .os: "os"
-        case .region: "region"
-        case .landingPage: "landing_page"
-        case .visitorType: "visitor_type"
-        case .prop(let key): "prop.\(key)"
-        }
-        return "\(name)=\(value)"
-    }
+    public var description: String { "\(dimension.name)=\(value)" }
 
     /// Parses `dimension=value`; the error says which part is wrong and what is accepted.
     public init(parsing text: String) throws(Invalid) {
