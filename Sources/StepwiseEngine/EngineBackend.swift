@@ -17,6 +17,10 @@ public struct EngineBackend: ReportBackend {
     public func rates(_ query: RatesQuery) async throws -> RatesReport {
         RatesCalculator.compute(query, in: table())
     }
+
+    public func funnel(_ query: FunnelQuery) async throws -> FunnelReport {
+        FunnelCalculator.compute(query, in: table())
+    }
 }
 
 /// The event-count scan: one pass over a site's persons.

@@ -49,4 +49,5 @@ public struct EventCountsReport: Sendable, Equatable, Codable {
 public protocol ReportBackend: Sendable {
     func eventCounts(_ query: EventCountsQuery) async throws -> EventCountsReport
     func rates(_ query: RatesQuery) async throws -> RatesReport
+    func funnel(_ query: FunnelQuery) async throws -> FunnelReport
 }

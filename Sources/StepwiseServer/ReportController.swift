@@ -20,7 +20,7 @@ struct ReportController: Sendable {
             try self.admin.authorize(request)
             let site = try self.knownSite(context)
             let plan = self.plans.entry(site: site)?.plan
-            let filter = try ReportFilter(request.uri.queryParameters, allowed: ["from", "to", "include_bots"], calendar: plan?.calendar ?? .utc)
+            let filter = try ReportFilter(ReportFilter.pairs(request.uri.queryParameters), allowed: ["from", "to", "include_bots"], calendar: plan?.calendar ?? .utc)
             let query = EventCountsQuery(
                 site: site, from: filter.from, to: filter.to, includeBots: filter.includeBots,
                 sessionTimeoutMillis: plan?.sessionTimeoutMillis ?? SessionSplitter.defaultTimeoutMillis)
@@ -31,7 +31,8 @@ struct ReportController: Sendable {
             let site = try self.knownSite(context)
             let plan = try self.plan(site)
             let filter = try ReportFilter(
-                request.uri.queryParameters, allowed: ["from", "to", "include_bots", "segment", "interval"], calendar: plan.calendar)
+                ReportFilter.pairs(request.uri.queryParameters), allowed: ["from", "to", "include_bots", "segment", "interval"],
+                calendar: plan.calendar)
             let query = RatesQuery(
                 site: site, plan: plan, from: filter.from, to: filter.to, segments: filter.segments, interval: filter.interval,
                 includeBots: filter.includeBots)
@@ -66,31 +67,35 @@ struct ReportFilter {
     var segments: [Segment] = []
     var interval: RatesQuery.Interval = .day
 
-    /// Dates in `from`/`to` are days of `calendar` (the site plan's time zone).
-    init(_ parameters: Parameters, allowed: [String], calendar: LocalCalendar) throws {
-        for (key, _) in parameters where !allowed.contains(String(key)) {
+    static func pairs(_ parameters: Parameters) -> [(String, String)] { parameters.map { (String($0.key), String($0.value)) } }
+
+    /// From query parameters (or a body's fields), `allowed` naming those the caller reads itself
+    /// too. Dates in `from`/`to` are days of `calendar` (the site plan's time zone).
+    init(_ pairs: [(String, String)], allowed: [String], calendar: LocalCalendar) throws {
+        for (key, _) in pairs where !allowed.contains(key) {
             throw APIError(.badRequest, code: "unknown_parameter",
-                           "unknown query parameter '\(key)'; use \(allowed.joined(separator: ", "))", field: String(key))
+                           "unknown query parameter '\(key)'; use \(allowed.joined(separator: ", "))", field: key)
         }
+        func get(_ key: String) -> String? { pairs.first { $0.0 == key }?.1 }
         do {
-            (from, to) = try DateBound.parse(from: parameters.get("from"), to: parameters.get("to"), calendar: calendar)
+            (from, to) = try DateBound.parse(from: get("from"), to: get("to"), calendar: calendar)
         } catch {
             throw APIError(.badRequest, code: "invalid_value", error.description, field: error.field)
         }
-        if let flag = parameters.get("include_bots") {
+        if let flag = get("include_bots") {
             guard let value = Bool(flag) else {
                 throw APIError(.badRequest, code: "invalid_value", "include_bots must be true or false", field: "include_bots")
             }
             includeBots = value
         }
-        for text in parameters.getAll("segment") {
+        for (key, text) in pairs where key == "segment" {
             do {
-                segments.append(try Segment(parsing: String(text)))
+                segments.append(try Segment(parsing: text))
             } catch {
                 throw APIError(.badRequest, code: "invalid_value", error.description, field: "segment")
             }
         }
-        if let text = parameters.get("interval") {
+        if let text = get("interval") {
             guard let interval = RatesQuery.Interval(rawValue: text) else {
                 throw APIError(.badRequest, code: "invalid_value", "interval must be day or week", field: "interval")
             }

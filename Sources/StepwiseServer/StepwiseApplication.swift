@@ -15,8 +15,10 @@ public func buildRouter(
                      botNetworks: configuration.botNetworks)
         .addRoutes(to: router)
     let admin = AdminCheck(token: configuration.adminToken)
-    ReportController(backend: EngineBackend(live: store.live), live: store.live, plans: plans, admin: admin)
-        .addRoutes(to: router)
+    let backend = EngineBackend(live: store.live)
+    let reports = ReportController(backend: backend, live: store.live, plans: plans, admin: admin)
+    reports.addRoutes(to: router)
+    FunnelController(backend: backend, reports: reports).addRoutes(to: router)
     PlanController(plans: plans, admin: admin).addRoutes(to: router)
     OverviewPage(live: store.live, plans: plans).addRoutes(to: router)
     router.get("/healthz") { _, _ in Response.json(.object(.init(keys: ["status"], values: [.string("ok")]))) }

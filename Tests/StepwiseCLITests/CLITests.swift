@@ -230,4 +230,43 @@ extension CLITests {
         #expect(rates.status == 0)
         #expect(rates.stdout.contains("\ndemo_booked,macro,every,"))
     }
+
+    @Test func funnelReportPrintsStepsAndTheLeakAndRefusesBadFunnels() throws {
+        let file = try write("funnel.ndjson", """
+            {"site":"f.example","event":"view","visitor":"a","timestamp":"2026-11-02T10:00:00Z"}
+            {"site":"f.example","event":"cart","visitor":"a","timestamp":"2026-11-02T10:01:30Z"}
+            {"site":"f.example","event":"buy","visitor":"a","timestamp":"2026-11-02T10:05:00Z"}
+            {"site":"f.example","event":"view","visitor":"b","timestamp":"2026-11-02T11:00:00Z"}
+            {"site":"f.example","event":"cart","visitor":"b","timestamp":"2026-11-02T11:02:00Z"}
+            {"site":"f.example","event":"view","visitor":"c","timestamp":"2026-11-02T12:00:00Z"}
+            """)
+        #expect(try stepwise("import", file).status == 0)
+        let table = try stepwise("report", "funnel", "--site", "f.example", "--steps", "view,cart,buy", "--window", "1h")
+        #expect(table.status == 0)
+        #expect(table.stdout == """
+            f.example: funnel (ordered, window 1h, per person)
+            #  step  persons  from previous  from start  dropped  median time
+            -  ----  -------  -------------  ----------  -------  -----------
+            1  view        3         100.0%      100.0%        0            -
+            2  cart        2          66.7%       66.7%        1        1m45s
+            3  buy         1          50.0%       33.3%        1        3m30s
+            biggest leak: view → cart, 1 persons lost (66.7% continue)
+            lowest rate: cart → buy, 50.0%
+
+            """)
+        let strict = try stepwise("report", "funnel", "--site", "f.example", "--steps", "view,buy", "--order", "strict", "--format", "csv")
+        #expect(strict.stdout.contains("\n,buy,0,0,0,3,,\n"))  // a's cart interrupts view → buy
+        let json = try stepwise("report", "funnel", "--site", "f.example", "--steps", "view,cart", "--per", "session", "--format", "json")
+        #expect(json.stdout.contains(#""sessions" : 3"#))
+
+        let oneStep = try stepwise("report", "funnel", "--site", "f.example", "--steps", "view")
+        #expect(oneStep.status == 2)
+        #expect(oneStep.stderr == "stepwise: --steps: a funnel needs at least two steps\n")
+        let both = try stepwise("report", "funnel", "--site", "f.example")
+        #expect(both.stderr == "stepwise: give --funnel NAME (a funnel of the plan) or --steps a,b,c\n")
+        let window = try stepwise("report", "funnel", "--site", "f.example", "--steps", "view,cart", "--window", "soon")
+        #expect(window.status == 2)
+        let exclusion = try stepwise("report", "funnel", "--site", "f.example", "--steps", "view,cart", "--exclude", "x:cart:view")
+        #expect(exclusion.stderr.hasPrefix("stepwise: --exclude: exclude x between cart and view"))
+    }
 }

@@ -119,6 +119,54 @@ import StepwiseServer
     }
 }
 
+/// `GET /api/v1/sites/{site}/funnels/{name}` and `POST /api/v1/sites/{site}/funnel`.
+@Suite struct FunnelEndpointTests {
+    @Test func funnelsAnswerForPlanFunnelsAndAdHocSteps() async throws {
+        let fixture = try ServerFixture()
+        try await fixture.run({ $0.adminToken = "admin" }) { client in
+            let auth = PlanAndRatesEndpointTests.auth
+            let events = [
+                eventJSON("cta_click", visitor: "a", minute: 1), eventJSON("purchase", visitor: "a", minute: 2),
+                eventJSON("cta_click", visitor: "b", minute: 1), eventJSON("pageview", visitor: "c"),
+            ]
+            _ = try await client.execute(uri: "/api/v1/events", method: .post, body: body(#"{"batch":[\#(events.joined(separator: ","))]}"#))
+            _ = try await client.execute(uri: "/api/v1/sites/shop.example/plan", method: .put, headers: auth, body: body(PlanAndRatesEndpointTests.plan))
+
+            let funnel = try await client.execute(uri: "/api/v1/sites/shop.example/funnels/buy", method: .get, headers: auth)
+            #expect(funnel.status == .ok)
+            #expect(funnel.json["steps"]?[0]?["name"]?.string == "cta")
+            #expect(funnel.json["steps"]?[0]?["persons"]?.int == 2)
+            #expect(funnel.json["steps"]?[1]?["persons"]?.int == 1)
+            #expect(funnel.json["biggest_leak"]?["lost"]?.int == 1)
+            let sessions = try await client.execute(uri: "/api/v1/sites/shop.example/funnels/buy?per=session", method: .get, headers: auth)
+            #expect(sessions.json["steps"]?[0]?["sessions"]?.int == 2)
+            let unknown = try await client.execute(uri: "/api/v1/sites/shop.example/funnels/nope", method: .get, headers: auth)
+            #expect(unknown.status == .notFound)
+            #expect(unknown.json["error"]?["code"]?.string == "unknown_funnel")
+            let badOrder = try await client.execute(uri: "/api/v1/sites/shop.example/funnels/buy?order=random", method: .get, headers: auth)
+            #expect(badOrder.json["error"]?["field"]?.string == "order")
+
+            let adHoc = try await client.execute(
+                uri: "/api/v1/sites/shop.example/funnel", method: .post, headers: auth,
+                body: body(#"{"steps": ["pageview", "cta"], "order": "any", "window": "1h", "breakdown": "device"}"#))
+            #expect(adHoc.status == .ok)
+            #expect(adHoc.json["steps"]?[0]?["persons"]?.int == 3)  // any order: one distinct step
+            #expect(adHoc.json["order"]?.string == "any")
+            #expect(adHoc.json["breakdown"]?[0]?["value"]?.string == "unknown")
+            let typo = try await client.execute(uri: "/api/v1/sites/shop.example/funnel", method: .post, headers: auth,
+                                                body: body(#"{"stpes": ["a", "b"]}"#))
+            #expect(typo.status == .badRequest)
+            #expect(typo.json["error"]?["field"]?.string == "stpes")
+            let oneStep = try await client.execute(uri: "/api/v1/sites/shop.example/funnel", method: .post, headers: auth,
+                                                   body: body(#"{"steps": ["a"]}"#))
+            #expect(oneStep.json["error"]?["field"]?.string == "steps")
+            let badExclusion = try await client.execute(uri: "/api/v1/sites/shop.example/funnel", method: .post, headers: auth,
+                                                        body: body(#"{"steps": ["a", "b"], "exclude": ["r:b:a"]}"#))
+            #expect(badExclusion.json["error"]?["field"]?.string == "exclude")
+        }
+    }
+}
+
 /// `--plan` files and `SIGHUP`, on the real binary.
 @Suite(.serialized) struct PlanReloadTests {
     @Test func sighupAppliesAChangedPlanAndKeepsTheOldOneWhenTheNewOneIsBroken() async throws {

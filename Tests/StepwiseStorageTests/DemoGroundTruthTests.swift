@@ -45,6 +45,14 @@ import StepwisePlan
                 if rule.count == .every { #expect(definition.completions == truth.eventsByEvent[event] ?? 0, "\(definition.name)") }
                 #expect(definition.perPerson.denominator == truth.humanPersons)
             }
+            // The plan's funnel recovers the seeded funnel exactly, and mobile leaks more at checkout.
+            var funnel = try FunnelQuery(site: profile.site, funnel: try #require(plan.funnels.first), plan: plan)
+            #expect(FunnelCalculator.compute(funnel, in: table).steps.map(\.count) == truth.funnelPersons)
+            funnel.breakdown = .device
+            let byDevice = Dictionary(uniqueKeysWithValues: (FunnelCalculator.compute(funnel, in: table).breakdown ?? []).map { ($0.value, $0.steps) })
+            let leak = try #require(profile.funnel.firstIndex(of: truth.mobileLeakStep))
+            func rate(_ device: String) throws -> Double { try #require(byDevice[device]?[leak].rateFromPrevious) }
+            if profile.macro == "purchase" { #expect(try rate("mobile") < rate("desktop")) }
             for micro in truth.micros {
                 let rate = try #require(rates.definitions.first { $0.name == micro.name }?.perPerson.ci95)
                 #expect(rate[0] <= micro.prevalence && micro.prevalence <= rate[1], "\(micro.name) \(rate) ∌ \(micro.prevalence)")
