@@ -32,7 +32,13 @@ struct OverviewPage: Sendable {
             let timeout = plan?.sessionTimeoutMillis ?? SessionSplitter.defaultTimeoutMillis
             let report = EventCounter.count(EventCountsQuery(site: summary.site, sessionTimeoutMillis: timeout), in: table)
             html += "<h2>\(escape(summary.site))</h2><p class=\"muted\">\(summary.persons) persons, \(summary.botPersons) bots excluded</p>"
-            if let plan { html += renderRates(RatesCalculator.compute(RatesQuery(site: summary.site, plan: plan), in: table)) }
+            if let plan {
+                html += renderRates(RatesCalculator.compute(RatesQuery(site: summary.site, plan: plan), in: table))
+                for funnel in plan.funnels {
+                    guard let query = try? FunnelQuery(site: summary.site, funnel: funnel, plan: plan) else { continue }
+                    html += renderFunnel(FunnelCalculator.compute(query, in: table))
+                }
+            }
             html += "<table><thead><tr><th scope=\"col\">Event</th><th scope=\"col\">Events</th><th scope=\"col\">Persons</th><th scope=\"col\">Sessions</th></tr></thead><tbody>"
             for row in report.events {
                 html += "<tr><td>\(escape(row.event))</td><td>\(row.events)</td><td>\(row.persons)</td><td>\(row.sessions)</td></tr>"
@@ -40,6 +46,27 @@ struct OverviewPage: Sendable {
             html += "</tbody></table>"
         }
         return html + "</body></html>"
+    }
+
+    /// A funnel as horizontal bars, one per step, with the biggest leak called out.
+    func renderFunnel(_ report: FunnelReport) -> String {
+        let first = max(report.steps.first?.count ?? 0, 1)
+        var html = "<h3>Funnel \(escape(report.funnel ?? ""))</h3><svg width=\"640\" height=\"\(report.steps.count * 26 + 4)\" role=\"img\" "
+            + "aria-label=\"funnel \(escape(report.funnel ?? ""))\">"
+        for (k, step) in report.steps.enumerated() {
+            let width = Int((Double(step.count) / Double(first) * 360).rounded())
+            let y = k * 26 + 2
+            let rate = step.rateFromPrevious.map { String(format: "%.1f%%", $0 * 100) } ?? "–"
+            html += "<rect x=\"160\" y=\"\(y)\" width=\"\(width)\" height=\"20\" fill=\"#4c7cbf\"/>"
+                + "<text x=\"0\" y=\"\(y + 15)\" font-size=\"13\">\(escape(step.name))</text>"
+                + "<text x=\"\(166 + width)\" y=\"\(y + 15)\" font-size=\"13\">\(step.count) (\(rate))</text>"
+        }
+        html += "</svg>"
+        if let leak = report.biggestLeak {
+            html += "<p>Biggest leak: <strong>\(escape(leak.from)) → \(escape(leak.to))</strong>, \(leak.lost) persons lost "
+                + "(\(String(format: "%.1f%%", leak.rate * 100)) continue).</p>"
+        }
+        return html
     }
 
     /// The plan's definitions with their per-person rate, drawn as a bar with its 95 % interval.

@@ -153,6 +153,10 @@ import StepwiseServer
             #expect(adHoc.json["steps"]?[0]?["persons"]?.int == 3)  // any order: one distinct step
             #expect(adHoc.json["order"]?.string == "any")
             #expect(adHoc.json["breakdown"]?[0]?["value"]?.string == "unknown")
+            // The overview page draws the plan's funnel and names its leak.
+            let page = String(buffer: try await client.execute(uri: "/", method: .get).body)
+            #expect(page.contains("<h3>Funnel buy</h3>"))
+            #expect(page.contains("Biggest leak: <strong>cta → purchase</strong>, 1 persons lost"))
             let typo = try await client.execute(uri: "/api/v1/sites/shop.example/funnel", method: .post, headers: auth,
                                                 body: body(#"{"stpes": ["a", "b"]}"#))
             #expect(typo.status == .badRequest)
