@@ -11,6 +11,9 @@ import StepwiseStorage
 ///   StepwiseBench bodies DIR          write wrk request bodies: one event, a batch of 100
 ///   StepwiseBench load DB             time the engine load and measure resident bytes per event
 ///   StepwiseBench count DB SITE       time the events report on the loaded engine
+///   StepwiseBench funnel DB SITE STEPS WINDOW [BREAKDOWN]
+///                                     time an ordered funnel (comma-separated steps, all persons)
+///                                     and print its counts as JSON for comparison
 ///   StepwiseBench rates DB PLAN       time the rates report (all bots included, like the peer)
 ///                                     and print its counts as JSON for comparison
 
@@ -129,6 +132,25 @@ case "rates":
                         counts: counts, audiences: audiences)
     print(String(decoding: try! encoder.encode(output), as: UTF8.self))
 
+case "funnel":
+    guard arguments.count >= 5 else { fail("usage: funnel DB SITE STEPS WINDOW [BREAKDOWN]") }
+    let store = try! EventStore(path: arguments[arguments.startIndex + 1])
+    let table = store.live.snapshot()
+    let steps = arguments[arguments.startIndex + 3].split(separator: ",").map(String.init)
+    guard let window = PlanDuration.millis(arguments[arguments.startIndex + 4]) else { fail("bad window") }
+    var query = try! FunnelQuery(site: arguments[arguments.startIndex + 2], stepNames: steps, plan: nil, windowMillis: window)
+    query.includeBots = true
+    if arguments.count > 5 { query.breakdown = Segment.Dimension(name: arguments[arguments.startIndex + 5]) }
+    var times: [Double] = []
+    var report: FunnelReport?
+    for _ in 0..<7 {
+        let started = Date()
+        report = FunnelCalculator.compute(query, in: table)
+        times.append(Date().timeIntervalSince(started))
+    }
+    times.sort()
+    print(#"{"median_ms": \#((times[3] * 10_000).rounded() / 10), "counts": \#(report!.steps.map(\.count)), "breakdown_values": \#(report!.breakdown?.count ?? 0)}"#)
+
 default:
-    fail("usage: StepwiseBench ndjson N FILE | bodies DIR | load DB | count DB SITE | rates DB PLAN")
+    fail("usage: StepwiseBench ndjson N FILE | bodies DIR | load DB | count DB SITE | funnel DB SITE STEPS WINDOW [BREAKDOWN] | rates DB PLAN")
 }

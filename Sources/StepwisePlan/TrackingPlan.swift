@@ -76,6 +76,11 @@ public struct EventMatcher: Sendable, Equatable {
 
     public init(event: String? = nil) { self.event = event }
 
+    /// Only an event name: matching needs nothing but the name.
+    public var isNameOnly: Bool {
+        path == nil && url == nil && referrer == nil && props.isEmpty && nthInSession == nil && returnedWithinMillis == nil
+    }
+
     /// A rule that is only `event: pageview` matches every page view: not a micro-conversion.
     public var isBarePageview: Bool {
         event == "pageview" && path == nil && url == nil && referrer == nil && props.isEmpty && nthInSession == nil && returnedWithinMillis == nil

@@ -31,8 +31,8 @@ public enum FunnelCalculator {
         DispatchQueue.concurrentPerform(iterations: workers) { w in
             let start = persons.lowerBound + w * chunk
             let range = start..<min(persons.upperBound, start + chunk)
-            var scan = FunnelScan(query: query, table: table)
-            for p in range where query.includeBots || table.personBot[p] == 0 { scan.scanPerson(p) }
+            let scan = FunnelScan(query: query, table: table)
+            scan.scan(range.isEmpty ? 0..<0 : range)
             let tally = scan.tally
             partials.withLock { $0.append(tally) }
         }
@@ -62,9 +62,7 @@ struct FunnelTally: Sendable {
             if ordered, k > 0 { gaps[k].append(times[k] - times[k - 1]) }
         }
         if let breakdownValue {
-            var row = breakdown[breakdownValue] ?? Array(repeating: 0, count: steps)
-            for k in 0..<level { row[k] += 1 }
-            breakdown[breakdownValue] = row
+            for k in 0..<level { breakdown[breakdownValue, default: Array(repeating: 0, count: steps)][k] += 1 }
         }
         let point = trend[entryDay] ?? (0, 0)
         trend[entryDay] = (point.0 + 1, point.1 + (level == steps ? 1 : 0))

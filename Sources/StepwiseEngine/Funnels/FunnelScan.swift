@@ -1,25 +1,21 @@
 import StepwiseCore
 
 /// One worker's walk over persons for a funnel: attempts per unit (person or session).
-struct FunnelScan {
+///
+/// Buffers are reused from unit to unit and matchers live in slots the scan owns, so the
+/// walk allocates nothing per person and retains nothing per event.
+final class FunnelScan {
     private let query: FunnelQuery
     private let table: EventTable
-    private var steps: [CompiledMatcher]
-    private var exclusions: [CompiledMatcher]
+    private let steps: UnsafeMutableBufferPointer<CompiledMatcher>
+    private let exclusions: UnsafeMutableBufferPointer<CompiledMatcher>
+    /// Per step / exclusion: the name code it needs (nil: any name), and whether more than the
+    /// name must be checked.
+    private let stepNames: [UInt32?]
+    private let stepDetails: [Bool]
+    private let exclusionNames: [UInt32?]
     private var segments: CompiledSegments
     private(set) var tally: FunnelTally
-
-    private struct Attempt {
-        var start: Int64
-        var level: Int
-        var times: [Int64]
-        var open = true
-        var voided = false
-        /// The entry event, and the first event of its session (for session-scoped breakdowns).
-        var entry: Int
-        var entrySessionFirst: Int
-        var entryFirstSession: Bool
-    }
 
     /// One kept event of the unit: what it matches.
     private struct Hit {
@@ -31,51 +27,92 @@ struct FunnelScan {
         var firstSession: Bool
     }
 
+    private struct Attempt {
+        var start: Int64
+        var level: Int
+        var open = true
+        var voided = false
+        /// The entry event, and the first event of its session (for session-scoped breakdowns).
+        var entry: Int
+        var entrySessionFirst: Int
+        var entryFirstSession: Bool
+    }
+
+    private var hits: [Hit] = []
+    /// Breakdown values of props seen, per props string id.
+    private var propValues: [UInt32: String] = [:]
+    private var attempts: [Attempt] = []
+    /// Step times of attempt a: `times[a * steps + k]`.
+    private var times: [Int64] = []
+
     init(query: FunnelQuery, table: EventTable) {
         self.query = query
         self.table = table
-        steps = query.steps.map { CompiledMatcher($0.matcher, table: table) }
-        exclusions = query.exclusions.map { CompiledMatcher($0.matcher, table: table) }
+        let stepMatchers = query.steps.map { CompiledMatcher($0.matcher, table: table) }
+        let exclusionMatchers = query.exclusions.map { CompiledMatcher($0.matcher, table: table) }
+        steps = .allocate(capacity: stepMatchers.count)
+        _ = steps.initialize(from: stepMatchers)
+        exclusions = .allocate(capacity: exclusionMatchers.count)
+        _ = exclusions.initialize(from: exclusionMatchers)
+        stepNames = stepMatchers.map { $0.canMatch ? $0.nameCode : UInt32.max }
+        stepDetails = query.steps.map { !$0.matcher.isNameOnly }
+        exclusionNames = exclusionMatchers.map { $0.canMatch ? $0.nameCode : UInt32.max }
         segments = CompiledSegments(query.segments, table: table)
         tally = FunnelTally(steps: query.steps.count)
     }
 
-    mutating func scanPerson(_ p: Int) {
-        let run = table.events(ofPerson: p)
-        let from = query.from ?? .min, to = query.to ?? .max
-        var hits: [Hit] = []
-        var previous = Int64.min
-        var session = -1
-        var sessionFirst = run.lowerBound
-        var sessionKept = true
-        for i in run {
-            let t = table.timestamp[i]
-            if SessionSplitter.startsSession(t, after: previous, timeout: query.sessionTimeoutMillis) {
-                if query.unit == .session, !hits.isEmpty { finish(hits); hits.removeAll(keepingCapacity: true) }
-                session += 1
-                sessionFirst = i
-                sessionKept = segments.isEmpty || segments.keepsSession(firstEvent: i, isFirstSession: session == 0, in: table)
-            }
-            previous = t
-            guard sessionKept, t >= from, t < to, !segments.hasEventConditions || segments.keepsEvent(i, in: table) else { continue }
-            var hit = Hit(i: i, t: t, steps: 0, exclusions: 0, sessionFirst: sessionFirst, firstSession: session == 0)
-            for k in steps.indices where matches(&steps[k], i) { hit.steps |= 1 << UInt64(k) }
-            for k in exclusions.indices where matches(&exclusions[k], i) { hit.exclusions |= 1 << UInt64(k) }
-            // strict needs every event: any other event between two steps ends the attempt.
-            if hit.steps != 0 || hit.exclusions != 0 || query.order == .strict { hits.append(hit) }
-        }
-        if !hits.isEmpty { finish(hits) }
+    deinit {
+        _ = steps.deinitialize(); steps.deallocate()
+        _ = exclusions.deinitialize(); exclusions.deallocate()
     }
 
-    private func matches(_ matcher: inout CompiledMatcher, _ i: Int) -> Bool {
-        guard matcher.canMatch else { return false }
-        if let code = matcher.nameCode, table.name[i] != code { return false }
-        return matcher.matchesDetails(i, in: table)
+    func scan(_ persons: Range<Int>) {
+        let table = self.table
+        let from = query.from ?? .min, to = query.to ?? .max
+        let timeout = query.sessionTimeoutMillis
+        let perSession = query.unit == .session, strict = query.order == .strict
+        let checkSegments = !segments.isEmpty, checkEvents = segments.hasEventConditions
+        table.timestamp.withUnsafeBufferPointer { timestamp in
+            table.name.withUnsafeBufferPointer { name in
+                for p in persons where query.includeBots || table.personBot[p] == 0 {
+                    let run = table.events(ofPerson: p)
+                    hits.removeAll(keepingCapacity: true)
+                    var previous = Int64.min
+                    var session = -1
+                    var sessionFirst = run.lowerBound
+                    var sessionKept = true
+                    for i in run {
+                        let t = timestamp[i]
+                        if SessionSplitter.startsSession(t, after: previous, timeout: timeout) {
+                            if perSession, !hits.isEmpty { finishUnit(); hits.removeAll(keepingCapacity: true) }
+                            session += 1
+                            sessionFirst = i
+                            sessionKept = !checkSegments || segments.keepsSession(firstEvent: i, isFirstSession: session == 0, in: table)
+                        }
+                        previous = t
+                        guard sessionKept, t >= from, t < to, !checkEvents || segments.keepsEvent(i, in: table) else { continue }
+                        let code = name[i]
+                        var stepMask: UInt64 = 0
+                        for k in stepNames.indices where stepNames[k] == nil || stepNames[k] == code {
+                            if !stepDetails[k] || steps[k].matchesDetails(i, in: table) { stepMask |= 1 << UInt64(k) }
+                        }
+                        var exclusionMask: UInt64 = 0
+                        for x in exclusionNames.indices where exclusionNames[x] == nil || exclusionNames[x] == code {
+                            if exclusions[x].matchesDetails(i, in: table) { exclusionMask |= 1 << UInt64(x) }
+                        }
+                        // strict needs every event: any other event between two steps ends the attempt.
+                        guard stepMask != 0 || exclusionMask != 0 || strict else { continue }
+                        hits.append(Hit(i: i, t: t, steps: stepMask, exclusions: exclusionMask, sessionFirst: sessionFirst,
+                                        firstSession: session == 0))
+                    }
+                    if !hits.isEmpty { finishUnit() }
+                }
+            }
+        }
     }
 
     /// Ties in time take a canonical order: earliest matched step first, then by what they match.
-    private func canonical(_ hits: [Hit]) -> [Hit] {
-        var hits = hits
+    private func canonicalise() {
         var start = 0
         while start < hits.count {
             var end = start + 1
@@ -90,14 +127,16 @@ struct FunnelScan {
             }
             start = end
         }
-        return hits
     }
 
-    private mutating func finish(_ unitHits: [Hit]) {
-        let hits = canonical(unitHits)
-        let n = steps.count
+    private func finishUnit() {
+        canonicalise()
+        let n = query.steps.count
         let window = query.windowMillis
-        var best: Attempt?
+        var best = -1
+        var bestLevel = 0
+        attempts.removeAll(keepingCapacity: true)
+        times.removeAll(keepingCapacity: true)
         if query.order == .any {
             // Windows opened by any step event: distinct steps inside [t, t + window].
             var end = 0
@@ -105,48 +144,65 @@ struct FunnelScan {
             var distinct = 0
             for opener in hits where opener.steps != 0 {
                 while end < hits.count, hits[end].t - opener.t <= window {
-                    for k in 0..<n where hits[end].steps & (1 << UInt64(k)) != 0 {
+                    var mask = hits[end].steps
+                    while mask != 0 {
+                        let k = mask.trailingZeroBitCount
+                        mask &= mask - 1
                         if seen[k] == 0 { distinct += 1 }
                         seen[k] += 1
                     }
                     end += 1
                 }
-                if distinct > (best?.level ?? 0) {
-                    best = Attempt(start: opener.t, level: distinct, times: [], entry: opener.i, entrySessionFirst: opener.sessionFirst,
-                                   entryFirstSession: opener.firstSession)
+                if distinct > bestLevel {
+                    bestLevel = distinct
+                    attempts.append(Attempt(start: opener.t, level: distinct, entry: opener.i, entrySessionFirst: opener.sessionFirst,
+                                            entryFirstSession: opener.firstSession))
+                    best = attempts.count - 1
                 }
-                for k in 0..<n where opener.steps & (1 << UInt64(k)) != 0 {
+                var mask = opener.steps
+                while mask != 0 {
+                    let k = mask.trailingZeroBitCount
+                    mask &= mask - 1
                     seen[k] -= 1
                     if seen[k] == 0 { distinct -= 1 }
                 }
             }
         } else {
-            var attempts: [Attempt] = []
+            let strict = query.order == .strict
             for hit in hits {
                 for a in attempts.indices where attempts[a].open && !attempts[a].voided && hit.t - attempts[a].start <= window {
                     let level = attempts[a].level
-                    // Exclusions first: an exclusion strictly after step `from`, before step `to`.
-                    for (x, exclusion) in query.exclusions.enumerated() where hit.exclusions & (1 << UInt64(x)) != 0 {
-                        if level > exclusion.from, level <= exclusion.to, hit.t > attempts[a].times[exclusion.from] { attempts[a].voided = true }
+                    // Exclusions first: one strictly after step `from`, before step `to` is reached.
+                    if hit.exclusions != 0 {
+                        for (x, exclusion) in query.exclusions.enumerated() where hit.exclusions & (1 << UInt64(x)) != 0 {
+                            if level > exclusion.from, level <= exclusion.to, hit.t > times[a * n + exclusion.from] { attempts[a].voided = true }
+                        }
                     }
                     guard !attempts[a].voided, level < n else { continue }
                     if hit.steps & (1 << UInt64(level)) != 0 {
+                        times[a * n + level] = hit.t
                         attempts[a].level += 1
-                        attempts[a].times.append(hit.t)
-                    } else if query.order == .strict {
+                    } else if strict {
                         attempts[a].open = false
                     }
                 }
                 if hit.steps & 1 != 0 {
-                    attempts.append(Attempt(start: hit.t, level: 1, times: [hit.t], entry: hit.i, entrySessionFirst: hit.sessionFirst,
+                    attempts.append(Attempt(start: hit.t, level: 1, entry: hit.i, entrySessionFirst: hit.sessionFirst,
                                             entryFirstSession: hit.firstSession))
+                    times.append(contentsOf: repeatElement(0, count: n))
+                    times[(attempts.count - 1) * n] = hit.t
                 }
             }
-            for attempt in attempts where !attempt.voided && attempt.level > (best?.level ?? 0) { best = attempt }
+            for a in attempts.indices where !attempts[a].voided && attempts[a].level > bestLevel {
+                bestLevel = attempts[a].level
+                best = a
+            }
         }
-        guard let best else { return }
-        tally.add(level: best.level, times: best.times, breakdownValue: query.breakdown.map { breakdownValue($0, best) },
-                  entryDay: query.calendar.day(of: best.start), steps: n, ordered: query.order != .any)
+        guard best >= 0 else { return }
+        let attempt = attempts[best]
+        let stepTimes = query.order == .any ? [] : Array(times[(best * n)..<(best * n + n)])
+        tally.add(level: attempt.level, times: stepTimes, breakdownValue: query.breakdown.map { breakdownValue($0, attempt) },
+                  entryDay: query.calendar.day(of: attempt.start), steps: n, ordered: query.order != .any)
     }
 
     private func breakdownValue(_ dimension: Segment.Dimension, _ attempt: Attempt) -> String {
@@ -160,12 +216,16 @@ struct FunnelScan {
         case .landingPage: return table.pathText(table.path[attempt.entrySessionFirst])
         case .visitorType: return attempt.entryFirstSession ? "new" : "returning"
         case .prop(let key):
-            switch PropsCache.object(table.strings[Int(table.props[i])])[key] {
-            case .string(let text)?: return text
-            case .number(let number)?: return JSONWriter.formatNumber(number)
-            case .bool(let flag)?: return String(flag)
-            default: return "(none)"
+            let id = table.props[i]
+            if let known = propValues[id] { return known }
+            let value: String = switch PropsCache.object(table.strings[Int(id)])[key] {
+            case .string(let text)?: text
+            case .number(let number)?: JSONWriter.formatNumber(number)
+            case .bool(let flag)?: String(flag)
+            default: "(none)"
             }
+            propValues[id] = value
+            return value
         }
     }
 }
