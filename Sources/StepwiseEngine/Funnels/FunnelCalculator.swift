@@ -48,8 +48,15 @@ struct FunnelTally: Sendable {
     /// Milliseconds from step k - 1 to step k, per step (index 0 unused).
     var gaps: [[Int64]]
     var breakdown: [String: [Int]] = [:]
-    /// Entry day (local day number) → (entered, completed).
-    var trend: [Int64: (Int, Int)] = [:]
+    /// Entry day (local day number) → (entered, completed), as days from `trendBase`.
+    var trendBase: Int64 = 0
+    var trendEntered: [Int] = []
+    var trendCompleted: [Int] = []
+    var trend: [Int64: (Int, Int)] {
+        var days: [Int64: (Int, Int)] = [:]
+        for k in trendEntered.indices where trendEntered[k] > 0 { days[trendBase + Int64(k)] = (trendEntered[k], trendCompleted[k]) }
+        return days
+    }
 
     init(steps: Int) {
         counts = Array(repeating: 0, count: steps)
@@ -64,8 +71,25 @@ struct FunnelTally: Sendable {
         if let breakdownValue {
             for k in 0..<level { breakdown[breakdownValue, default: Array(repeating: 0, count: steps)][k] += 1 }
         }
-        let point = trend[entryDay] ?? (0, 0)
-        trend[entryDay] = (point.0 + 1, point.1 + (level == steps ? 1 : 0))
+        count(day: entryDay, entered: 1, completed: level == steps ? 1 : 0)
+    }
+
+    /// Adds to a trend day, growing the day range as needed.
+    mutating func count(day: Int64, entered: Int, completed: Int) {
+        if trendEntered.isEmpty { trendBase = day }
+        if day < trendBase {
+            let grow = Int(trendBase - day)
+            trendEntered.insert(contentsOf: repeatElement(0, count: grow), at: 0)
+            trendCompleted.insert(contentsOf: repeatElement(0, count: grow), at: 0)
+            trendBase = day
+        }
+        let k = Int(day - trendBase)
+        if k >= trendEntered.count {
+            trendEntered += repeatElement(0, count: k - trendEntered.count + 1)
+            trendCompleted += repeatElement(0, count: k - trendCompleted.count + 1)
+        }
+        trendEntered[k] += entered
+        trendCompleted[k] += completed
     }
 
     mutating func merge(_ other: FunnelTally) {
@@ -73,10 +97,7 @@ struct FunnelTally: Sendable {
         for (value, row) in other.breakdown {
             breakdown[value] = zip(breakdown[value] ?? Array(repeating: 0, count: counts.count), row).map(+)
         }
-        for (day, point) in other.trend {
-            let mine = trend[day] ?? (0, 0)
-            trend[day] = (mine.0 + point.0, mine.1 + point.1)
-        }
+        for (day, point) in other.trend { count(day: day, entered: point.0, completed: point.1) }
     }
 
     func report(_ query: FunnelQuery) -> FunnelReport {

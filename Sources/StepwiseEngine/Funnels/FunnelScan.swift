@@ -1,4 +1,5 @@
 import StepwiseCore
+import StepwisePlan
 
 /// One worker's walk over persons for a funnel: attempts per unit (person or session).
 ///
@@ -9,11 +10,12 @@ final class FunnelScan {
     private let table: EventTable
     private let steps: UnsafeMutableBufferPointer<CompiledMatcher>
     private let exclusions: UnsafeMutableBufferPointer<CompiledMatcher>
-    /// Per step / exclusion: the name code it needs (nil: any name), and whether more than the
-    /// name must be checked.
-    private let stepNames: [UInt32?]
-    private let stepDetails: [Bool]
-    private let exclusionNames: [UInt32?]
+    /// Per local name code: the steps and exclusions that event name alone satisfies.
+    private let stepMaskByName: [UInt64]
+    private let exclusionMaskByName: [UInt64]
+    /// Steps and exclusions that need more than a name: their index, and the name they need (nil: any).
+    private let detailedSteps: [(k: Int, name: UInt32?)]
+    private let detailedExclusions: [(k: Int, name: UInt32?)]
     private var segments: CompiledSegments
     private(set) var tally: FunnelTally
 
@@ -38,12 +40,16 @@ final class FunnelScan {
         var entryFirstSession: Bool
     }
 
-    private var hits: [Hit] = []
     /// Breakdown values of props seen, per props string id.
     private var propValues: [UInt32: String] = [:]
-    private var attempts: [Attempt] = []
-    /// Step times of attempt a: `times[a * steps + k]`.
-    private var times: [Int64] = []
+
+    /// Buffers reused from unit to unit; locals of `scan`, so the loop needs no exclusivity checks.
+    private struct Buffers {
+        var hits: [Hit] = []
+        var attempts: [Attempt] = []
+        /// Step times of attempt a: `times[a * steps + k]`.
+        var times: [Int64] = []
+    }
 
     init(query: FunnelQuery, table: EventTable) {
         self.query = query
@@ -54,9 +60,16 @@ final class FunnelScan {
         _ = steps.initialize(from: stepMatchers)
         exclusions = .allocate(capacity: exclusionMatchers.count)
         _ = exclusions.initialize(from: exclusionMatchers)
-        stepNames = stepMatchers.map { $0.canMatch ? $0.nameCode : UInt32.max }
-        stepDetails = query.steps.map { !$0.matcher.isNameOnly }
-        exclusionNames = exclusionMatchers.map { $0.canMatch ? $0.nameCode : UInt32.max }
+        func split(_ matchers: [CompiledMatcher], _ rules: [EventMatcher]) -> ([UInt64], [(k: Int, name: UInt32?)]) {
+            var masks = [UInt64](repeating: 0, count: table.nameDictionary.count)
+            var detailed: [(k: Int, name: UInt32?)] = []
+            for (k, matcher) in matchers.enumerated() where matcher.canMatch {
+                if rules[k].isNameOnly, let code = matcher.nameCode { masks[Int(code)] |= 1 << UInt64(k) } else { detailed.append((k, matcher.nameCode)) }
+            }
+            return (masks, detailed)
+        }
+        (stepMaskByName, detailedSteps) = split(stepMatchers, query.steps.map(\.matcher))
+        (exclusionMaskByName, detailedExclusions) = split(exclusionMatchers, query.exclusions.map(\.matcher))
         segments = CompiledSegments(query.segments, table: table)
         tally = FunnelTally(steps: query.steps.count)
     }
@@ -72,11 +85,12 @@ final class FunnelScan {
         let timeout = query.sessionTimeoutMillis
         let perSession = query.unit == .session, strict = query.order == .strict
         let checkSegments = !segments.isEmpty, checkEvents = segments.hasEventConditions
+        var buffers = Buffers()
         table.timestamp.withUnsafeBufferPointer { timestamp in
             table.name.withUnsafeBufferPointer { name in
                 for p in persons where query.includeBots || table.personBot[p] == 0 {
                     let run = table.events(ofPerson: p)
-                    hits.removeAll(keepingCapacity: true)
+                    if !buffers.hits.isEmpty { buffers.hits.removeAll(keepingCapacity: true) }
                     var previous = Int64.min
                     var session = -1
                     var sessionFirst = run.lowerBound
@@ -84,7 +98,7 @@ final class FunnelScan {
                     for i in run {
                         let t = timestamp[i]
                         if SessionSplitter.startsSession(t, after: previous, timeout: timeout) {
-                            if perSession, !hits.isEmpty { finishUnit(); hits.removeAll(keepingCapacity: true) }
+                            if perSession, !buffers.hits.isEmpty { finishUnit(&buffers); buffers.hits.removeAll(keepingCapacity: true) }
                             session += 1
                             sessionFirst = i
                             sessionKept = !checkSegments || segments.keepsSession(firstEvent: i, isFirstSession: session == 0, in: table)
@@ -92,27 +106,27 @@ final class FunnelScan {
                         previous = t
                         guard sessionKept, t >= from, t < to, !checkEvents || segments.keepsEvent(i, in: table) else { continue }
                         let code = name[i]
-                        var stepMask: UInt64 = 0
-                        for k in stepNames.indices where stepNames[k] == nil || stepNames[k] == code {
-                            if !stepDetails[k] || steps[k].matchesDetails(i, in: table) { stepMask |= 1 << UInt64(k) }
+                        var stepMask = stepMaskByName[Int(code)]
+                        for (k, needed) in detailedSteps where needed == nil || needed == code {
+                            if steps[k].matchesDetails(i, in: table) { stepMask |= 1 << UInt64(k) }
                         }
-                        var exclusionMask: UInt64 = 0
-                        for x in exclusionNames.indices where exclusionNames[x] == nil || exclusionNames[x] == code {
+                        var exclusionMask = exclusionMaskByName[Int(code)]
+                        for (x, needed) in detailedExclusions where needed == nil || needed == code {
                             if exclusions[x].matchesDetails(i, in: table) { exclusionMask |= 1 << UInt64(x) }
                         }
                         // strict needs every event: any other event between two steps ends the attempt.
                         guard stepMask != 0 || exclusionMask != 0 || strict else { continue }
-                        hits.append(Hit(i: i, t: t, steps: stepMask, exclusions: exclusionMask, sessionFirst: sessionFirst,
+                        buffers.hits.append(Hit(i: i, t: t, steps: stepMask, exclusions: exclusionMask, sessionFirst: sessionFirst,
                                         firstSession: session == 0))
                     }
-                    if !hits.isEmpty { finishUnit() }
+                    if !buffers.hits.isEmpty { finishUnit(&buffers) }
                 }
             }
         }
     }
 
     /// Ties in time take a canonical order: earliest matched step first, then by what they match.
-    private func canonicalise() {
+    private func canonicalise(_ hits: inout [Hit]) {
         var start = 0
         while start < hits.count {
             var end = start + 1
@@ -129,14 +143,23 @@ final class FunnelScan {
         }
     }
 
-    private func finishUnit() {
-        canonicalise()
+    private func finishUnit(_ buffers: inout Buffers) {
+        canonicalise(&buffers.hits)
+        let hits = buffers.hits
         let n = query.steps.count
         let window = query.windowMillis
         var best = -1
         var bestLevel = 0
-        attempts.removeAll(keepingCapacity: true)
-        times.removeAll(keepingCapacity: true)
+        // Swapped out of the buffers (no copy) and back at the end, so they keep their capacity.
+        var attempts = buffers.attempts, times = buffers.times
+        buffers.attempts = []
+        buffers.times = []
+        defer {
+            attempts.removeAll(keepingCapacity: true)
+            times.removeAll(keepingCapacity: true)
+            buffers.attempts = attempts
+            buffers.times = times
+        }
         if query.order == .any {
             // Windows opened by any step event: distinct steps inside [t, t + window].
             var end = 0
