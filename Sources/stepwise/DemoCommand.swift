@@ -35,8 +35,10 @@ struct DemoCommand: AsyncParsableCommand {
         let end = Int64(Date().timeIntervalSince1970 / 3600) * 3_600_000
         for profile in [DemoSiteProfile.shop, .saas] where !existing.contains(profile.site) {
             let truth = try await DemoWriter(store: eventStore).write(profile: profile, seed: seed, visitors: visitors, end: end)
-            print("generated \(profile.site): \(truth.visitors) visitors, \(truth.eventsByEvent.values.reduce(0, +)) human events, "
-                  + "ground truth in metadata key ground_truth:\(profile.site)")
+            // Unbuffered, so the lines are there even when the server that follows is killed.
+            FileHandle.standardOutput.write(Data((
+                "generated \(profile.site): \(truth.visitors) visitors, \(truth.eventsByEvent.values.reduce(0, +)) human events, "
+                + "ground truth in metadata key ground_truth:\(profile.site), tracking plan stored\n").utf8))
         }
         if noServe { return }
         try await serve(eventStore, server, banner: "Stepwise demo")
