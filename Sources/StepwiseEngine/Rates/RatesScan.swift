@@ -42,7 +42,6 @@ final class RatesScan {
     /// Definitions the current person has touched (matched or entered the audience of):
     /// only these are reset and tallied at the person's end.
     private let touched: UnsafeMutableBufferPointer<Int32>
-    private var touchedCount = 0
     private let counters: UnsafeMutableBufferPointer<Counters>
     /// `[definition * buckets + bucket]`.
     private let seriesCompletions: UnsafeMutableBufferPointer<Int>
@@ -117,6 +116,7 @@ final class RatesScan {
         _ path: UnsafeBufferPointer<UInt32>
     ) {
         let run = table.events(ofPerson: p)
+        var touchedCount = 0
         let firstVisit = timestamp[run.lowerBound]
         // Local copies of the context's buffers and scalars: the loop keeps them in registers.
         let candidateStart = context.candidateStart, candidates = context.candidates, kinds = context.kinds
@@ -232,7 +232,6 @@ final class RatesScan {
 
         defer {
             for k in 0..<touchedCount { state[Int(touched[k])] = PersonState() }
-            touchedCount = 0
         }
         guard personActive else { return }
         activeTotals[0] += 1
