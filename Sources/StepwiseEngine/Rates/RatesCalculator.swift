@@ -119,6 +119,11 @@ final class ScanContext: @unchecked Sendable {
     let pathMaskOffset: UnsafeMutableBufferPointer<Int>
     let pathMasks: UnsafeMutableBufferPointer<UInt64>
     let hasAudiences: Bool
+    /// Flattened `[definition * pathCount + path code]`: whether an event on that path can
+    /// belong to the definition's denominator audience (its path glob; true without one).
+    let audiencePathVerdicts: UnsafeMutableBufferPointer<Bool>
+    /// Per definition: the audience needs URL, referrer or props checked too.
+    let audienceDetails: UnsafeMutableBufferPointer<Bool>
     /// Consecutive steps of the plan's funnels that are both definitions (SPEC §4.1 step-to-step rates).
     let stepPairs: [(funnel: String, from: Int, to: Int)]
     /// Definitions to try per local name code: `candidates[candidateStart[c] ..< candidateStart[c + 1]]`.
@@ -153,6 +158,13 @@ final class ScanContext: @unchecked Sendable {
                 ?? Array(repeating: true, count: table.pathDictionary.count)
         }
         hasAudiences = definitions.contains { $0.denominator != nil }
+        audiencePathVerdicts = Self.owned(definitions.flatMap { definition in
+            definition.denominator?.path.map { glob in table.pathDictionary.map { glob.matches(table.strings[Int($0)]) } }
+                ?? Array(repeating: true, count: table.pathDictionary.count)
+        })
+        audienceDetails = Self.owned(definitions.map { definition in
+            definition.denominator.map { $0.url != nil || $0.referrer != nil || !$0.props.isEmpty } ?? false
+        })
         let index = Dictionary(definitions.enumerated().map { ($1.name, $0) }, uniquingKeysWith: { first, _ in first })
         stepPairs = plan.funnels.flatMap { funnel in
             zip(funnel.steps, funnel.steps.dropFirst()).compactMap { a, b -> (String, Int, Int)? in
@@ -182,6 +194,7 @@ final class ScanContext: @unchecked Sendable {
     }
 
     deinit {
+        audiencePathVerdicts.deallocate(); audienceDetails.deallocate()
         kinds.deallocate(); pathVerdicts.deallocate(); pathMaskOffset.deallocate(); pathMasks.deallocate()
         candidateStart.deallocate(); candidates.deallocate(); audienceStart.deallocate(); audienceCandidates.deallocate()
     }

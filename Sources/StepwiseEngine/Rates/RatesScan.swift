@@ -42,6 +42,8 @@ final class RatesScan {
     /// Definitions the current person has touched (matched or entered the audience of):
     /// only these are reset and tallied at the person's end.
     private let touched: UnsafeMutableBufferPointer<Int32>
+    /// The candidates of the current event.
+    private let chosen: UnsafeMutableBufferPointer<Int32>
     private let counters: UnsafeMutableBufferPointer<Counters>
     /// `[definition * buckets + bucket]`.
     private let seriesCompletions: UnsafeMutableBufferPointer<Int>
@@ -74,6 +76,8 @@ final class RatesScan {
         state.initialize(repeating: PersonState())
         touched = .allocate(capacity: n)
         touched.initialize(repeating: 0)
+        chosen = .allocate(capacity: max(n, 1))
+        chosen.initialize(repeating: 0)
         counters = .allocate(capacity: n)
         counters.initialize(repeating: Counters())
         seriesCompletions = .allocate(capacity: n * buckets)
@@ -94,7 +98,7 @@ final class RatesScan {
         _ = matchers.deinitialize(); _ = audiences.deinitialize(); _ = values.deinitialize(); segments.deinitialize(count: 1)
         matchers.deallocate(); audiences.deallocate(); values.deallocate(); segments.deallocate()
         stepPersons.deallocate()
-        state.deallocate(); touched.deallocate(); counters.deallocate(); seriesCompletions.deallocate(); seriesPersons.deallocate(); seriesActive.deallocate()
+        state.deallocate(); touched.deallocate(); chosen.deallocate(); counters.deallocate(); seriesCompletions.deallocate(); seriesPersons.deallocate(); seriesActive.deallocate()
         activeTotals.deallocate()
     }
 
@@ -122,6 +126,7 @@ final class RatesScan {
         let candidateStart = context.candidateStart, candidates = context.candidates, kinds = context.kinds
         let pathVerdicts = context.pathVerdicts, pathMaskOffset = context.pathMaskOffset, pathMasks = context.pathMasks
         let audienceStart = context.audienceStart, audienceCandidates = context.audienceCandidates
+        let audiencePathVerdicts = context.audiencePathVerdicts, audienceDetails = context.audienceDetails
         let from = context.from, to = context.to, timeout = context.timeout, seriesBuckets = context.buckets
         let pathCount = context.pathCount
         let checkEvents = context.segments.hasEventConditions
@@ -158,57 +163,19 @@ final class RatesScan {
                 if activeBucket != bucket { activeBucket = bucket; seriesActive[bucket] += 1 }
             }
 
-            /// One candidate definition against event i; `checkPath` when its path glob is not
-            /// already known to pass.
-            @inline(__always) func consider(_ d: Int, checkPath: Bool) {
-            let kind = kinds[d]
-            if checkPath, kind.hasPath, !pathVerdicts[d * pathCount + Int(path[i])] { return }
-            if kind.hasDetails, !matchers[d].matchesDetails(i, in: table) { return }
-            if !state[d].touched { state[d].touched = true; touched[touchedCount] = Int32(d); touchedCount += 1 }
-            if kind.hasNth {
-                if state[d].nthSession != session { state[d].nthSession = session; state[d].nthCount = 0 }
-                state[d].nthCount += 1
-                guard Int(state[d].nthCount) == matchers[d].nthInSession! else { return }
-            }
-            if kind.hasReturn {
-                guard let gap = returnGap, gap <= matchers[d].returnedWithinMillis! else { return }
-            }
-            guard active else { return }
-            // Persons, sessions and the series' persons count every match: the count rule
-            // only decides which matches are completions.
-            let firstForPerson = !state[d].matched
-            let firstInSession = state[d].matchedSession != session
-            if firstForPerson {
-                state[d].matched = true
-                counters[d].persons += 1
-                samples[SampleMetric.fromFirstVisit.rawValue * n + d].append(seconds: t - firstVisit)
-            }
-            if firstInSession {
-                state[d].matchedSession = session
-                counters[d].sessions += 1
-                samples[SampleMetric.fromSessionStart.rawValue * n + d].append(millis: t - sessionStart)
-            }
-            if state[d].lastBucket != bucket {
-                state[d].lastBucket = Int32(bucket)
-                seriesPersons[d * buckets + bucket] += 1
-            }
-            state[d].lastMatch = t
-            switch kind.rule {
-            case .every: break
-            case .oncePerSession: guard firstInSession else { return }
-            case .oncePerPerson: guard firstForPerson else { return }
-            }
-            counters[d].completions += 1
-            if kind.hasValue { counters[d].value += values[d]!.value(i, in: table) }
-            seriesCompletions[d * buckets + bucket] += 1
-            state[d].completions += 1
-            }
-
+            // The candidate definitions whose name and path pass, gathered first; then each
+            // is judged inline (a nested function here costs the loop its registers).
             let code = Int(name[i])
             let start = Int(candidateStart[code])
             let count = Int(candidateStart[code + 1]) - start
+            var picked = 0
             if count > 64 {
-                for c in start..<(start + count) { consider(Int(candidates[c]), checkPath: true) }
+                for c in start..<(start + count) {
+                    let d = Int(candidates[c])
+                    if kinds[d].hasPath, !pathVerdicts[d * pathCount + Int(path[i])] { continue }
+                    chosen[picked] = Int32(d)
+                    picked += 1
+                }
             } else if count > 0 {
                 // Slots of the name's candidates whose path glob passes, decided per path in advance.
                 let offset = pathMaskOffset[code]
@@ -216,14 +183,59 @@ final class RatesScan {
                 while slots != 0 {
                     let slot = slots.trailingZeroBitCount
                     slots &= slots - 1
-                    consider(Int(candidates[start + slot]), checkPath: false)
+                    chosen[picked] = candidates[start + slot]
+                    picked += 1
                 }
+            }
+            for j in 0..<picked {
+                let d = Int(chosen[j])
+                let kind = kinds[d]
+                if kind.hasDetails, !matchers[d].matchesDetails(i, in: table) { continue }
+                if !state[d].touched { state[d].touched = true; touched[touchedCount] = Int32(d); touchedCount += 1 }
+                if kind.hasNth {
+                    if state[d].nthSession != session { state[d].nthSession = session; state[d].nthCount = 0 }
+                    state[d].nthCount += 1
+                    guard Int(state[d].nthCount) == matchers[d].nthInSession! else { continue }
+                }
+                if kind.hasReturn {
+                    guard let gap = returnGap, gap <= matchers[d].returnedWithinMillis! else { continue }
+                }
+                guard active else { continue }
+                // Persons, sessions and the series' persons count every match: the count rule
+                // only decides which matches are completions.
+                let firstForPerson = !state[d].matched
+                let firstInSession = state[d].matchedSession != session
+                if firstForPerson {
+                    state[d].matched = true
+                    counters[d].persons += 1
+                    samples[SampleMetric.fromFirstVisit.rawValue * n + d].append(seconds: t - firstVisit)
+                }
+                if firstInSession {
+                    state[d].matchedSession = session
+                    counters[d].sessions += 1
+                    samples[SampleMetric.fromSessionStart.rawValue * n + d].append(millis: t - sessionStart)
+                }
+                if state[d].lastBucket != bucket {
+                    state[d].lastBucket = Int32(bucket)
+                    seriesPersons[d * buckets + bucket] += 1
+                }
+                state[d].lastMatch = t
+                switch kind.rule {
+                case .every: break
+                case .oncePerSession: guard firstInSession else { continue }
+                case .oncePerPerson: guard firstForPerson else { continue }
+                }
+                counters[d].completions += 1
+                if kind.hasValue { counters[d].value += values[d]!.value(i, in: table) }
+                seriesCompletions[d * buckets + bucket] += 1
+                state[d].completions += 1
             }
 
             guard active, context.hasAudiences else { continue }
             for c in Int(audienceStart[code])..<Int(audienceStart[code + 1]) {
                 let d = Int(audienceCandidates[c])
-                if !state[d].inAudience, audiences[d]!.matchesDetails(i, in: table) {
+                if !state[d].inAudience, audiencePathVerdicts[d * pathCount + Int(path[i])],
+                   !audienceDetails[d] || audiences[d]!.matchesDetails(i, in: table) {
                     if !state[d].touched { state[d].touched = true; touched[touchedCount] = Int32(d); touchedCount += 1 }
                     state[d].inAudience = true
                 }
@@ -297,10 +309,16 @@ struct Samples: @unchecked Sendable {
     private(set) var chunks: [UnsafeMutablePointer<UInt32>] = []
     private var current: UnsafeMutablePointer<UInt32>?
     private var used = Samples.chunkSize
+    /// Zeros are counted, not stored: a match on a session's (or person's) first event is
+    /// the common case, and a count of them is all a quantile needs.
+    private(set) var zeros = 0
 
-    var count: Int { chunks.isEmpty ? 0 : (chunks.count - 1) * Self.chunkSize + used }
+    /// Samples held, zeros included.
+    var count: Int { zeros + stored }
+    var stored: Int { chunks.isEmpty ? 0 : (chunks.count - 1) * Self.chunkSize + used }
 
     @inline(__always) mutating func append(_ value: UInt32) {
+        if value == 0 { zeros += 1; return }
         if used == Self.chunkSize {
             let chunk = UnsafeMutablePointer<UInt32>.allocate(capacity: Self.chunkSize)
             chunks.append(chunk)
@@ -315,7 +333,7 @@ struct Samples: @unchecked Sendable {
     @inline(__always) mutating func append(millis: Int64) { append(UInt32(clamping: millis)) }
     @inline(__always) mutating func append(seconds millis: Int64) { append(UInt32(clamping: millis / 1000)) }
 
-    /// Calls `body` with each filled run of samples, in order.
+    /// Calls `body` with each filled run of the stored (non-zero) samples, in order.
     func forEachChunk(_ body: (UnsafeBufferPointer<UInt32>) -> Void) {
         for (k, chunk) in chunks.enumerated() {
             body(UnsafeBufferPointer(start: chunk, count: k == chunks.count - 1 ? used : Self.chunkSize))

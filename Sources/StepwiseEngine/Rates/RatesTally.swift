@@ -134,7 +134,7 @@ private final class SampleBox: @unchecked Sendable {
         if let (median, p90) = Quantile.medianAndP90(frequencies) {
             let labels: [(String, ClosedRange<UInt32>)] = [("1", 1...1), ("2", 2...2), ("3", 3...3), ("4-5", 4...5), ("6-10", 6...10), ("11+", 11...UInt32.max)]
             var distribution = [Int](repeating: 0, count: labels.count)
-            var total = 0, count = 0
+            var total = 0, count = frequencies.reduce(0) { $0 + $1.zeros }
             for part in frequencies {
                 part.forEachChunk { chunk in
                     for value in chunk {
@@ -178,8 +178,22 @@ enum Quantile {
         return (interpolate(0), interpolate(1))
     }
 
-    /// The values at the given 0-based ranks of the sorted samples.
-    static func select(_ parts: [Samples], ranks: [Int]) -> [UInt32] {
+    /// The values at the given 0-based ranks of the sorted samples. Zeros, counted rather
+    /// than stored, come first.
+    static func select(_ parts: [Samples], ranks allRanks: [Int]) -> [UInt32] {
+        let zeros = parts.reduce(0) { $0 + $1.zeros }
+        let ranks = allRanks.filter { $0 >= zeros }.map { $0 - zeros }
+        guard !ranks.isEmpty else { return allRanks.map { _ in 0 } }
+        let found = selectStored(parts, ranks: ranks)
+        var next = 0
+        return allRanks.map { rank in
+            guard rank >= zeros else { return 0 }
+            defer { next += 1 }
+            return found[next]
+        }
+    }
+
+    private static func selectStored(_ parts: [Samples], ranks: [Int]) -> [UInt32] {
         var high = [Int](repeating: 0, count: 1 << 16)
         high.withUnsafeMutableBufferPointer { high in
             for part in parts { part.forEachChunk { for value in $0 { high[Int(value >> 16)] += 1 } } }
