@@ -84,6 +84,7 @@ import Testing
         #expect(try Self.counts(Self.world([("a", "p", 0), ("b", "p", 1), ("r", "p", 10)]), windowMinutes: 5, exclude: ["r:b:c"]) == [1, 1, 0])
         #expect(throws: FunnelQuery.Invalid.self) { try Self.counts(voided, exclude: ["r:c:a"]) }
         #expect(throws: FunnelQuery.Invalid.self) { try Self.counts(voided, order: .any, exclude: ["r"]) }
+        #expect(throws: FunnelQuery.Invalid.self) { try Self.counts(voided, ["a", "", "b"]) }
     }
 
     @Test func perSessionCountsEachSessionOnItsOwn() throws {

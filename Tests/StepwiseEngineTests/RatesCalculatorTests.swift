@@ -213,6 +213,28 @@ import Testing
         #expect(cart.recency?.medianDays == 1360.0 / 1440)
     }
 
+    @Test func valuesComeFromAPropOrFallBackToTheEventsRevenue() throws {
+        var world = EngineFixture()
+        world.event("purchase", "a", minute: 0, props: #"{"revenue":"12.5"}"#, revenue: 99)  // the prop wins
+        world.event("purchase", "b", minute: 0, revenue: 40)  // no prop: the revenue amount
+        world.event("purchase", "c", minute: 0, props: #"{"revenue":"n/a"}"#)  // not a number: worth 0
+        world.event("signup", "a", minute: 1, props: #"{"seats":3}"#)
+        let plan = try TrackingPlanLoader.load(yaml: """
+            site: s
+            conversions:
+              purchase: { kind: macro, when: { event: purchase }, value: { prop: revenue } }
+              seats: { kind: micro, when: { event: signup }, value: { prop: seats } }
+              fixed: { kind: micro, when: { event: purchase }, value: 2, count: once_per_person }
+            """)
+        let values = RatesCalculator.compute(RatesQuery(site: "s", plan: plan), in: world.table()).definitions.map(\.value)
+        #expect(values == [52.5, 3, 6])
+    }
+
+    @Test func aRangeReachingFarBackMakesNoEmptySeries() throws {
+        let report = try Self.report(from: Timestamp.parseDateOrTimestamp("0001-01-01")!)
+        #expect(report.definitions[0].series.map(\.start) == ["2026-11-02", "2026-11-03"])
+    }
+
     @Test func wilsonIntervalsMatchScipy() {
         for fixture in wilsonFixtures {
             let interval = Rate.wilson(fixture.successes, fixture.trials)

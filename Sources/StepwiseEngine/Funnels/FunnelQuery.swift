@@ -51,6 +51,7 @@ public struct FunnelQuery: Sendable {
                 exclusions: [String] = []) throws(Invalid) {
         guard stepNames.count >= 2 else { throw Invalid(field: "steps", description: "a funnel needs at least two steps") }
         guard stepNames.count <= 32 else { throw Invalid(field: "steps", description: "a funnel has at most 32 steps") }
+        guard !stepNames.contains(where: \.isEmpty) else { throw Invalid(field: "steps", description: "a step name is empty") }
         self.site = site
         steps = stepNames.map { name in Step(name: name, matcher: plan?.conversion(named: name)?.when ?? EventMatcher(event: name)) }
         self.windowMillis = windowMillis ?? Self.defaultWindowMillis
@@ -75,6 +76,7 @@ public struct FunnelQuery: Sendable {
     }
 
     private mutating func addExclusion(_ name: String, between: (String, String)?, plan: TrackingPlan?) throws(Invalid) {
+        guard exclusions.count < 32 else { throw Invalid(field: "exclude", description: "a funnel has at most 32 exclusions") }
         guard order != .any else {
             throw Invalid(field: "exclude", description: "exclusions need an ordered or strict funnel: in any order there is no 'between'")
         }

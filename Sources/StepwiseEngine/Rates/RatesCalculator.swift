@@ -17,15 +17,16 @@ public enum RatesCalculator {
         let from = query.from ?? .min
         let to = query.to ?? .max
 
-        // The series spans the range, or the kept persons' events when it is open.
+        // The series spans the range where the kept persons have events.
         var first = Int64.max, last = Int64.min
         for p in persons where query.includeBots || table.personBot[p] == 0 {
             let run = table.events(ofPerson: p)
             first = min(first, table.timestamp[run.lowerBound])
             last = max(last, table.timestamp[run.upperBound - 1])
         }
-        let seriesFrom = query.from ?? first
-        let seriesTo = query.to.map { $0 - 1 } ?? last
+        // Clipped to the data: a range reaching back to year 1 must not make a million empty days.
+        let seriesFrom = max(query.from ?? first, first)
+        let seriesTo = min(query.to.map { $0 - 1 } ?? last, last)
         let buckets = SeriesBuckets(interval: query.interval, calendar: plan.calendar, from: seriesFrom, through: seriesTo)
         let asOf = query.asOf ?? query.to ?? (last == .min ? 0 : last)
 
