@@ -9,6 +9,9 @@ import StepwiseCore
 /// after the commit; on rollback the caches are dropped, since their ids may be void.
 struct InternTables {
     private var strings: [String: UInt32] = [:]
+    /// URLs, referrers and props repeat far less: their own cache, so a stream of unique URLs
+    /// cannot evict the names and paths every event needs.
+    private var details: [String: UInt32] = [:]
     /// The last value per column: consecutive events mostly repeat site, name, region and
     /// source, and comparing with the last one is cheaper than hashing.
     private var lastByColumn = [(String, UInt32)](repeating: ("", 0), count: Column.allCases.count)
@@ -39,6 +42,7 @@ struct InternTables {
         lastVisitor = nil
         lastByColumn = [(String, UInt32)](repeating: ("", 0), count: Column.allCases.count)
         strings.removeAll()
+        details.removeAll()
         visitors.removeAll()
         users.removeAll()
     }
@@ -46,13 +50,16 @@ struct InternTables {
     mutating func string(_ text: String, column: Column = .other, _ db: Database) throws -> UInt32 {
         let last = lastByColumn[column.rawValue]
         if last.1 != 0, last.0 == text { return last.1 }
-        let id = try lookup(text, db)
+        let id = column == .url || column == .referrer || column == .props
+            ? try Self.lookup(text, in: &details, created: &newStrings, db) : try Self.lookup(text, in: &strings, created: &newStrings, db)
         lastByColumn[column.rawValue] = (text, id)
         return id
     }
 
-    private mutating func lookup(_ text: String, _ db: Database) throws -> UInt32 {
-        if let id = strings[text] { return id }
+    private static func lookup(
+        _ text: String, in cache: inout [String: UInt32], created: inout [(UInt32, String)], _ db: Database
+    ) throws -> UInt32 {
+        if let id = cache[text] { return id }
         let select = try db.cachedStatement(sql: "SELECT id FROM strings WHERE value = ?")
         let id: UInt32
         if let existing = try UInt32.fetchOne(select, arguments: [text]) {
@@ -60,10 +67,10 @@ struct InternTables {
         } else {
             try db.cachedStatement(sql: "INSERT INTO strings (value) VALUES (?)").execute(arguments: [text])
             id = UInt32(db.lastInsertedRowID)
-            newStrings.append((id, text))
+            created.append((id, text))
         }
-        if strings.count >= Self.cacheLimit { strings.removeAll(keepingCapacity: true) }
-        strings[text] = id
+        if cache.count >= Self.cacheLimit { cache.removeAll(keepingCapacity: true) }
+        cache[text] = id
         return id
     }
 
