@@ -113,6 +113,9 @@ public struct EventTableBuilder: Sendable {
         table.props = columns.props
         table.revenue = columns.revenue
         table.botSignal = columns.botSignal
+        // Drop the slots' references: the table's columns must be unique, or the first in-place
+        // sort below would copy a whole column.
+        columns.release()
 
         // 4. Within each person: restore time order where new events landed out of order,
         //    then judge bots.
@@ -213,4 +216,9 @@ private final class ScatteredColumns: @unchecked Sendable {
     var props: [UInt32] = []
     var revenue: [Double] = []
     var botSignal: [UInt8] = []
+
+    func release() {
+        timestamp = []; visitor = []; name = []; path = []; region = []; channel = []; device = []; browser = []; os = []
+        url = []; referrer = []; props = []; revenue = []; botSignal = []
+    }
 }
