@@ -8,7 +8,8 @@ public enum DateBound {
     public struct Invalid: Error, Sendable, Equatable, CustomStringConvertible {
         public var field: String
         public var value: String
-        public var description: String { "\(field) '\(value)' is not a date (YYYY-MM-DD) or an RFC 3339 timestamp" }
+        public var reason = "is not a date (YYYY-MM-DD) or an RFC 3339 timestamp"
+        public var description: String { "\(field) '\(value)' \(reason)" }
     }
 
     public static func parse(from: String?, to: String?, calendar: LocalCalendar = .utc) throws(Invalid) -> (from: Int64?, to: Int64?) {
@@ -21,6 +22,9 @@ public enum DateBound {
         if let to {
             guard let value = Timestamp.parseDateOrTimestamp(to) else { throw Invalid(field: "to", value: to) }
             end = to.utf8.count == 10 ? calendar.start(ofDay: value / 86_400_000 + 1) : value
+        }
+        if let start, let end, start >= end, let to {
+            throw Invalid(field: "to", value: to, reason: "ends before the range starts")
         }
         return (start, end)
     }

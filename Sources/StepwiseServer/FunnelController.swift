@@ -27,9 +27,9 @@ struct FunnelController: Sendable {
             if let order = parameters.get("order") { definition.order = try Self.order(order) }
             var query = try Self.build { try FunnelQuery(site: site, funnel: definition, plan: plan) }
             for text in parameters.getAll("exclude") {
-                query.exclusions += try Self.build {
-                    try FunnelQuery(site: site, stepNames: query.steps.map(\.name), plan: plan, order: query.order, exclusions: [String(text)])
-                }.exclusions
+                do { try query.exclude(String(text), plan: plan) } catch let error as FunnelQuery.Invalid {
+                    throw APIError(.badRequest, code: "invalid_value", error.description, field: error.field)
+                }
             }
             try Self.apply(filter, unit: parameters.get("per"), breakdown: parameters.get("breakdown"), to: &query)
             return try Response.json(encoding: try await self.backend.funnel(query))

@@ -110,10 +110,7 @@ struct FunnelReportCommand: AsyncParsableCommand {
                 if let windowMillis { definition.windowMillis = windowMillis }
                 if let order { definition.order = order }
                 var query = try FunnelQuery(site: site, funnel: definition, plan: plan)
-                for text in exclusions {
-                    let extra = try FunnelQuery(site: site, stepNames: query.steps.map(\.name), plan: plan, order: query.order, exclusions: [text])
-                    query.exclusions += extra.exclusions
-                }
+                for text in exclusions { try query.exclude(text, plan: plan) }
                 return query
             case (nil, let list?):
                 let names = list.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }

@@ -101,6 +101,7 @@ import Testing
         world.event("a", "p2", minute: 0, device: .mobile); world.event("b", "p2", minute: 3, device: .mobile)
         let report = try Self.report(world, breakdown: "device")
         #expect(report.steps[1].medianSecondsFromPrevious == 120)  // 60 s and 180 s
+        #expect(report.steps[1].p90SecondsFromPrevious == 168)  // numpy.percentile([60, 180], 90)
         #expect(report.steps[2].medianSecondsFromPrevious == 120)
         #expect(report.breakdown?.map(\.value) == ["desktop", "mobile"])
         #expect(report.breakdown?.map { $0.steps.map(\.count) } == [[1, 1, 1], [1, 1, 0]])

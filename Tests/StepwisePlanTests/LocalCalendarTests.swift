@@ -32,6 +32,14 @@ import Testing
         let range = try DateBound.parse(from: "2026-11-03", to: "2026-11-03", calendar: plan.calendar)
         #expect(range.from == Self.t("2026-11-02T13:00:00Z"))
         #expect(range.to == Self.t("2026-11-03T13:00:00Z"))
+        // A range that ends before it starts is refused, naming `to`.
+        do {
+            _ = try DateBound.parse(from: "2026-11-03", to: "2026-11-02")
+            Issue.record("accepted a range that ends before it starts")
+        } catch {
+            #expect(error.field == "to")
+            #expect(error.description == "to '2026-11-02' ends before the range starts")
+        }
         // Without a zone, UTC days; timestamps are taken as they are.
         #expect(try DateBound.parse(from: "2026-11-03", to: nil).from == Self.t("2026-11-03T00:00:00Z"))
         #expect(try DateBound.parse(from: "2026-11-03T05:00:00Z", to: nil, calendar: plan.calendar).from == Self.t("2026-11-03T05:00:00Z"))

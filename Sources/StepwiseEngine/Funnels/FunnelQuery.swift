@@ -57,13 +57,16 @@ public struct FunnelQuery: Sendable {
         self.windowMillis = windowMillis ?? Self.defaultWindowMillis
         self.order = order
         if let plan { calendar = plan.calendar; sessionTimeoutMillis = plan.sessionTimeoutMillis }
-        for text in exclusions {
-            let parts = text.split(separator: ":", omittingEmptySubsequences: false).map(String.init)
-            guard parts.count == 1 || parts.count == 3, !parts[0].isEmpty else {
-                throw Invalid(field: "exclude", description: "exclude '\(text)' must be NAME or NAME:FROM_STEP:TO_STEP")
-            }
-            try addExclusion(parts[0], between: parts.count == 3 ? (parts[1], parts[2]) : nil, plan: plan)
+        for text in exclusions { try exclude(text, plan: plan) }
+    }
+
+    /// Adds an exclusion written `NAME` (whole funnel) or `NAME:FROM_STEP:TO_STEP`.
+    public mutating func exclude(_ text: String, plan: TrackingPlan?) throws(Invalid) {
+        let parts = text.split(separator: ":", omittingEmptySubsequences: false).map(String.init)
+        guard parts.count == 1 || parts.count == 3, !parts[0].isEmpty else {
+            throw Invalid(field: "exclude", description: "exclude '\(text)' must be NAME or NAME:FROM_STEP:TO_STEP")
         }
+        try addExclusion(parts[0], between: parts.count == 3 ? (parts[1], parts[2]) : nil, plan: plan)
     }
 
     /// A funnel of the plan.

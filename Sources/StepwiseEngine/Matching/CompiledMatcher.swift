@@ -10,7 +10,7 @@ struct CompiledMatcher {
     /// Local name code the event must have; `nil` matches any name.
     let nameCode: UInt32?
     /// Verdict per path code; nil when the rule has no path condition.
-    private let pathVerdict: [Bool]?
+    let pathVerdict: [Bool]?
     private let url: Glob?
     private let referrer: Glob?
     private let props: [PropPredicate]

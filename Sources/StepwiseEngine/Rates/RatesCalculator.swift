@@ -154,15 +154,11 @@ final class ScanContext: @unchecked Sendable {
                         hasValue: definition.value != nil, rule: definition.count)
         }
         pathCount = table.pathDictionary.count
-        let pathVerdicts = definitions.flatMap { definition in
-            definition.when.path.map { glob in table.pathDictionary.map { glob.matches(table.strings[Int($0)]) } }
-                ?? Array(repeating: true, count: table.pathDictionary.count)
-        }
+        // The matchers decided each path once; the scan reads their verdicts side by side.
+        let allPaths = Array(repeating: true, count: table.pathDictionary.count)
+        let pathVerdicts = matchers.flatMap { $0.pathVerdict ?? allPaths }
         hasAudiences = definitions.contains { $0.denominator != nil }
-        audiencePathVerdicts = Self.owned(definitions.flatMap { definition in
-            definition.denominator?.path.map { glob in table.pathDictionary.map { glob.matches(table.strings[Int($0)]) } }
-                ?? Array(repeating: true, count: table.pathDictionary.count)
-        })
+        audiencePathVerdicts = Self.owned(audiences.flatMap { $0?.pathVerdict ?? allPaths })
         audienceDetails = Self.owned(definitions.map { definition in
             definition.denominator.map { $0.url != nil || $0.referrer != nil || !$0.props.isEmpty } ?? false
         })
