@@ -14,6 +14,8 @@ let package = Package(
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
     ],
     targets: [
         // Core types, validation and enrichment: pure, no I/O.
@@ -39,6 +41,9 @@ let package = Package(
             dependencies: [
                 "StepwiseCore", "StepwiseEngine", "StepwiseStorage", "StepwiseDemo", "StepwisePlan",
                 .product(name: "Hummingbird", package: "hummingbird"),
+                // Audience webhooks: the POST and its HMAC-SHA256 signature.
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Crypto", package: "swift-crypto"),
             ],
             swiftSettings: strict),
         // The `stepwise` command line.
@@ -59,7 +64,7 @@ let package = Package(
         .testTarget(name: "StepwisePlanTests", dependencies: ["StepwisePlan"], swiftSettings: strict),
         .testTarget(
             name: "StepwiseEngineTests", dependencies: ["StepwiseEngine", "StepwiseCore", "StepwisePlan"],
-            exclude: ["Fixtures/make_wilson_fixtures.py"], swiftSettings: strict),
+            exclude: ["Fixtures/make_wilson_fixtures.py", "Fixtures/make_predict_fixtures.py"], swiftSettings: strict),
         .testTarget(
             name: "StepwiseStorageTests",
             dependencies: ["StepwiseStorage", "StepwiseEngine", "StepwiseCore", "StepwiseDemo", "StepwisePlan"],

@@ -1,13 +1,16 @@
-/// Answers reports from the in-process columnar table.
+/// Answers reports from the in-process columnar table; person ids come from `directory`.
 public struct EngineBackend: ReportBackend {
     public let table: @Sendable () -> EventTable
+    public let directory: (any PersonDirectory)?
 
-    public init(table: @escaping @Sendable () -> EventTable) {
+    public init(table: @escaping @Sendable () -> EventTable, directory: (any PersonDirectory)? = nil) {
         self.table = table
+        self.directory = directory
     }
 
-    public init(live: LiveEventTable) {
+    public init(live: LiveEventTable, directory: (any PersonDirectory)? = nil) {
         self.table = { live.snapshot() }
+        self.directory = directory
     }
 
     public func eventCounts(_ query: EventCountsQuery) async throws -> EventCountsReport {
@@ -20,6 +23,36 @@ public struct EngineBackend: ReportBackend {
 
     public func funnel(_ query: FunnelQuery) async throws -> FunnelReport {
         FunnelCalculator.compute(query, in: table())
+    }
+
+    public func predict(_ query: PredictQuery) async throws -> PredictiveValueReport {
+        try PredictiveValueCalculator.compute(query, in: table())
+    }
+
+    public func score(_ query: ScoreQuery) async throws -> EngagementScoreReport {
+        var report = try EngagementScoreCalculator.compute(query, in: table())
+        let ids = try directory?.identities(of: report.top.map(\.key)) ?? [:]
+        for k in report.top.indices {
+            guard let identity = ids[report.top[k].key] else { continue }
+            report.top[k].person = identity.person
+            report.top[k].user = identity.user
+        }
+        return report
+    }
+
+    public func audiences(_ query: AudienceQuery, names: [String]?, limit: Int?) async throws -> [AudienceMembersReport] {
+        var reports = try AudienceCalculator.members(query, names: names, in: table())
+        if let limit { for r in reports.indices { reports[r].members = Array(reports[r].members.prefix(max(0, limit))) } }
+        let ids = try directory?.identities(of: Array(Set(reports.flatMap { $0.members.map(\.key) }))) ?? [:]
+        for r in reports.indices {
+            for k in reports[r].members.indices {
+                guard let identity = ids[reports[r].members[k].key] else { continue }
+                reports[r].members[k].person = identity.person
+                reports[r].members[k].user = identity.user
+                reports[r].members[k].clickIds = identity.clickIds
+            }
+        }
+        return reports
     }
 }
 

@@ -50,4 +50,9 @@ public protocol ReportBackend: Sendable {
     func eventCounts(_ query: EventCountsQuery) async throws -> EventCountsReport
     func rates(_ query: RatesQuery) async throws -> RatesReport
     func funnel(_ query: FunnelQuery) async throws -> FunnelReport
+    func predict(_ query: PredictQuery) async throws -> PredictiveValueReport
+    func score(_ query: ScoreQuery) async throws -> EngagementScoreReport
+    /// The named audiences (all when nil) with their first `limit` members (all when nil),
+    /// warmest first, ids filled in; `size` counts every member.
+    func audiences(_ query: AudienceQuery, names: [String]?, limit: Int?) async throws -> [AudienceMembersReport]
 }

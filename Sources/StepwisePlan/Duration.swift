@@ -15,3 +15,14 @@ public enum PlanDuration {
         return overflow ? nil : value
     }
 }
+
+extension PlanDuration {
+    /// The shortest plan spelling of a duration: `7d`, `90m`, `45s` (`1500ms` below a second).
+    public static func text(millis: Int64) -> String {
+        for (unit, scale) in [("w", Int64(604_800_000)), ("d", 86_400_000), ("h", 3_600_000), ("m", 60_000), ("s", 1000)]
+        where millis >= scale && millis % scale == 0 {
+            return "\(millis / scale)\(unit)"
+        }
+        return "\(millis)ms"
+    }
+}

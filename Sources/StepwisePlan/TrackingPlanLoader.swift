@@ -230,7 +230,7 @@ public struct TrackingPlanLoader {
     }
 
     func audience(_ name: String, _ node: Node, key: String, plan: TrackingPlan) throws(PlanError) -> AudienceDefinition {
-        let fields = try mapping(node, key, allowed: ["did", "not", "within", "min_score"])
+        let fields = try mapping(node, key, allowed: ["did", "not", "within", "min_score", "webhook"])
         var audience = AudienceDefinition(name: name)
         audience.did = try definedNames(fields["did"], "\(key).did", plan: plan)
         audience.not = try definedNames(fields["not"], "\(key).not", plan: plan)
@@ -238,6 +238,13 @@ public struct TrackingPlanLoader {
         if let node = fields["min_score"] {
             guard let score = node.float, score.isFinite else { throw fail(node, "\(key).min_score", "must be a number") }
             audience.minScore = score
+        }
+        if let node = fields["webhook"] {
+            let url = try string(node, "\(key).webhook")
+            guard url.hasPrefix("https://") || url.hasPrefix("http://"), url.count > 8, !url.contains(" ") else {
+                throw fail(node, "\(key).webhook", "must be an http:// or https:// URL")
+            }
+            audience.webhook = url
         }
         return audience
     }

@@ -15,10 +15,11 @@ public func buildRouter(
                      botNetworks: configuration.botNetworks)
         .addRoutes(to: router)
     let admin = AdminCheck(token: configuration.adminToken)
-    let backend = EngineBackend(live: store.live)
+    let backend = EngineBackend(live: store.live, directory: store)
     let reports = ReportController(backend: backend, live: store.live, plans: plans, admin: admin)
     reports.addRoutes(to: router)
     FunnelController(backend: backend, reports: reports).addRoutes(to: router)
+    LeadsController(backend: backend, reports: reports, store: store).addRoutes(to: router)
     PlanController(plans: plans, admin: admin).addRoutes(to: router)
     OverviewPage(live: store.live, plans: plans).addRoutes(to: router)
     router.get("/healthz") { _, _ in Response.json(.object(.init(keys: ["status"], values: [.string("ok")]))) }

@@ -106,6 +106,22 @@ enum StoreSchema {
                     LEFT JOIN strings props ON props.id = e.props;
                 """)
         }
+        // v3: audience membership (to know who entered since the last check) and the webhook
+        // delivery log; a partial index finds a person's ad click ids without a table scan.
+        migrator.registerMigration("v3-audiences") { db in
+            try db.execute(sql: """
+                CREATE INDEX events_click_ids ON events (visitor) WHERE click_ids IS NOT NULL;
+                CREATE TABLE audience_members (
+                    site TEXT NOT NULL, audience TEXT NOT NULL, person TEXT NOT NULL, entered INTEGER NOT NULL,
+                    PRIMARY KEY (site, audience, person)) WITHOUT ROWID;
+                CREATE TABLE webhook_deliveries (
+                    id TEXT PRIMARY KEY, site TEXT NOT NULL, audience TEXT NOT NULL, person TEXT NOT NULL,
+                    url TEXT NOT NULL, body TEXT NOT NULL, created INTEGER NOT NULL,
+                    attempts INTEGER NOT NULL DEFAULT 0, next_attempt INTEGER NOT NULL,
+                    status TEXT NOT NULL DEFAULT 'pending', last_status INTEGER, last_error TEXT, delivered INTEGER);
+                CREATE INDEX webhook_deliveries_due ON webhook_deliveries (next_attempt) WHERE status = 'pending';
+                """)
+        }
         return migrator
     }
 }

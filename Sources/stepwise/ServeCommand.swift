@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Hummingbird
 import StepwiseCore
+import StepwiseEngine
 import StepwisePlan
 import StepwiseServer
 import StepwiseStorage
@@ -47,6 +48,16 @@ func serve(_ store: EventStore, _ options: ServerOptions, banner: String) async 
         // Unbuffered, so scripts waiting for this line see it at once.
         FileHandle.standardOutput.write(Data("\(banner) listening on http://\(host):\(port)/ (\(eventCount) events, database \(store.path))\n".utf8))
     }
+    // Audience webhooks run beside the server and stop with it.
+    let webhooks = options.webhookSecret.map {
+        AudienceWebhooks(store: store, backend: EngineBackend(live: store.live, directory: store), plans: plans, secret: $0,
+                         interval: .milliseconds(options.audienceIntervalMillis))
+    }
+    if webhooks == nil, plans.sites.contains(where: { plans.entry(site: $0)?.plan.audiences.contains { $0.webhook != nil } == true }) {
+        FileHandle.standardError.write(Data("stepwise: audience webhooks are off: give --webhook-secret (or STEPWISE_WEBHOOK_SECRET) to sign them\n".utf8))
+    }
+    let webhookTask = webhooks.map { hooks in Task { await hooks.run() } }
+    defer { webhookTask?.cancel() }
     do {
         try await app.runService()
     } catch {

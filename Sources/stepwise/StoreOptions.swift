@@ -1,4 +1,5 @@
 import ArgumentParser
+import StepwisePlan
 import Foundation
 import StepwiseCore
 import StepwiseStorage
@@ -43,7 +44,18 @@ struct ServerOptions: ParsableArguments {
     @Option(name: .customLong("bot-network"), help: "CIDR block of data-centre traffic to mark as bots (repeatable; env STEPWISE_BOT_NETWORKS, comma-separated).")
     var botNetworks: [String] = ProcessInfo.processInfo.environment["STEPWISE_BOT_NETWORKS"].map { $0.split(separator: ",").map(String.init) } ?? []
 
+    @Option(name: .customLong("webhook-secret"), help: "Key that signs audience webhook bodies (HMAC-SHA256); webhooks are off without it (env STEPWISE_WEBHOOK_SECRET).")
+    var webhookSecret: String? = ProcessInfo.processInfo.environment["STEPWISE_WEBHOOK_SECRET"]
+
+    @Option(name: .customLong("audience-interval"), help: "How often audiences with a webhook are checked for new members, e.g. 60s or 5m.")
+    var audienceInterval: String = "60s"
+
+    var audienceIntervalMillis: Int64 { PlanDuration.millis(audienceInterval) ?? 60_000 }
+
     func validate() throws {
+        guard let millis = PlanDuration.millis(audienceInterval), millis >= 1000 else {
+            throw ValidationError("--audience-interval must be a duration of at least 1s, e.g. 60s or 5m, got '\(audienceInterval)'")
+        }
         guard (0...65535).contains(port) else { throw ValidationError("--port must be between 0 and 65535") }
         guard rateLimit >= 0 else { throw ValidationError("--rate-limit must not be negative") }
         do {

@@ -196,6 +196,34 @@ final class ScanContext: @unchecked Sendable {
         candidateStart.deallocate(); candidates.deallocate(); audienceStart.deallocate(); audienceCandidates.deallocate()
     }
 
+    /// Writes the definitions whose name and path pass for an event into `chosen`; returns
+    /// how many. Details and the behavioural conditions are left to the caller.
+    @inline(__always)
+    func gather(name code: Int, path: Int, into chosen: UnsafeMutableBufferPointer<Int32>) -> Int {
+        let start = Int(candidateStart[code])
+        let count = Int(candidateStart[code + 1]) - start
+        var picked = 0
+        if count > 64 {
+            for c in start..<(start + count) {
+                let d = Int(candidates[c])
+                if kinds[d].hasPath, !pathVerdicts[d * pathCount + path] { continue }
+                chosen[picked] = Int32(d)
+                picked += 1
+            }
+        } else if count > 0 {
+            // Slots of the name's candidates whose path glob passes, decided per path in advance.
+            let offset = pathMaskOffset[code]
+            var slots = offset >= 0 ? pathMasks[offset + path] : UInt64.max >> (64 - count)
+            while slots != 0 {
+                let slot = slots.trailingZeroBitCount
+                slots &= slots - 1
+                chosen[picked] = candidates[start + slot]
+                picked += 1
+            }
+        }
+        return picked
+    }
+
     private static func owned<T>(_ array: [T]) -> UnsafeMutableBufferPointer<T> {
         let buffer = UnsafeMutableBufferPointer<T>.allocate(capacity: max(array.count, 1))
         _ = buffer.initialize(from: array)

@@ -123,8 +123,7 @@ final class RatesScan {
         var touchedCount = 0
         let firstVisit = timestamp[run.lowerBound]
         // Local copies of the context's buffers and scalars: the loop keeps them in registers.
-        let candidateStart = context.candidateStart, candidates = context.candidates, kinds = context.kinds
-        let pathVerdicts = context.pathVerdicts, pathMaskOffset = context.pathMaskOffset, pathMasks = context.pathMasks
+        let kinds = context.kinds
         let audienceStart = context.audienceStart, audienceCandidates = context.audienceCandidates
         let audiencePathVerdicts = context.audiencePathVerdicts, audienceDetails = context.audienceDetails
         let from = context.from, to = context.to, timeout = context.timeout, seriesBuckets = context.buckets
@@ -165,28 +164,7 @@ final class RatesScan {
 
             // The candidate definitions whose name and path pass, gathered first; then each
             // is judged inline (a nested function here costs the loop its registers).
-            let code = Int(name[i])
-            let start = Int(candidateStart[code])
-            let count = Int(candidateStart[code + 1]) - start
-            var picked = 0
-            if count > 64 {
-                for c in start..<(start + count) {
-                    let d = Int(candidates[c])
-                    if kinds[d].hasPath, !pathVerdicts[d * pathCount + Int(path[i])] { continue }
-                    chosen[picked] = Int32(d)
-                    picked += 1
-                }
-            } else if count > 0 {
-                // Slots of the name's candidates whose path glob passes, decided per path in advance.
-                let offset = pathMaskOffset[code]
-                var slots = offset >= 0 ? pathMasks[offset + Int(path[i])] : UInt64.max >> (64 - count)
-                while slots != 0 {
-                    let slot = slots.trailingZeroBitCount
-                    slots &= slots - 1
-                    chosen[picked] = candidates[start + slot]
-                    picked += 1
-                }
-            }
+            let picked = context.gather(name: Int(name[i]), path: Int(path[i]), into: chosen)
             for j in 0..<picked {
                 let d = Int(chosen[j])
                 let kind = kinds[d]
@@ -232,6 +210,7 @@ final class RatesScan {
             }
 
             guard active, context.hasAudiences else { continue }
+            let code = Int(name[i])
             for c in Int(audienceStart[code])..<Int(audienceStart[code + 1]) {
                 let d = Int(audienceCandidates[c])
                 if !state[d].inAudience, audiencePathVerdicts[d * pathCount + Int(path[i])],

@@ -1,0 +1,93 @@
+import StepwiseCore
+import StepwisePlan
+
+/// Evaluates audience rules on the engine in one pass over the site's persons.
+///
+/// A person is a member when, inside the audience's `within` window before the as-of moment
+/// (their whole history without one), they did every `did` definition, did none of the `not`
+/// definitions, and their score (plan values) is at least `min_score`.
+public enum AudienceCalculator {
+    /// Members of each named audience (all of the plan's when `names` is nil), in plan order.
+    public static func members(_ query: AudienceQuery, names: [String]? = nil, in table: EventTable)
+        throws(PredictQuery.Invalid) -> [AudienceMembersReport]
+    {
+        let plan = query.plan
+        let audiences = try names.map { names throws(PredictQuery.Invalid) -> [AudienceDefinition] in
+            var chosen: [AudienceDefinition] = []
+            for name in names {
+                guard let audience = plan.audiences.first(where: { $0.name == name }) else {
+                    let known = plan.audiences.map(\.name).joined(separator: ", ")
+                    throw PredictQuery.Invalid(field: "audience", reason: "'\(name)' is not an audience of the plan (its audiences: \(known.isEmpty ? "none" : known))")
+                }
+                chosen.append(audience)
+            }
+            return chosen
+        } ?? plan.audiences
+        let asOf = query.asOf ?? EngagementScoreCalculator.lastEvent(site: query.site, includeBots: query.includeBots, in: table).map { $0 + 1 } ?? 0
+        let index = Dictionary(plan.conversions.enumerated().map { ($1.name, Int32($0)) }, uniquingKeysWith: { a, _ in a })
+        let rules = audiences.map { audience in
+            Rule(did: audience.did.compactMap { index[$0] }, not: audience.not.compactMap { index[$0] },
+                 since: audience.withinMillis.map { asOf - $0 } ?? .min, minScore: audience.minScore)
+        }
+        let weights = ScoreWeights(plan: plan, halfLifeMillis: query.halfLifeMillis)
+        let context = ScanContext(table: table, plan: plan, from: nil, to: asOf, includeBots: query.includeBots, segments: query.segments)
+        let partials = context.mapPersons(site: query.site, { [[Found]](repeating: [], count: rules.count) }) { found, person in
+            var score: Double?
+            for (r, rule) in rules.enumerated() {
+                guard rule.admits(person.matches) else { continue }
+                let value = score ?? weights.score(person.matches, asOf: asOf)
+                score = value
+                if let minimum = rule.minScore, value < minimum { continue }
+                found[r].append(Found(person: person.person, score: value, last: person.lastActive))
+            }
+        }
+        return audiences.enumerated().map { r, audience in
+            var members = partials.flatMap { $0[r] }
+            members.sort { $0.score != $1.score ? $0.score > $1.score : $0.person < $1.person }
+            return AudienceMembersReport(
+                site: query.site, audience: audience.name, rule: describe(audience), asOf: Timestamp.formatRFC3339(asOf),
+                size: members.count,
+                members: members.map {
+                    let key = table.personKey[$0.person]
+                    return AudienceMember(person: PersonLabel.fallback(key), user: nil, score: $0.score,
+                                          lastActivity: Timestamp.formatRFC3339($0.last), clickIds: [:], key: key)
+                })
+        }
+    }
+
+    /// The rule in words: "did pricing_view and case_study_download, not purchase, within 30 days, score ≥ 10".
+    public static func describe(_ audience: AudienceDefinition) -> String {
+        var parts: [String] = []
+        if !audience.did.isEmpty { parts.append("did " + audience.did.joined(separator: " and ")) }
+        if !audience.not.isEmpty { parts.append("not " + audience.not.joined(separator: " or ")) }
+        if let within = audience.withinMillis { parts.append("within \(PlanDuration.text(millis: within))") }
+        if let score = audience.minScore { parts.append("score ≥ \(score.formatted())") }
+        return parts.isEmpty ? "everyone" : parts.joined(separator: ", ")
+    }
+
+    struct Rule: Sendable {
+        var did: [Int32]
+        var not: [Int32]
+        var since: Int64
+        var minScore: Double?
+
+        func admits(_ matches: UnsafeBufferPointer<TimelineMatch>) -> Bool {
+            var seen: UInt64 = 0
+            for match in matches where match.time >= since {
+                if not.contains(match.definition) { return false }
+                if let k = did.firstIndex(of: match.definition) { seen |= 1 << UInt64(k) }
+            }
+            return seen.nonzeroBitCount == did.count
+        }
+    }
+
+    struct Found: Sendable {
+        var person: Int
+        var score: Double
+        var last: Int64
+    }
+}
+
+private extension Double {
+    func formatted() -> String { self == rounded() ? String(Int(self)) : String(self) }
+}

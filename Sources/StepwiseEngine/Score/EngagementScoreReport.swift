@@ -1,0 +1,81 @@
+/// The answer to a `ScoreQuery`. Encoded with snake_case keys (`ReportEncoding`).
+public struct EngagementScoreReport: Sendable, Equatable, Codable {
+    public var site: String
+    public var asOf: String
+    public var halfLifeDays: Double
+    public var learned: Bool
+    public var values: [MicroPoints]
+    /// Persons active in the range, and those with a score above 0.
+    public var persons: Int
+    public var scoredPersons: Int
+    public var bands: [ScoreBand]
+    public var top: [ScoredPerson]
+    /// How well scores at a cut-off rank who converts after it; nil without a macro.
+    public var ranking: ScoreRanking?
+}
+
+public struct MicroPoints: Sendable, Equatable, Codable {
+    public var name: String
+    /// Points per completion; nil when each completion carries its own value (a prop).
+    public var points: Double?
+    public var source: ScoreWeights.Source
+}
+
+/// Cold, warm or hot. Cut-offs are the median and the 90th percentile of the scores above 0,
+/// so the bands follow the site's own traffic: hot is its top tenth of scored persons.
+public struct ScoreBand: Sendable, Equatable, Codable {
+    public var name: String
+    public var minScore: Double
+    /// Exclusive upper bound; nil for the top band.
+    public var belowScore: Double?
+    public var persons: Int
+}
+
+/// A person and what made them warm. `person` is their user id once identified, else their
+/// visitor id; the backend fills the ids in from storage.
+public struct ScoredPerson: Sendable, Equatable, Codable {
+    public var person: String
+    public var user: String?
+    public var score: Double
+    public var lastActivity: String
+    public var micros: [MicroCount]
+    /// The engine's person key, for looking the ids up; not part of the answer.
+    public var key: UInt32
+
+    enum CodingKeys: String, CodingKey { case person, user, score, lastActivity, micros }
+
+    public init(person: String, user: String?, score: Double, lastActivity: String, micros: [MicroCount], key: UInt32) {
+        self.person = person
+        self.user = user
+        self.score = score
+        self.lastActivity = lastActivity
+        self.micros = micros
+        self.key = key
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        person = try container.decode(String.self, forKey: .person)
+        user = try container.decodeIfPresent(String.self, forKey: .user)
+        score = try container.decode(Double.self, forKey: .score)
+        lastActivity = try container.decode(String.self, forKey: .lastActivity)
+        micros = try container.decode([MicroCount].self, forKey: .micros)
+        key = 0
+    }
+}
+
+public struct MicroCount: Sendable, Equatable, Codable {
+    public var name: String
+    public var completions: Int
+}
+
+/// Scores taken at `cutoff` over persons active before it who had not converted yet,
+/// against whether they reached the macro between the cut-off and the end.
+public struct ScoreRanking: Sendable, Equatable, Codable {
+    public var macro: String
+    public var cutoff: String
+    public var persons: Int
+    public var converted: Int
+    /// Area under the ROC curve: 0.5 is a coin toss, 1 a perfect ranking; nil without both outcomes.
+    public var auc: Double?
+}
