@@ -94,36 +94,41 @@ public final class AudienceWebhooks: Sendable {
             logger.error("reading due webhook deliveries failed: \(error)")
             return 0
         }
-        var delivered = 0
-        for delivery in due {
-            var request = HTTPClientRequest(url: delivery.url)
-            request.method = .POST
-            request.headers.add(name: "Content-Type", value: "application/json")
-            request.headers.add(name: "User-Agent", value: "Stepwise-Webhooks/1")
-            request.headers.add(name: "X-Stepwise-Delivery", value: delivery.id)
-            request.headers.add(name: "X-Stepwise-Signature", value: Self.signature(delivery.body, secret: secret))
-            request.body = .bytes(ByteBuffer(string: delivery.body))
-            var status: Int?
-            var failure: String?
-            do {
-                let response = try await client.execute(request, timeout: .seconds(10))
-                status = Int(response.status.code)
-                if !(200..<300).contains(status!) { failure = "HTTP \(status!)" }
-            } catch {
-                failure = String(describing: error)
-            }
-            let now = Int64(Date().timeIntervalSince1970 * 1000)
-            let attempts = delivery.attempts + 1
-            let retryAt = failure == nil || attempts >= maxAttempts
-                ? nil : now + min(retryBaseMillis << Int64(min(attempts - 1, 30)), 3_600_000)
-            do {
-                try store.recordAttempt(delivery.id, at: now, status: status, error: failure, delivered: failure == nil, retryAt: retryAt)
-            } catch {
-                logger.error("recording webhook attempt \(delivery.id) failed: \(error)")
-            }
-            if failure == nil { delivered += 1 }
+        // Calls go out together, so one slow receiver does not hold up the others.
+        return await withTaskGroup(of: Bool.self) { group in
+            for delivery in due { group.addTask { await self.attempt(delivery) } }
+            return await group.reduce(0) { $0 + ($1 ? 1 : 0) }
         }
-        return delivered
+    }
+
+    /// One POST of a delivery, recorded; true when it landed.
+    private func attempt(_ delivery: WebhookDelivery) async -> Bool {
+        var request = HTTPClientRequest(url: delivery.url)
+        request.method = .POST
+        request.headers.add(name: "Content-Type", value: "application/json")
+        request.headers.add(name: "User-Agent", value: "Stepwise-Webhooks/1")
+        request.headers.add(name: "X-Stepwise-Delivery", value: delivery.id)
+        request.headers.add(name: "X-Stepwise-Signature", value: Self.signature(delivery.body, secret: secret))
+        request.body = .bytes(ByteBuffer(string: delivery.body))
+        var status: Int?
+        var failure: String?
+        do {
+            let response = try await client.execute(request, timeout: .seconds(10))
+            status = Int(response.status.code)
+            if !(200..<300).contains(status!) { failure = "HTTP \(status!)" }
+        } catch {
+            failure = String(describing: error)
+        }
+        let now = Int64(Date().timeIntervalSince1970 * 1000)
+        let attempts = delivery.attempts + 1
+        let retryAt = failure == nil || attempts >= maxAttempts
+            ? nil : now + min(retryBaseMillis << Int64(min(attempts - 1, 30)), 3_600_000)
+        do {
+            try store.recordAttempt(delivery.id, at: now, status: status, error: failure, delivered: failure == nil, retryAt: retryAt)
+        } catch {
+            logger.error("recording webhook attempt \(delivery.id) failed: \(error)")
+        }
+        return failure == nil
     }
 
     static func body(id: String, site: String, audience: String, member: AudienceMember, at now: Int64) -> String {
