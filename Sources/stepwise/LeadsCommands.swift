@@ -34,7 +34,9 @@ func usage<T>(_ body: () async throws -> T) async throws -> T {
     do {
         return try await body()
     } catch let error as PredictQuery.Invalid {
-        throw CLIError.usage("--\(error.field.replacingOccurrences(of: "_", with: "-")): \(error.reason)")
+        // The audience is the positional NAME, every other field an option.
+        let name = error.field == "audience" ? "NAME" : "--" + error.field.replacingOccurrences(of: "_", with: "-")
+        throw CLIError.usage("\(name): \(error.reason)")
     }
 }
 

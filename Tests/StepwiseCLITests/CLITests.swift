@@ -270,3 +270,88 @@ extension CLITests {
         #expect(exclusion.stderr.hasPrefix("stepwise: --exclude: exclude x between cart and view"))
     }
 }
+
+/// `report predict`, `report score` and `audience …` on a hand-worked site.
+@Suite struct LeadsCLITests {
+    let cli: CLITests
+
+    init() throws { cli = try CLITests() }
+
+    /// a views pricing then buys; b views pricing twice (two sessions); c signs up; d browses.
+    let events = """
+        {"site":"l.example","event":"pageview","visitor":"a","timestamp":"2026-11-02T10:00:00Z","url":"https://l.example/pricing?gclid=G-1"}
+        {"site":"l.example","event":"purchase","visitor":"a","user":"ann","timestamp":"2026-11-02T11:00:00Z"}
+        {"site":"l.example","event":"pageview","visitor":"b","timestamp":"2026-11-02T10:00:00Z","url":"https://l.example/pricing?gclid=G-2"}
+        {"site":"l.example","event":"pageview","visitor":"b","timestamp":"2026-11-03T10:00:00Z","url":"https://l.example/pricing"}
+        {"site":"l.example","event":"newsletter","visitor":"c","timestamp":"2026-11-02T10:00:00Z"}
+        {"site":"l.example","event":"pageview","visitor":"d","timestamp":"2026-11-03T12:00:00Z"}
+        """
+
+    let plan = """
+        site: l.example
+        conversions:
+          pricing:
+            kind: micro
+            when: { event: pageview, path: /pricing }
+            count: once_per_session
+            value: 4
+          newsletter:
+            kind: micro
+            when: { event: newsletter }
+          purchase:
+            kind: macro
+            when: { event: purchase }
+        audiences:
+          warm:
+            did: [pricing]
+            not: [purchase]
+        """
+
+    @Test func predictScoreAndAudiencesPrintTheirTablesAndRefuseBadOptions() throws {
+        #expect(try cli.stepwise("import", try cli.write("l.ndjson", events)).status == 0)
+        let planFile = try cli.write("l.yml", plan)
+        let predict = try cli.stepwise("report", "predict", "--site", "l.example", "--plan", planFile, "--format", "csv")
+        #expect(predict.status == 0, "\(predict.stderr)")
+        // pricing: a (bought) and b did it: 1 of 2 against 0 of 2 (Fisher, scipy: 1.0); newsletter: 0 of 1 against 1 of 3.
+        // Half the persons did pricing with no significant lift: vanity, as the rule says.
+        #expect(predict.stdout == """
+            micro,persons,rate_with,rate_without,lift,lift_ci_low,lift_ci_high,p_value,test,coverage,prevalence,lag_median_seconds,odds_ratio,verdict
+            pricing,2,0.5,0,,,,1,fisher,1,0.5,3600,2.9191859990347915,vanity
+            newsletter,1,0,0.3333333333333333,0,,,1,fisher,0,0.25,,0.578354541162322,vanity
+
+            """)
+        // Scores as of 2026-11-04T00:00Z with a 1-day half-life: b 4 × 0.5^(38/24) + 4 × 0.5^(14/24) = 4.005;
+        // ann 4 × 0.5^(38/24) = 1.336; c 1 × 0.5^(38/24) = 0.334 (newsletter has no value: 1 point).
+        let score = try cli.stepwise("report", "score", "--site", "l.example", "--plan", planFile, "--to", "2026-11-03",
+                                     "--half-life", "1d", "--format", "csv")
+        #expect(score.status == 0, "\(score.stderr)")
+        #expect(score.stdout == """
+            person,user,score,last activity,micros
+            b,,4.00,2026-11-03T10:00:00.000Z,pricing ×2
+            ann,ann,1.33,2026-11-02T11:00:00.000Z,pricing
+            c,,0.33,2026-11-02T10:00:00.000Z,newsletter
+
+            """)
+        let list = try cli.stepwise("audience", "list", "--site", "l.example", "--plan", planFile)
+        #expect(list.stdout == """
+            audience  members  rule                       webhook
+            --------  -------  -------------------------  -------
+            warm            1  did pricing, not purchase  no
+
+            """)
+        let export = try cli.stepwise("audience", "export", "warm", "--site", "l.example", "--plan", planFile, "--format", "csv")
+        #expect(export.stdout.hasPrefix("person,user,score,last_activity,click_ids\nb,,"))
+        #expect(export.stdout.hasSuffix(",2026-11-03T10:00:00.000Z,gclid=G-2\n"))
+
+        for (arguments, message) in [
+            (["report", "predict", "--macro", "refund"], "stepwise: --macro: 'refund' is not a definition of the plan (its macros: purchase)\n"),
+            (["report", "predict", "--lookback", "soon"], "stepwise: --lookback: 'soon' is not a duration; use a whole number and s, m, h, d or w, e.g. 30d\n"),
+            (["report", "score", "--half-life", "0d"], "stepwise: --half-life: '0d' is not a duration; use a whole number and s, m, h, d or w, e.g. 30d\n"),
+            (["audience", "members", "ghost"], "stepwise: NAME: 'ghost' is not an audience of the plan (its audiences: warm)\n"),
+        ] {
+            let run = try cli.stepwise(arguments: arguments + ["--site", "l.example", "--plan", planFile])
+            #expect(run.status == 2, "\(arguments)")
+            #expect(run.stderr == message)
+        }
+    }
+}

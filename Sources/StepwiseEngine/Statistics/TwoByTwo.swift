@@ -60,7 +60,8 @@ public struct TwoByTwo: Sendable, Equatable {
             let lp = logP(x)
             if lp <= bound { p += exp(lp) }
         }
-        return min(1, p)
+        // Summing every table gives 1 up to rounding: report it as 1, like scipy.
+        return p > 1 - 1e-9 ? 1 : p
     }
 
     /// Ratio of the exposed group's rate to the unexposed group's; nil when either is undefined
