@@ -132,6 +132,40 @@ case "rates":
                         counts: counts, audiences: audiences)
     print(String(decoding: try! encoder.encode(output), as: UTF8.self))
 
+case "predict":
+    // predict DB PLAN MACRO MICROS: the predictive report, whole and univariate only (median of 7 each).
+    guard arguments.count == 5 else { fail("usage: predict DB PLAN MACRO MICROS") }
+    let store = try! EventStore(path: arguments[arguments.startIndex + 1])
+    let table = store.live.snapshot()
+    let plan: TrackingPlan
+    do { plan = try TrackingPlanLoader.load(path: arguments[arguments.startIndex + 2]) } catch { fail(error.description) }
+    var query = PredictQuery(site: plan.site, plan: plan, macro: arguments[arguments.startIndex + 3],
+                             micros: arguments[arguments.startIndex + 4].split(separator: ",").map(String.init), from: 0, includeBots: true)
+    func median(_ body: () -> Void) -> Double {
+        var times: [Double] = []
+        for _ in 0..<7 {
+            let started = Date()
+            body()
+            times.append(Date().timeIntervalSince(started))
+        }
+        return (times.sorted()[3] * 10_000).rounded() / 10
+    }
+    var report: PredictiveValueReport?
+    let whole = median { report = try! PredictiveValueCalculator.compute(query, in: table) }
+    query.fitsModel = false
+    let univariate = median { _ = try! PredictiveValueCalculator.compute(query, in: table) }
+    // Per micro: [did first and converted, did first and not, did not and converted, did not and not].
+    var tables: [String: [Int]] = [:]
+    for micro in report!.micros {
+        tables[micro.name] = [micro.rateWith.numerator, micro.rateWith.denominator - micro.rateWith.numerator,
+                              micro.rateWithout.numerator, micro.rateWithout.denominator - micro.rateWithout.numerator]
+    }
+    struct Output: Encodable { var median_ms: Double; var univariate_ms: Double; var persons: Int; var cv_auc: Double?; var tables: [String: [Int]] }
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.sortedKeys]
+    print(String(decoding: try! encoder.encode(Output(median_ms: whole, univariate_ms: univariate, persons: report!.persons,
+                                                      cv_auc: report!.model?.cvAuc, tables: tables)), as: UTF8.self))
+
 case "funnel":
     guard arguments.count >= 5 else { fail("usage: funnel DB SITE STEPS WINDOW [BREAKDOWN]") }
     let store = try! EventStore(path: arguments[arguments.startIndex + 1])

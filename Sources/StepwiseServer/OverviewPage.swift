@@ -38,6 +38,17 @@ struct OverviewPage: Sendable {
                     guard let query = try? FunnelQuery(site: summary.site, funnel: funnel, plan: plan) else { continue }
                     html += renderFunnel(FunnelCalculator.compute(query, in: table))
                 }
+                if let macro = plan.macros.first,
+                   let report = try? PredictiveValueCalculator.compute(PredictQuery(site: summary.site, plan: plan, macro: macro.name), in: table) {
+                    html += renderPredictors(report)
+                }
+                if let audiences = try? AudienceCalculator.members(AudienceQuery(site: summary.site, plan: plan), in: table), !audiences.isEmpty {
+                    html += "<h3>Audiences</h3><table><thead><tr><th scope=\"col\">Audience</th><th scope=\"col\">Rule</th><th scope=\"col\">Members</th></tr></thead><tbody>"
+                    for audience in audiences {
+                        html += "<tr><td>\(escape(audience.audience))</td><td>\(escape(audience.rule))</td><td>\(audience.size)</td></tr>"
+                    }
+                    html += "</tbody></table>"
+                }
             }
             html += "<table><thead><tr><th scope=\"col\">Event</th><th scope=\"col\">Events</th><th scope=\"col\">Persons</th><th scope=\"col\">Sessions</th></tr></thead><tbody>"
             for row in report.events {
@@ -67,6 +78,24 @@ struct OverviewPage: Sendable {
                 + "(\(String(format: "%.1f%%", leak.rate * 100)) continue).</p>"
         }
         return html
+    }
+
+    /// Each micro's lift on the macro with its interval and verdict, strongest first.
+    func renderPredictors(_ report: PredictiveValueReport) -> String {
+        var html = "<h3>What predicts \(escape(report.macro))</h3><p class=\"muted\">\(report.converters) of \(report.persons) persons converted "
+            + "in the last 30 days. \(escape(report.caution))</p><table><thead><tr><th scope=\"col\">Micro</th><th scope=\"col\">Did it first</th>"
+            + "<th scope=\"col\">Lift (95% CI)</th><th scope=\"col\">Coverage</th><th scope=\"col\">Verdict</th></tr></thead><tbody>"
+        // Strongest first; a micro that only converters did ranks top, one nobody did last.
+        func rank(_ micro: PredictiveValue) -> Double { micro.persons == 0 ? -1 : micro.lift ?? .infinity }
+        for micro in report.micros.sorted(by: { rank($0) > rank($1) }) {
+            let lift = micro.lift.map { value in
+                String(format: "%.2f×", value) + (micro.liftCi95.map { String(format: " (%.2f–%.2f)", $0[0], $0[1]) } ?? "")
+            } ?? "only they converted"
+            let coverage = micro.coverage.rate.map { String(format: "%.0f%%", $0 * 100) } ?? "–"
+            html += "<tr><td>\(escape(micro.name))</td><td>\(micro.persons)</td><td>\(micro.persons == 0 ? "–" : lift)</td><td>\(coverage)</td>"
+                + "<td title=\"\(escape(micro.why))\">\(micro.verdict.rawValue.replacingOccurrences(of: "_", with: " "))</td></tr>"
+        }
+        return html + "</tbody></table>"
     }
 
     /// The plan's definitions with their per-person rate, drawn as a bar with its 95 % interval.

@@ -103,6 +103,11 @@ import StepwiseServer
             #expect(ghost.status == .notFound && ghost.json["error"]?["code"]?.string == "unknown_audience")
             let anonymous = try await client.execute(uri: "/api/v1/sites/shop.example/predict", method: .get)
             #expect(anonymous.status == .unauthorized)
+
+            // The overview page shows the predictors and the audiences.
+            let page = String(buffer: try await client.execute(uri: "/", method: .get).body)
+            #expect(page.contains("<h3>What predicts purchase</h3>"))
+            #expect(page.contains("<tr><td>warm</td><td>did pricing, not purchase</td><td>1</td></tr>"))
         }
     }
 

@@ -16,6 +16,8 @@ public struct PredictQuery: Sendable {
     public var lookbackMillis: Int64 = PredictQuery.defaultLookbackMillis
     public var segments: [Segment]
     public var includeBots: Bool
+    /// Whether to fit the multivariate model (the benchmark times the univariate part alone).
+    public var fitsModel = true
 
     /// The most micros one model takes: each is one bit of a person's pattern.
     public static let maxMicros = 64

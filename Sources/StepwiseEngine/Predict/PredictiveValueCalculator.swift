@@ -61,9 +61,9 @@ public enum PredictiveValueCalculator {
         let rows = all.values.sorted { $0.pattern < $1.pattern }
         let persons = rows.reduce(0) { $0 + $1.persons }, converters = rows.reduce(0) { $0 + $1.converted }
 
-        let model = LogisticRegression.fit(rows, features: micros.count)
-        let auc = LogisticRegression.crossValidatedAUC(
-            foldRows.map { $0.values.sorted { $0.pattern < $1.pattern } }, features: micros.count)
+        let model = query.fitsModel ? LogisticRegression.fit(rows, features: micros.count) : nil
+        let auc = query.fitsModel
+            ? LogisticRegression.crossValidatedAUC(foldRows.map { $0.values.sorted { $0.pattern < $1.pattern } }, features: micros.count) : nil
         let macroName = query.plan.conversions[g].name
 
         var values: [PredictiveValue] = []
