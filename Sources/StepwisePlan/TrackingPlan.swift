@@ -144,6 +144,8 @@ public struct AudienceDefinition: Sendable, Equatable {
     public var not: [String] = []
     public var withinMillis: Int64?
     public var minScore: Double?
+    /// Only persons whose events these segments keep (`device=mobile`, `channel=Paid Search`).
+    public var segments: [Segment] = []
     /// Called with a signed POST when a person enters the audience.
     public var webhook: String?
 }

@@ -230,7 +230,7 @@ public struct TrackingPlanLoader {
     }
 
     func audience(_ name: String, _ node: Node, key: String, plan: TrackingPlan) throws(PlanError) -> AudienceDefinition {
-        let fields = try mapping(node, key, allowed: ["did", "not", "within", "min_score", "webhook"])
+        let fields = try mapping(node, key, allowed: ["did", "not", "within", "min_score", "segment", "webhook"])
         var audience = AudienceDefinition(name: name)
         audience.did = try definedNames(fields["did"], "\(key).did", plan: plan)
         audience.not = try definedNames(fields["not"], "\(key).not", plan: plan)
@@ -238,6 +238,17 @@ public struct TrackingPlanLoader {
         if let node = fields["min_score"] {
             guard let score = node.float, score.isFinite else { throw fail(node, "\(key).min_score", "must be a number") }
             audience.minScore = score
+        }
+        if let node = fields["segment"] {
+            // One `dimension=value` or a list of them, as `--segment` takes.
+            var items = [node]
+            if case .sequence(let list) = node { items = Array(list) }
+            for item in items {
+                let text = try string(item, "\(key).segment")
+                do { audience.segments.append(try Segment(parsing: text)) } catch {
+                    throw fail(item, "\(key).segment", error.description)
+                }
+            }
         }
         if let node = fields["webhook"] {
             let url = try string(node, "\(key).webhook")

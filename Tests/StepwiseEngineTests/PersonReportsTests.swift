@@ -40,12 +40,15 @@ import Testing
           keen:
             did: [pricing]
             min_score: 6
+          mobile_pricing:
+            did: [pricing]
+            segment: device=mobile
         """
 
     static func fixture() -> EngineFixture {
         var f = EngineFixture()
         f.event("pageview", "p1", minute: 0, path: "/pricing"); f.event("purchase", "p1", minute: 60); f.event("order_review", "p1", minute: 70)
-        f.event("pageview", "p2", minute: 0, path: "/pricing"); f.event("newsletter", "p2", minute: 5)
+        f.event("pageview", "p2", minute: 0, path: "/pricing", device: .mobile); f.event("newsletter", "p2", minute: 5)
         f.event("newsletter", "p3", minute: 0); f.event("purchase", "p3", minute: 10); f.event("pageview", "p3", minute: 20, path: "/pricing")
         f.event("pageview", "p4", minute: 0)
         f.event("purchase", "p5", minute: 0); f.event("order_review", "p5", minute: 5)
@@ -152,6 +155,9 @@ import Testing
         #expect(members["recent_readers"] == [])
         // keen: pricing and a score of at least 6; one pricing completion is worth under 5 by the end.
         #expect(members["keen"] == [])
-        #expect(results.map(\.rule) == ["did pricing, not purchase", "did newsletter, within 1h", "did pricing, score ≥ 6"])
+        // mobile_pricing: only p2 viewed pricing on a phone.
+        #expect(members["mobile_pricing"] == [PersonLabel.fallback(2 * 2)])
+        #expect(results.map(\.rule) == ["did pricing, not purchase", "did newsletter, within 1h", "did pricing, score ≥ 6",
+                                         "did pricing, segment device=mobile"])
     }
 }

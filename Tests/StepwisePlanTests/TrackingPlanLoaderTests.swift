@@ -66,6 +66,8 @@ import Testing
             not: [purchase]
             within: 30d
             min_score: 10
+            segment: [device=mobile, "channel=Paid Search"]
+            webhook: https://crm.example/hooks/stepwise
         experiments:
           pricing_cta:
             variants: { control: 50, bold_cta: 50 }
@@ -99,6 +101,8 @@ import Testing
         #expect(plan.funnels[1].steps == [.event("signup_start"), .event("signup")])
         #expect(plan.funnels[1].order == .strict)
         #expect(plan.audiences[0].did == ["pricing_view", "case_study_download"] && plan.audiences[0].minScore == 10)
+        #expect(plan.audiences[0].segments.map(\.description) == ["device=mobile", "channel=Paid Search"])
+        #expect(plan.audiences[0].webhook == "https://crm.example/hooks/stepwise")
         #expect(plan.experiments[0].variants.map(\.weight) == [50, 50])
     }
 
@@ -108,6 +112,8 @@ import Testing
         ("site: s\nconversions:\n  a:\n    kind: micro\n    when: { event: x }\nfunnels:\n  f:\n    steps: [a, nope]\n", 8, "funnels.f.steps[1]", "'nope' is not a defined conversion"),
         ("site: s\nconversions:\n  a:\n    kind: micro\n    when: { path: \"/p[ab\" }\n", 5, "conversions.a.when.path", "bad glob '/p[ab': '[' is never closed"),
         ("site: s\nsession_timeout: 30 minutes\n", 2, "session_timeout", "not a duration"),
+        ("site: s\naudiences:\n  a:\n    segment: colour=red\n", 4, "audiences.a.segment", "unknown dimension 'colour'"),
+        ("site: s\naudiences:\n  a:\n    webhook: crm.example/hook\n", 4, "audiences.a.webhook", "must be an http:// or https:// URL"),
         ("site: s\nconversions:\n  a:\n    when: { event: x }\n", 4, "conversions.a.kind", "is required"),
         ("site: s\nconversions:\n  a:\n    kind: mega\n    when: { event: x }\n", 4, "conversions.a.kind", "'mega' is not one of micro, macro"),
         ("site: s\nconversions:\n  a:\n    kind: micro\n    when: { event: x, props: { p: { gte: lots } } }\n", 5, "conversions.a.when.props.p.gte", "compares numbers"),

@@ -5,7 +5,8 @@ import StepwisePlan
 ///
 /// A person is a member when, inside the audience's `within` window before the as-of moment
 /// (their whole history without one), they did every `did` definition, did none of the `not`
-/// definitions, and their score (plan values) is at least `min_score`.
+/// definitions, and their score (plan values) is at least `min_score`; only the events the
+/// audience's segments (and the query's) keep take part.
 public enum AudienceCalculator {
     /// Members of each named audience (all of the plan's when `names` is nil), in plan order.
     public static func members(_ query: AudienceQuery, names: [String]? = nil, in table: EventTable)
@@ -30,19 +31,28 @@ public enum AudienceCalculator {
                  since: audience.withinMillis.map { asOf - $0 } ?? .min, minScore: audience.minScore)
         }
         let weights = ScoreWeights(plan: plan, halfLifeMillis: query.halfLifeMillis)
-        let context = ScanContext(table: table, plan: plan, from: nil, to: asOf, includeBots: query.includeBots, segments: query.segments)
-        let partials = context.mapPersons(site: query.site, { [[Found]](repeating: [], count: rules.count) }) { found, person in
-            var score: Double?
-            for (r, rule) in rules.enumerated() {
-                guard rule.admits(person.matches) else { continue }
-                let value = score ?? weights.score(person.matches, asOf: asOf)
-                score = value
-                if let minimum = rule.minScore, value < minimum { continue }
-                found[r].append(Found(person: person.person, score: value, last: person.lastActive))
+        // One scan per distinct set of segments: the query's plus each audience's own.
+        var found = [[Found]](repeating: [], count: audiences.count)
+        var groups: [[String]: [Int]] = [:]
+        for (r, audience) in audiences.enumerated() { groups[audience.segments.map(\.description).sorted(), default: []].append(r) }
+        for members in groups.values.sorted(by: { $0[0] < $1[0] }) {
+            let context = ScanContext(table: table, plan: plan, from: nil, to: asOf, includeBots: query.includeBots,
+                                      segments: query.segments + audiences[members[0]].segments)
+            let groupRules = members.map { rules[$0] }
+            let partials = context.mapPersons(site: query.site, { [[Found]](repeating: [], count: groupRules.count) }) { found, person in
+                var score: Double?
+                for (r, rule) in groupRules.enumerated() {
+                    guard rule.admits(person.matches) else { continue }
+                    let value = score ?? weights.score(person.matches, asOf: asOf)
+                    score = value
+                    if let minimum = rule.minScore, value < minimum { continue }
+                    found[r].append(Found(person: person.person, score: value, last: person.lastActive))
+                }
             }
+            for (k, r) in members.enumerated() { found[r] = partials.flatMap { $0[k] } }
         }
         return audiences.enumerated().map { r, audience in
-            var members = partials.flatMap { $0[r] }
+            var members = found[r]
             members.sort { $0.score != $1.score ? $0.score > $1.score : $0.person < $1.person }
             return AudienceMembersReport(
                 site: query.site, audience: audience.name, rule: describe(audience), asOf: Timestamp.formatRFC3339(asOf),
@@ -62,6 +72,7 @@ public enum AudienceCalculator {
         if !audience.not.isEmpty { parts.append("not " + audience.not.joined(separator: " or ")) }
         if let within = audience.withinMillis { parts.append("within \(PlanDuration.text(millis: within))") }
         if let score = audience.minScore { parts.append("score ≥ \(score.formatted())") }
+        if !audience.segments.isEmpty { parts.append("segment " + audience.segments.map(\.description).joined(separator: ", ")) }
         return parts.isEmpty ? "everyone" : parts.joined(separator: ", ")
     }
 
