@@ -55,6 +55,12 @@ trap - EXIT
 row "ingest: events stored in those runs" "$stored" "checked in SQLite after shutdown"
 
 # --- Import, engine load and memory, per size ---
+# The shop site's events as CSV for the DuckDB peers: person (as the SQL expression given), ts, name, path, props.
+export_shop() {
+  sqlite3 -header -csv "$1" "SELECT $2 AS person, e.ts, n.value AS name, p.value AS path, COALESCE(pr.value, '') AS props
+    FROM events e JOIN visitors v ON v.id = e.visitor JOIN strings n ON n.id = e.name JOIN strings p ON p.id = e.path
+    LEFT JOIN strings pr ON pr.id = e.props WHERE e.site = (SELECT id FROM strings WHERE value = 'shop.example')"
+}
 for n in $sizes; do
   label=$(awk -v n="$n" 'BEGIN { if (n >= 1000000) printf "%dM", n / 1000000; else printf "%dk", n / 1000 }')
   file="$work/events-$n.ndjson"
@@ -83,10 +89,7 @@ for n in $sizes; do
   # Rates for the 20 definitions of Benchmarks/rates-plan.yml, against DuckDB computing the same
   # counts with SQL over the same events (exported from the store), both warm, both on all cores.
   "$bin/StepwiseBench" rates "$work/import-$n.db" Benchmarks/rates-plan.yml > "$work/rates-stepwise-$n.json"
-  sqlite3 -header -csv "$work/import-$n.db" "SELECT COALESCE('u' || v.user_id, 'v' || e.visitor) AS person, e.ts,
-      n.value AS name, p.value AS path, COALESCE(pr.value, '') AS props
-    FROM events e JOIN visitors v ON v.id = e.visitor JOIN strings n ON n.id = e.name JOIN strings p ON p.id = e.path
-    LEFT JOIN strings pr ON pr.id = e.props WHERE e.site = (SELECT id FROM strings WHERE value = 'shop.example')" > "$work/rates-$n.csv"
+  export_shop "$work/import-$n.db" "COALESCE('u' || v.user_id, 'v' || e.visitor)" > "$work/rates-$n.csv"
   python3 Benchmarks/duckdb_rates.py "$work/rates-$n.csv" > "$work/rates-duckdb-$n.json"
   rm -f "$work/rates-$n.csv"
   same=$(python3 -c "import json,sys; a,b=(json.load(open(f)) for f in sys.argv[1:]); print('identical' if all(a[k]==b[k] for k in ('counts','audiences','persons','sessions')) else 'DIFFERENT')" \
@@ -100,10 +103,7 @@ for n in $sizes; do
   # AUC) and its univariate part, against DuckDB building the same per-person patterns.
   micros=product_view,add_to_cart,begin_checkout,size_guide_view,newsletter_signup,scroll_75,order_review,product_page,sale_page,category_page,blog_page,about_page,home_page,account_page,exposure_bold
   "$bin/StepwiseBench" predict "$work/import-$n.db" Benchmarks/rates-plan.yml purchase "$micros" > "$work/predict-stepwise-$n.json"
-  sqlite3 -header -csv "$work/import-$n.db" "SELECT COALESCE(v.user_id * 2 + 1, e.visitor * 2) AS person, e.ts,
-      n.value AS name, p.value AS path, COALESCE(pr.value, '') AS props
-    FROM events e JOIN visitors v ON v.id = e.visitor JOIN strings n ON n.id = e.name JOIN strings p ON p.id = e.path
-    LEFT JOIN strings pr ON pr.id = e.props WHERE e.site = (SELECT id FROM strings WHERE value = 'shop.example')" > "$work/predict-$n.csv"
+  export_shop "$work/import-$n.db" "COALESCE(v.user_id * 2 + 1, e.visitor * 2)" > "$work/predict-$n.csv"
   python3 Benchmarks/duckdb_predict.py "$work/predict-$n.csv" > "$work/predict-duckdb-$n.json"
   rm -f "$work/predict-$n.csv"
   same=$(python3 -c "import json,sys; a,b=(json.load(open(f)) for f in sys.argv[1:]); print('identical' if a['tables']==b['tables'] and a['persons']==b['persons'] else 'DIFFERENT')" \

@@ -75,6 +75,7 @@ import StepwiseServer
             #expect(score.json["top"]?[0]?["person"]?.string == "b" && score.json["top"]?[0]?["user"] == nil)
             #expect(score.json["top"]?[1]?["person"]?.string == "ann" && score.json["top"]?[1]?["user"]?.string == "ann")
             #expect(score.json["half_life_days"]?.int == 1)
+            #expect(score.json["top"]?[0]?["key"] == nil)   // the engine's key stays inside
 
             let list = try await client.execute(uri: "/api/v1/sites/shop.example/audiences", method: .get, headers: Self.auth)
             #expect(list.json["audiences"]?[0]?["name"]?.string == "warm")

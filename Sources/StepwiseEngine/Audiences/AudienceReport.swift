@@ -35,28 +35,7 @@ public struct AudienceMember: Sendable, Equatable, Codable {
     public var lastActivity: String
     public var clickIds: [String: String]
     /// The engine's person key, for looking the ids up; not part of the answer.
-    public var key: UInt32
-
-    enum CodingKeys: String, CodingKey { case person, user, score, lastActivity, clickIds }
-
-    public init(person: String, user: String?, score: Double, lastActivity: String, clickIds: [String: String], key: UInt32) {
-        self.person = person
-        self.user = user
-        self.score = score
-        self.lastActivity = lastActivity
-        self.clickIds = clickIds
-        self.key = key
-    }
-
-    public init(from decoder: any Decoder) throws {
-        let container = try decoder.container(keyedBy: CodingKeys.self)
-        person = try container.decode(String.self, forKey: .person)
-        user = try container.decodeIfPresent(String.self, forKey: .user)
-        score = try container.decode(Double.self, forKey: .score)
-        lastActivity = try container.decode(String.self, forKey: .lastActivity)
-        clickIds = try container.decode([String: String].self, forKey: .clickIds)
-        key = 0
-    }
+    @EngineOnly public var key: UInt32
 }
 
 extension AudienceMembersReport {

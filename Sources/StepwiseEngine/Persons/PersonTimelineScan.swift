@@ -38,8 +38,7 @@ final class PersonTimelineScan {
         var touched = false
         var matched = false
         var matchedSession: Int32 = -1
-        var nthSession: Int32 = -1
-        var nthCount: Int32 = 0
+        var sequence = SequenceState()
     }
     private let state: UnsafeMutableBufferPointer<State>
     private let touched: UnsafeMutableBufferPointer<Int32>
@@ -118,14 +117,7 @@ final class PersonTimelineScan {
                 let kind = kinds[d]
                 if kind.hasDetails, !matchers[d].matchesDetails(i, in: table) { continue }
                 if !state[d].touched { state[d].touched = true; touched[touchedCount] = Int32(d); touchedCount += 1 }
-                if kind.hasNth {
-                    if state[d].nthSession != session { state[d].nthSession = session; state[d].nthCount = 0 }
-                    state[d].nthCount += 1
-                    guard Int(state[d].nthCount) == matchers[d].nthInSession! else { continue }
-                }
-                if kind.hasReturn {
-                    guard let gap = returnGap, gap <= matchers[d].returnedWithinMillis! else { continue }
-                }
+                if kind.hasSequence, !state[d].sequence.admits(kind, session: session, returnGap: returnGap) { continue }
                 guard active else { continue }
                 let firstForPerson = !state[d].matched
                 let firstInSession = state[d].matchedSession != session

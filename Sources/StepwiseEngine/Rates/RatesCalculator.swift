@@ -109,6 +109,11 @@ final class ScanContext: @unchecked Sendable {
         var hasReturn: Bool
         var hasValue: Bool
         var rule: ConversionDefinition.CountRule
+        /// `nth_in_session` and `returned_within`, when set.
+        var nth = 0
+        var returnedWithinMillis: Int64 = 0
+
+        var hasSequence: Bool { hasNth || hasReturn }
     }
     let kinds: UnsafeMutableBufferPointer<Kind>
     /// Flattened `[definition * pathCount + path code]`: the path glob's verdict.
@@ -151,7 +156,8 @@ final class ScanContext: @unchecked Sendable {
             let when = definition.when
             return Kind(hasPath: when.path != nil, hasDetails: when.url != nil || when.referrer != nil || !when.props.isEmpty,
                         hasNth: when.nthInSession != nil, hasReturn: when.returnedWithinMillis != nil,
-                        hasValue: definition.value != nil, rule: definition.count)
+                        hasValue: definition.value != nil, rule: definition.count, nth: when.nthInSession ?? 0,
+                        returnedWithinMillis: when.returnedWithinMillis ?? 0)
         }
         pathCount = table.pathDictionary.count
         // The matchers decided each path once; the scan reads their verdicts side by side.
@@ -259,6 +265,27 @@ final class ScanContext: @unchecked Sendable {
             start.append(Int32(list.count))
         }
         return (start, list)
+    }
+}
+
+/// A definition's behavioural conditions for one person: `nth_in_session` counts matches per
+/// session, `returned_within` looks at the gap before the session.
+struct SequenceState {
+    var nthSession: Int32 = -1
+    var nthCount: Int32 = 0
+
+    /// Whether a match that passed the event-level conditions also passes the behavioural ones.
+    @inline(__always)
+    mutating func admits(_ kind: ScanContext.Kind, session: Int32, returnGap: Int64?) -> Bool {
+        if kind.hasNth {
+            if nthSession != session { nthSession = session; nthCount = 0 }
+            nthCount += 1
+            guard Int(nthCount) == kind.nth else { return false }
+        }
+        if kind.hasReturn {
+            guard let gap = returnGap, gap <= kind.returnedWithinMillis else { return false }
+        }
+        return true
     }
 }
 

@@ -22,8 +22,7 @@ final class RatesScan {
         var matched = false
         var inAudience = false
         var matchedSession: Int32 = -1
-        var nthSession: Int32 = -1
-        var nthCount: Int32 = 0
+        var sequence = SequenceState()
         var lastBucket: Int32 = -1
         var completions: Int32 = 0
         var lastMatch: Int64 = 0
@@ -170,14 +169,7 @@ final class RatesScan {
                 let kind = kinds[d]
                 if kind.hasDetails, !matchers[d].matchesDetails(i, in: table) { continue }
                 if !state[d].touched { state[d].touched = true; touched[touchedCount] = Int32(d); touchedCount += 1 }
-                if kind.hasNth {
-                    if state[d].nthSession != session { state[d].nthSession = session; state[d].nthCount = 0 }
-                    state[d].nthCount += 1
-                    guard Int(state[d].nthCount) == matchers[d].nthInSession! else { continue }
-                }
-                if kind.hasReturn {
-                    guard let gap = returnGap, gap <= matchers[d].returnedWithinMillis! else { continue }
-                }
+                if kind.hasSequence, !state[d].sequence.admits(kind, session: session, returnGap: returnGap) { continue }
                 guard active else { continue }
                 // Persons, sessions and the series' persons count every match: the count rule
                 // only decides which matches are completions.

@@ -40,28 +40,7 @@ public struct ScoredPerson: Sendable, Equatable, Codable {
     public var lastActivity: String
     public var micros: [MicroCount]
     /// The engine's person key, for looking the ids up; not part of the answer.
-    public var key: UInt32
-
-    enum CodingKeys: String, CodingKey { case person, user, score, lastActivity, micros }
-
-    public init(person: String, user: String?, score: Double, lastActivity: String, micros: [MicroCount], key: UInt32) {
-        self.person = person
-        self.user = user
-        self.score = score
-        self.lastActivity = lastActivity
-        self.micros = micros
-        self.key = key
-    }
-
-    public init(from decoder: any Decoder) throws {
-        let container = try decoder.container(keyedBy: CodingKeys.self)
-        person = try container.decode(String.self, forKey: .person)
-        user = try container.decodeIfPresent(String.self, forKey: .user)
-        score = try container.decode(Double.self, forKey: .score)
-        lastActivity = try container.decode(String.self, forKey: .lastActivity)
-        micros = try container.decode([MicroCount].self, forKey: .micros)
-        key = 0
-    }
+    @EngineOnly public var key: UInt32
 }
 
 public struct MicroCount: Sendable, Equatable, Codable {
