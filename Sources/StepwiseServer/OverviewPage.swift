@@ -8,6 +8,8 @@ import StepwiseEngine
 struct OverviewPage: Sendable {
     let live: LiveEventTable
     let plans: PlanRegistry
+    /// Names the warmest leads by their ids.
+    let directory: any PersonDirectory
 
     func addRoutes(to router: Router<StepwiseRequestContext>) {
         router.get("/") { _, _ in
@@ -41,6 +43,10 @@ struct OverviewPage: Sendable {
                 if let macro = plan.macros.first,
                    let report = try? PredictiveValueCalculator.compute(PredictQuery(site: summary.site, plan: plan, macro: macro.name), in: table) {
                     html += renderPredictors(report)
+                }
+                if let score = try? EngagementScoreCalculator.compute(ScoreQuery(site: summary.site, plan: plan, top: 10), in: table),
+                   !score.top.isEmpty {
+                    html += renderLeads(score)
                 }
                 if let audiences = try? AudienceCalculator.members(AudienceQuery(site: summary.site, plan: plan), in: table), !audiences.isEmpty {
                     html += "<h3>Audiences</h3><table><thead><tr><th scope=\"col\">Audience</th><th scope=\"col\">Rule</th><th scope=\"col\">Members</th></tr></thead><tbody>"
@@ -94,6 +100,24 @@ struct OverviewPage: Sendable {
             let coverage = micro.coverage.rate.map { String(format: "%.0f%%", $0 * 100) } ?? "–"
             html += "<tr><td>\(escape(micro.name))</td><td>\(micro.persons)</td><td>\(micro.persons == 0 ? "–" : lift)</td><td>\(coverage)</td>"
                 + "<td title=\"\(escape(micro.why))\">\(micro.verdict.rawValue.replacingOccurrences(of: "_", with: " "))</td></tr>"
+        }
+        return html + "</tbody></table>"
+    }
+
+    /// The ten warmest persons by engagement score, with what they did.
+    func renderLeads(_ report: EngagementScoreReport) -> String {
+        let ids = (try? directory.identities(of: report.top.map(\.key))) ?? [:]
+        let halfLife = JSONWriter.formatNumber(report.halfLifeDays)
+        let bands = report.bands.map { "\($0.name) \($0.persons)" }.joined(separator: ", ")
+        var html = "<h3>Warmest leads</h3><p class=\"muted\">Score: plan values of micro completions, halved every \(halfLife) days. \(bands).</p>"
+        html += "<table><thead><tr><th scope=\"col\">Person</th><th scope=\"col\">Score</th><th scope=\"col\">Last activity</th>"
+        html += "<th scope=\"col\">Micros</th></tr></thead><tbody>"
+        for person in report.top {
+            let micros = person.micros.map { $0.completions > 1 ? "\($0.name) ×\($0.completions)" : $0.name }.joined(separator: ", ")
+            let name = ids[person.key]?.person ?? person.person
+            let score = String(format: "%.1f", person.score)
+            let last = String(person.lastActivity.prefix(16)).replacingOccurrences(of: "T", with: " ")
+            html += "<tr><td>\(escape(name))</td><td>\(score)</td><td>\(escape(last))</td><td>\(escape(micros))</td></tr>"
         }
         return html + "</tbody></table>"
     }

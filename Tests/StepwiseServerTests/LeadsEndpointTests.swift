@@ -108,6 +108,7 @@ import StepwiseServer
             // The overview page shows the predictors and the audiences.
             let page = String(buffer: try await client.execute(uri: "/", method: .get).body)
             #expect(page.contains("<h3>What predicts purchase</h3>"))
+            #expect(page.contains("<h3>Warmest leads</h3>") && page.contains("<tr><td>ann</td><td>5.0</td>"))
             #expect(page.contains("<tr><td>warm</td><td>did pricing, not purchase</td><td>1</td></tr>"))
         }
     }
@@ -189,6 +190,34 @@ final class WebhookReceiver: Sendable {
             let port = await iterator.next()!
             try await body(port)
             group.cancelAll()
+        }
+    }
+}
+
+/// `stepwise serve --webhook-secret` on the real binary: the README's way to turn webhooks on.
+@Suite(.serialized) struct WebhookServeTests {
+    @Test func theServerCallsAudienceWebhooksOnItsOwn() async throws {
+        let receiver = WebhookReceiver(failFirst: 0)
+        try await receiver.run { port in
+            let directory = FileManager.default.temporaryDirectory.appendingPathComponent("stepwise-hook-\(UUID().uuidString)")
+            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+            defer { try? FileManager.default.removeItem(at: directory) }
+            let planFile = directory.appendingPathComponent("stepwise.yml").path
+            try LeadsEndpointTests.plan(webhook: "http://127.0.0.1:\(port)/hook").write(toFile: planFile, atomically: true, encoding: .utf8)
+            let (server, serverPort) = try ServerProcess.start(
+                database: directory.appendingPathComponent("h.db").path,
+                arguments: ["--plan", planFile, "--webhook-secret", "k3y", "--audience-interval", "1s"])
+            defer { kill(server.processIdentifier, SIGKILL); server.waitUntilExit() }
+            let client = TestClient(host: "127.0.0.1", port: serverPort)
+            client.connect()
+            defer { Task { try? await client.shutdown() } }
+            _ = try await client.post("/api/v1/events", body: ByteBuffer(string: #"{"batch":[\#(LeadsEndpointTests.events.joined(separator: ","))]}"#))
+            // b enters "warm" on the next check, within a second or two.
+            for _ in 0..<100 where receiver.calls.isEmpty { try await Task.sleep(for: .milliseconds(100)) }
+            let calls = receiver.calls
+            #expect(calls.count == 1)
+            #expect(calls.first.map { $0.signature == AudienceWebhooks.signature($0.body, secret: "k3y") } == true)
+            #expect(calls.first?.body.contains(#""person":"b""#) == true)
         }
     }
 }
