@@ -355,3 +355,22 @@ extension CLITests {
         }
     }
 }
+
+/// `stepwise experiment size`: the classic two-proportion sample size (checked against scipy in the engine tests).
+@Suite struct ExperimentSizeCLITests {
+    @Test func sizePrintsPersonsAndDaysAndRefusesImpossiblePlans() throws {
+        let cli = try CLITests()
+        let run = try cli.stepwise("experiment", "size", "--baseline", "0.04", "--mde", "10%", "--daily-persons", "1000")
+        #expect(run.status == 0)
+        #expect(run.stdout == """
+            power 0.8, alpha 0.05 two-sided, 2 variants
+            baseline 0.04 → 0.044: 39475 persons per variant, 78950 in all, 79 days at 1000 persons a day
+
+            """)
+        let impossible = try cli.stepwise("experiment", "size", "--baseline", "0.5", "--mde", "150%")
+        #expect(impossible.status == 2)
+        #expect(impossible.stderr == "stepwise: --mde: moves the baseline 0.5 to 1.25, outside 0 to 1\n")
+        let noBaseline = try cli.stepwise("experiment", "size", "--mde", "10%")
+        #expect(noBaseline.status == 2 && noBaseline.stderr == "stepwise: --baseline is required without --site\n")
+    }
+}

@@ -221,3 +221,31 @@ final class WebhookReceiver: Sendable {
         }
     }
 }
+
+/// `GET /api/v1/assign` and `GET /api/v1/experiments/size`.
+@Suite struct ExperimentEndpointTests {
+    @Test func assignmentIsStableAndSizingNamesBadFields() async throws {
+        let fixture = try ServerFixture()
+        try await fixture.run { client in
+            let plan = "site: shop.example\nconversions:\n  cta:\n    kind: micro\n    when: { event: cta }\nexperiments:\n  button:\n    variants: { control: 50, bold: 50 }\n    primary: cta\n"
+            #expect(try await client.execute(uri: "/api/v1/sites/shop.example/plan", method: .put, body: body(plan)).status == .ok)
+            var seen: [String: Int] = [:]
+            for k in 0..<200 {
+                let response = try await client.execute(uri: "/api/v1/assign?site=shop.example&experiment=button&person=p\(k)", method: .get)
+                let variant = try #require(response.json["variant"]?.string)
+                #expect(variant == ExperimentAssignment.variant(experiment: "button", person: "p\(k)", weights: [("control", 50), ("bold", 50)]))
+                seen[variant, default: 0] += 1
+            }
+            #expect(seen.count == 2 && seen.values.allSatisfy { $0 > 70 })   // a 50/50 split of 200, not one-sided
+            let unknown = try await client.execute(uri: "/api/v1/assign?site=shop.example&experiment=nope&person=p", method: .get)
+            #expect(unknown.status == .notFound && unknown.json["error"]?["field"]?.string == "experiment")
+            let missing = try await client.execute(uri: "/api/v1/assign?site=shop.example&experiment=button", method: .get)
+            #expect(missing.status == .badRequest && missing.json["error"]?["field"]?.string == "person")
+
+            let size = try await client.execute(uri: "/api/v1/experiments/size?baseline=0.04&mde=10%25&daily_persons=1000", method: .get)
+            #expect(size.json["persons_per_variant"]?.int == 39475 && size.json["days"]?.int == 79)
+            let bad = try await client.execute(uri: "/api/v1/experiments/size?baseline=0.04&mde=10%25&power=2", method: .get)
+            #expect(bad.status == .badRequest && bad.json["error"]?["field"]?.string == "power")
+        }
+    }
+}
