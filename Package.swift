@@ -64,7 +64,7 @@ let package = Package(
         .testTarget(name: "StepwisePlanTests", dependencies: ["StepwisePlan"], swiftSettings: strict),
         .testTarget(
             name: "StepwiseEngineTests", dependencies: ["StepwiseEngine", "StepwiseCore", "StepwisePlan"],
-            exclude: ["Fixtures/make_wilson_fixtures.py", "Fixtures/make_predict_fixtures.py", "Fixtures/make_sample_size_fixtures.py"], swiftSettings: strict),
+            exclude: ["Fixtures/make_wilson_fixtures.py", "Fixtures/make_predict_fixtures.py", "Fixtures/make_sample_size_fixtures.py", "Fixtures/make_experiment_fixtures.py"], swiftSettings: strict),
         .testTarget(
             name: "StepwiseStorageTests",
             dependencies: ["StepwiseStorage", "StepwiseEngine", "StepwiseCore", "StepwiseDemo", "StepwisePlan"],

@@ -40,6 +40,10 @@ public struct EngineBackend: ReportBackend {
         return report
     }
 
+    public func experiment(_ query: ExperimentQuery) async throws -> ExperimentReport {
+        try ExperimentCalculator.compute(query, in: table())
+    }
+
     public func audiences(_ query: AudienceQuery, names: [String]?, limit: Int?) async throws -> [AudienceMembersReport] {
         var reports = try AudienceCalculator.members(query, names: names, in: table())
         if let limit { for r in reports.indices { reports[r].members = Array(reports[r].members.prefix(max(0, limit))) } }

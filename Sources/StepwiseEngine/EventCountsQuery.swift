@@ -55,4 +55,5 @@ public protocol ReportBackend: Sendable {
     /// The named audiences (all when nil) with their first `limit` members (all when nil),
     /// warmest first, ids filled in; `size` counts every member.
     func audiences(_ query: AudienceQuery, names: [String]?, limit: Int?) async throws -> [AudienceMembersReport]
+    func experiment(_ query: ExperimentQuery) async throws -> ExperimentReport
 }

@@ -4,8 +4,8 @@ import StepwiseEngine
 import StepwisePlan
 import StepwiseStorage
 
-/// The person-level reports (SPEC §4.3–4.5): `/predict`, `/score`, `/audiences`,
-/// `/audiences/{name}/members` (JSON or `format=csv`) and `/audiences/{name}/deliveries`.
+/// The person-level reports (SPEC §4.3–4.5, 4.7): `/predict`, `/score`, `/experiments/{name}`,
+/// `/audiences`, `/audiences/{name}/members` (JSON or `format=csv`) and `/audiences/{name}/deliveries`.
 struct LeadsController: Sendable {
     let backend: any ReportBackend
     let reports: ReportController
@@ -31,6 +31,13 @@ struct LeadsController: Sendable {
                     macro: parameters.get("macro"), cutoff: parameters.get("cutoff"))
             }
             return try Response.json(encoding: try await Self.checked { try await self.backend.score(query) })
+        }
+        router.get("/api/v1/sites/{site}/experiments/{name}") { request, context in
+            let (site, plan, filter, _) = try self.prepare(request, context, extra: [])
+            let name = try context.parameters.require("name")
+            let query = ExperimentQuery(site: site, plan: plan, experiment: name, from: filter.from, to: filter.to, segments: filter.segments,
+                                        includeBots: filter.includeBots)
+            return try Response.json(encoding: try await Self.checked { try await self.backend.experiment(query) })
         }
         router.get("/api/v1/sites/{site}/audiences") { request, context in
             let (site, plan, filter, _) = try self.prepare(request, context, extra: [], range: false)
@@ -86,6 +93,7 @@ struct LeadsController: Sendable {
             return try await body()
         } catch let error as PredictQuery.Invalid {
             if error.field == "audience" { throw APIError(.notFound, code: "unknown_audience", error.reason, field: "name") }
+            if error.field == "experiment" { throw APIError(.notFound, code: "unknown_experiment", error.reason, field: "name") }
             throw APIError(.badRequest, code: "invalid_value", error.reason, field: error.field)
         }
     }

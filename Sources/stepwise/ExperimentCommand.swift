@@ -119,3 +119,56 @@ struct ExperimentSizeCommand: AsyncParsableCommand {
         return (try rate(macroName, "macro"), macroName, try micro.map { try rate($0, "micro") }, max(1, report.persons / Int(days)))
     }
 }
+
+/// `stepwise report experiment NAME`: per variant and metric, lift against control with its
+/// intervals, p-value, chance to beat control, the sample-ratio check and a verdict.
+struct ExperimentReportCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "experiment",
+        abstract: "A plan experiment: the primary micro, guardrail macros and revenue per person, per variant against control.")
+
+    @Argument(help: "The experiment's name in the plan.")
+    var name: String
+    @OptionGroup var options: ReportOptions
+    @Option(name: .customLong("segment"), help: "dimension=value filter (repeatable).")
+    var segments: [String] = []
+
+    func run() async throws {
+        let inputs = try PersonReportInputs(options, segments: segments)
+        let report = try await usage {
+            try await inputs.backend.experiment(ExperimentQuery(
+                site: options.site, plan: inputs.plan, experiment: name, from: inputs.range.from, to: inputs.range.to,
+                segments: inputs.segments, includeBots: options.includeBots))
+        }
+        let header = ["metric", "variant", "persons", "rate or mean", "lift (95% CI)", "relative", "p", "P(beat control)", "always-valid CI"]
+        var rows: [[String]] = []
+        for metric in report.metrics {
+            for v in metric.variants {
+                let value = v.rate.map { RatesReportCommand.percent($0) } ?? v.mean.map { String(format: "%.2f", $0) } ?? "-"
+                let c = v.comparison
+                func interval(_ pair: [Double]?, scale: Double) -> String {
+                    pair.map { String(format: "%.3g to %.3g", $0[0] * scale, $0[1] * scale) } ?? "-"
+                }
+                let scale = metric.role == .revenue ? 1.0 : 100.0
+                rows.append([metric.name + (metric.role == .primary ? " (primary)" : ""), v.variant, String(v.persons), value,
+                             c.map { String(format: "%+.3g", $0.absoluteLift * scale) + " (" + interval($0.absoluteCi95, scale: scale) + ")" } ?? "control",
+                             c.map { ExperimentCalculator.percent($0.relativeLift) } ?? "",
+                             c.map { PredictReportCommand.p($0.pValue) } ?? "",
+                             c.map { String(format: "%.1f%%", $0.chanceToBeatControl * 100) } ?? "",
+                             c.map { interval($0.sequentialCi95, scale: scale) } ?? ""])
+            }
+        }
+        switch options.format {
+        case .json: try options.printJSON(report)
+        case .csv: print(TabularText.csv(header: header, rows: rows), terminator: "")
+        case .table:
+            print("\(report.experiment) on \(report.site): " + report.variants.map { "\($0.name) \($0.persons)" }.joined(separator: ", ")
+                  + " exposed persons" + (report.mixedExposures > 0 ? "; \(report.mixedExposures) saw several variants and are left out" : ""))
+            print(String(format: "sample ratio: chi-square %.2f, p = %.4g%@", report.sampleRatio.chiSquare, report.sampleRatio.pValue,
+                         report.sampleRatio.mismatch ? " — MISMATCH" : ""))
+            print(TabularText.table(header: header, rows: rows, numericColumns: [2]), terminator: "")
+            for warning in report.warnings { print("WARNING: \(warning)") }
+            print("verdict: \(report.verdict.rawValue) — \(report.why)")
+        }
+    }
+}

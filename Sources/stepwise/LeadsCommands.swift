@@ -34,8 +34,8 @@ func usage<T>(_ body: () async throws -> T) async throws -> T {
     do {
         return try await body()
     } catch let error as PredictQuery.Invalid {
-        // The audience is the positional NAME, every other field an option.
-        let name = error.field == "audience" ? "NAME" : "--" + error.field.replacingOccurrences(of: "_", with: "-")
+        // The audience or experiment is the positional NAME, every other field an option.
+        let name = ["audience", "experiment"].contains(error.field) ? "NAME" : "--" + error.field.replacingOccurrences(of: "_", with: "-")
         throw CLIError.usage("\(name): \(error.reason)")
     }
 }

@@ -370,6 +370,14 @@ extension CLITests {
         let impossible = try cli.stepwise("experiment", "size", "--baseline", "0.5", "--mde", "150%")
         #expect(impossible.status == 2)
         #expect(impossible.stderr == "stepwise: --mde: moves the baseline 0.5 to 1.25, outside 0 to 1\n")
+        // The demo's experiment, analysed: its true +25 % on add_to_cart is found.
+        #expect(try cli.stepwise("demo", "--no-serve", "--visitors", "8000").status == 0)
+        let report = try cli.stepwise("report", "experiment", "product_cta", "--site", "shop.example")
+        #expect(report.status == 0, "\(report.stderr)")
+        #expect(report.stdout.contains("add_to_cart (primary)  bold_cta"))
+        #expect(report.stdout.contains("verdict: ship — bold_cta raises add_to_cart"))
+        let unknown = try cli.stepwise("report", "experiment", "nope", "--site", "shop.example")
+        #expect(unknown.status == 2 && unknown.stderr == "stepwise: NAME: 'nope' is not an experiment of the plan (its experiments: product_cta)\n")
         let noBaseline = try cli.stepwise("experiment", "size", "--mde", "10%")
         #expect(noBaseline.status == 2 && noBaseline.stderr == "stepwise: --baseline is required without --site\n")
     }

@@ -242,6 +242,19 @@ final class WebhookReceiver: Sendable {
             let missing = try await client.execute(uri: "/api/v1/assign?site=shop.example&experiment=button", method: .get)
             #expect(missing.status == .badRequest && missing.json["error"]?["field"]?.string == "person")
 
+            // Two exposed persons, one per variant; the report answers, an unknown experiment is a 404.
+            let events = [#"{"site":"shop.example","event":"$exposure","visitor":"p1","props":{"experiment":"button","variant":"control"}}"#,
+                          #"{"site":"shop.example","event":"$exposure","visitor":"p2","props":{"experiment":"button","variant":"bold"}}"#,
+                          #"{"site":"shop.example","event":"cta","visitor":"p2"}"#]
+            _ = try await client.execute(uri: "/api/v1/events", method: .post, body: body(#"{"batch":[\#(events.joined(separator: ","))]}"#))
+            let report = try await client.execute(uri: "/api/v1/sites/shop.example/experiments/button", method: .get)
+            #expect(report.status == .ok, "\(String(buffer: report.body))")
+            #expect(report.json["variants"]?[1]?["persons"]?.int == 1)
+            #expect(report.json["metrics"]?[0]?["variants"]?[1]?["conversions"]?.int == 1)
+            #expect(report.json["verdict"]?.string == "keep_running")
+            let ghost = try await client.execute(uri: "/api/v1/sites/shop.example/experiments/ghost", method: .get)
+            #expect(ghost.status == .notFound && ghost.json["error"]?["code"]?.string == "unknown_experiment")
+
             let size = try await client.execute(uri: "/api/v1/experiments/size?baseline=0.04&mde=10%25&daily_persons=1000", method: .get)
             #expect(size.json["persons_per_variant"]?.int == 39475 && size.json["days"]?.int == 79)
             let bad = try await client.execute(uri: "/api/v1/experiments/size?baseline=0.04&mde=10%25&power=2", method: .get)

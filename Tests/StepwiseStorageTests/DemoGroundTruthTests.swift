@@ -92,6 +92,20 @@ import StepwisePlan
             #expect(leak.persons == 0 && leak.coverage.numerator == 0 && leak.verdict == .noEvidence)
             #expect(try #require(report.model?.cvAuc) > 0.55)
 
+            // The demo's experiment: its true lift on the primary step is found, with no false alarm.
+            if let experiment = truth.experiment {
+                let report = try ExperimentCalculator.compute(
+                    ExperimentQuery(site: profile.site, plan: plan, experiment: experiment.name), in: table)
+                #expect(!report.sampleRatio.mismatch && report.mixedExposures == 0)
+                let primary = try #require(report.metrics.first { $0.role == .primary })
+                #expect(primary.name == experiment.primary)
+                let comparison = try #require(primary.variants.first { $0.variant == experiment.treatment }?.comparison)
+                let ci = try #require(comparison.relativeCi95)
+                #expect(ci[0] <= experiment.trueRelativeLift && experiment.trueRelativeLift <= ci[1], "\(ci) ∌ \(experiment.trueRelativeLift)")
+                #expect(comparison.pValue < 0.05 && comparison.chanceToBeatControl > 0.95)
+                #expect(report.verdict == .ship, "\(report.why) \(report.warnings)")
+            }
+
             // Scores at a cut-off rank later buyers better than chance, with plan and learned values.
             for learned in [false, true] {
                 let score = try EngagementScoreCalculator.compute(ScoreQuery(site: profile.site, plan: plan, learned: learned), in: table)
