@@ -100,7 +100,8 @@ import StepwiseEngine
 
     @Test func overTheRateLimitAnswers429WithRetryAfter() async throws {
         let fixture = try ServerFixture()
-        try await fixture.run({ $0.rateLimitPerSecond = 2; $0.rateLimitBurst = 3 }) { client in
+        // One token per 100 s after a burst of 3: no refill can hide the limit, however slow the machine.
+        try await fixture.run({ $0.rateLimitPerSecond = 0.01; $0.rateLimitBurst = 3 }) { client in
             var statuses: [Int] = []
             var retryAfter: String?
             for i in 0..<6 {
