@@ -13,6 +13,8 @@ public struct TrackingPlan: Sendable, Equatable {
     public var funnels: [FunnelDefinition] = []
     public var audiences: [AudienceDefinition] = []
     public var experiments: [ExperimentDefinition] = []
+    /// Ease (1–10) of test ideas by key, overriding the hypothesis board's default of 5.
+    public var ease: [String: Int] = [:]
 
     public init(site: String) { self.site = site }
 

@@ -45,7 +45,7 @@ public struct TrackingPlanLoader {
     // MARK: Sections
 
     func plan(_ root: Node) throws(PlanError) -> TrackingPlan {
-        let fields = try mapping(root, "", allowed: ["site", "timezone", "currency", "session_timeout", "conversions", "funnels", "audiences", "experiments"])
+        let fields = try mapping(root, "", allowed: ["site", "timezone", "currency", "session_timeout", "conversions", "funnels", "audiences", "experiments", "ease"])
         guard let siteNode = fields["site"] else { throw fail(root, "site", "is required (the site this plan belongs to)") }
         var plan = TrackingPlan(site: try string(siteNode, "site"))
         if let node = fields["timezone"] {
@@ -53,6 +53,16 @@ public struct TrackingPlanLoader {
             guard TimeZone(identifier: zone) != nil else { throw fail(node, "timezone", "'\(zone)' is not an IANA time zone such as Australia/Sydney") }
             plan.timezone = zone
             plan.calendar = LocalCalendar(timeZoneIdentifier: zone)!
+        }
+        if let node = fields["ease"] {
+            // How easy a test idea is to build, 1 to 10, by the idea's key (a funnel step or a micro).
+            for (keyNode, valueNode) in try entries(node, "ease") {
+                let name = try string(keyNode, "ease")
+                guard let value = valueNode.int, (1...10).contains(value) else {
+                    throw fail(valueNode, "ease.\(name)", "must be a whole number from 1 to 10")
+                }
+                plan.ease[name] = value
+            }
         }
         if let node = fields["currency"] {
             let currency = try string(node, "currency")

@@ -39,6 +39,14 @@ struct LeadsController: Sendable {
                                         includeBots: filter.includeBots)
             return try Response.json(encoding: try await Self.checked { try await self.backend.experiment(query) })
         }
+        router.get("/api/v1/sites/{site}/hypotheses") { request, context in
+            let (site, plan, filter, parameters) = try self.prepare(request, context, extra: ["funnel"])
+            let board = try await Self.checked {
+                try await HypothesisBoard.compute(site: site, plan: plan, funnel: parameters.get("funnel"), from: filter.from, to: filter.to,
+                                                  includeBots: filter.includeBots, backend: self.backend)
+            }
+            return try Response.json(encoding: board)
+        }
         router.get("/api/v1/sites/{site}/audiences") { request, context in
             let (site, plan, filter, _) = try self.prepare(request, context, extra: [], range: false)
             let query = AudienceQuery(site: site, plan: plan, segments: filter.segments, includeBots: filter.includeBots)

@@ -172,3 +172,32 @@ struct ExperimentReportCommand: AsyncParsableCommand {
         }
     }
 }
+
+/// `stepwise report hypotheses`: test ideas from the funnel's leaks and the predictors, by ICE.
+struct HypothesesReportCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "hypotheses", abstract: "Test ideas seeded from a funnel's leaks and the predictive report, ranked by ICE.",
+        discussion: "Set an idea's ease (1-10) under `ease:` in the plan, keyed by the idea's key.")
+
+    @OptionGroup var options: ReportOptions
+    @Option(help: "The plan funnel whose leaks seed ideas; default the plan's first.")
+    var funnel: String?
+
+    func run() async throws {
+        let inputs = try PersonReportInputs(options, segments: [])
+        let board = try await usage {
+            try await HypothesisBoard.compute(site: options.site, plan: inputs.plan, funnel: funnel, from: inputs.range.from, to: inputs.range.to,
+                                              includeBots: options.includeBots, backend: inputs.backend)
+        }
+        let header = ["ICE", "impact", "confidence", "ease", "idea", "key"]
+        let rows = board.ideas.map { [String(format: "%.1f", $0.ice), String($0.impact), String($0.confidence), String($0.ease), $0.title, $0.key] }
+        switch options.format {
+        case .json: try options.printJSON(board)
+        case .csv: print(TabularText.csv(header: header, rows: rows), terminator: "")
+        case .table:
+            print("\(board.site): test ideas for \(board.macro) from funnel \(board.funnel) and the predictive report")
+            print(TabularText.table(header: header, rows: rows, numericColumns: [0, 1, 2, 3]), terminator: "")
+            for idea in board.ideas { print("  \(idea.key): \(idea.evidence)") }
+        }
+    }
+}

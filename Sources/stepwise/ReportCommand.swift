@@ -8,7 +8,7 @@ import StepwiseStorage
 /// `stepwise report …`: reports computed by the engine over the local store.
 struct ReportCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "report", abstract: "Compute a report.", subcommands: [EventsReportCommand.self, RatesReportCommand.self, FunnelReportCommand.self, PredictReportCommand.self, ScoreReportCommand.self, ExperimentReportCommand.self])
+        commandName: "report", abstract: "Compute a report.", subcommands: [EventsReportCommand.self, RatesReportCommand.self, FunnelReportCommand.self, PredictReportCommand.self, ScoreReportCommand.self, ExperimentReportCommand.self, HypothesesReportCommand.self])
 }
 
 /// Options every report takes: the site, the time range, bots, the plan and the output format.

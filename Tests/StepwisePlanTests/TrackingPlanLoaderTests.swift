@@ -112,6 +112,7 @@ import Testing
         ("site: s\nconversions:\n  a:\n    kind: micro\n    when: { event: x }\nfunnels:\n  f:\n    steps: [a, nope]\n", 8, "funnels.f.steps[1]", "'nope' is not a defined conversion"),
         ("site: s\nconversions:\n  a:\n    kind: micro\n    when: { path: \"/p[ab\" }\n", 5, "conversions.a.when.path", "bad glob '/p[ab': '[' is never closed"),
         ("site: s\nsession_timeout: 30 minutes\n", 2, "session_timeout", "not a duration"),
+        ("site: s\nease:\n  a->b: 11\n", 3, "ease.a->b", "must be a whole number from 1 to 10"),
         ("site: s\naudiences:\n  a:\n    segment: colour=red\n", 4, "audiences.a.segment", "unknown dimension 'colour'"),
         ("site: s\naudiences:\n  a:\n    webhook: crm.example/hook\n", 4, "audiences.a.webhook", "must be an http:// or https:// URL"),
         ("site: s\nconversions:\n  a:\n    when: { event: x }\n", 4, "conversions.a.kind", "is required"),

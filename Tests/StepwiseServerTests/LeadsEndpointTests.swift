@@ -67,6 +67,8 @@ import StepwiseServer
             #expect(pricing?["rate_with"]?["numerator"]?.int == 1 && pricing?["rate_with"]?["denominator"]?.int == 2)
             #expect(pricing?["test"]?.string == "fisher")
             #expect(predict.json["caution"]?.string?.contains("experiment") == true)
+            let board = try await client.execute(uri: "/api/v1/sites/shop.example/hypotheses?funnel=ghost", method: .get, headers: Self.auth)
+            #expect(board.status == .badRequest && board.json["error"]?["field"]?.string == "funnel")
 
             let score = try await client.execute(uri: "/api/v1/sites/shop.example/score?top=2&half_life=1d", method: .get, headers: Self.auth)
             #expect(score.status == .ok)
@@ -252,6 +254,8 @@ final class WebhookReceiver: Sendable {
             #expect(report.json["variants"]?[1]?["persons"]?.int == 1)
             #expect(report.json["metrics"]?[0]?["variants"]?[1]?["conversions"]?.int == 1)
             #expect(report.json["verdict"]?.string == "keep_running")
+            let noFunnel = try await client.execute(uri: "/api/v1/sites/shop.example/hypotheses", method: .get)
+            #expect(noFunnel.status == .badRequest && noFunnel.json["error"]?["field"]?.string == "funnel")
             let ghost = try await client.execute(uri: "/api/v1/sites/shop.example/experiments/ghost", method: .get)
             #expect(ghost.status == .notFound && ghost.json["error"]?["code"]?.string == "unknown_experiment")
 

@@ -106,6 +106,19 @@ import StepwisePlan
                 #expect(report.verdict == .ship, "\(report.why) \(report.warnings)")
             }
 
+            // The hypothesis board finds the mobile leak, and takes ease from the plan.
+            var easyPlan = plan
+            easyPlan.ease[truth.micros[0].name] = 9
+            let board = try await HypothesisBoard.compute(site: profile.site, plan: easyPlan, funnel: nil, from: nil, to: nil, includeBots: false,
+                                                          backend: EngineBackend(table: { table }))
+            let leakIndex = try #require(profile.funnel.firstIndex(of: truth.mobileLeakStep))
+            let leakIdea = try #require(board.ideas.first { $0.key == "\(profile.funnel[leakIndex - 1])->\(truth.mobileLeakStep)" })
+            if profile.macro == "purchase" { #expect(leakIdea.confidence == 8 && leakIdea.evidence.contains("mobile leaks significantly more")) }
+            let strongest = try #require(board.ideas.first { $0.key == truth.micros[0].name })
+            #expect(strongest.ease == 9 && strongest.confidence == 8)
+            #expect(board.ideas.map(\.ice) == board.ideas.map(\.ice).sorted(by: >))
+            #expect(!board.ideas.contains { $0.source == .predictor && profile.funnel.contains($0.key) })
+
             // Scores at a cut-off rank later buyers better than chance, with plan and learned values.
             for learned in [false, true] {
                 let score = try EngagementScoreCalculator.compute(ScoreQuery(site: profile.site, plan: plan, learned: learned), in: table)
