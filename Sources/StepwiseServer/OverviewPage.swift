@@ -44,6 +44,11 @@ struct OverviewPage: Sendable {
                    let report = try? PredictiveValueCalculator.compute(PredictQuery(site: summary.site, plan: plan, macro: macro.name), in: table) {
                     html += renderPredictors(report)
                 }
+                for experiment in plan.experiments {
+                    guard let report = try? ExperimentCalculator.compute(ExperimentQuery(site: summary.site, plan: plan, experiment: experiment.name), in: table)
+                    else { continue }
+                    html += renderExperiment(report)
+                }
                 if let score = try? EngagementScoreCalculator.compute(ScoreQuery(site: summary.site, plan: plan, top: 10), in: table),
                    !score.top.isEmpty {
                     html += renderLeads(score)
@@ -102,6 +107,28 @@ struct OverviewPage: Sendable {
                 + "<td title=\"\(escape(micro.why))\">\(micro.verdict.rawValue.replacingOccurrences(of: "_", with: " "))</td></tr>"
         }
         return html + "</tbody></table>"
+    }
+
+    /// An experiment's primary metric and guardrails per variant, its warnings and verdict.
+    func renderExperiment(_ report: ExperimentReport) -> String {
+        var html = "<h3>Experiment \(escape(report.experiment))</h3><table><thead><tr><th scope=\"col\">Metric</th><th scope=\"col\">Variant</th>"
+        html += "<th scope=\"col\">Persons</th><th scope=\"col\">Rate or mean</th><th scope=\"col\">Relative lift (95% CI)</th>"
+        html += "<th scope=\"col\">P(beat control)</th></tr></thead><tbody>"
+        for metric in report.metrics {
+            for v in metric.variants {
+                let value = v.rate?.rate.map { String(format: "%.2f%%", $0 * 100) } ?? v.mean.map { String(format: "%.2f", $0) } ?? "–"
+                let lift = v.comparison.map { c in
+                    ExperimentCalculator.percent(c.relativeLift)
+                        + (c.relativeCi95.map { " (\(ExperimentCalculator.percent($0[0])) to \(ExperimentCalculator.percent($0[1])))" } ?? "")
+                } ?? "control"
+                let chance = v.comparison.map { String(format: "%.0f%%", $0.chanceToBeatControl * 100) } ?? ""
+                html += "<tr><td>\(escape(metric.name))</td><td>\(escape(v.variant))</td><td>\(v.persons)</td><td>\(value)</td>"
+                html += "<td>\(lift)</td><td>\(chance)</td></tr>"
+            }
+        }
+        html += "</tbody></table>"
+        for warning in report.warnings { html += "<p><strong>Warning:</strong> \(escape(warning))</p>" }
+        return html + "<p>Verdict: <strong>\(report.verdict.rawValue.replacingOccurrences(of: "_", with: " "))</strong>. \(escape(report.why))</p>"
     }
 
     /// The ten warmest persons by engagement score, with what they did.

@@ -254,6 +254,8 @@ final class WebhookReceiver: Sendable {
             #expect(report.json["variants"]?[1]?["persons"]?.int == 1)
             #expect(report.json["metrics"]?[0]?["variants"]?[1]?["conversions"]?.int == 1)
             #expect(report.json["verdict"]?.string == "keep_running")
+            let page = String(buffer: try await client.execute(uri: "/", method: .get).body)
+            #expect(page.contains("<h3>Experiment button</h3>") && page.contains("Verdict: <strong>keep running</strong>"))
             let noFunnel = try await client.execute(uri: "/api/v1/sites/shop.example/hypotheses", method: .get)
             #expect(noFunnel.status == .badRequest && noFunnel.json["error"]?["field"]?.string == "funnel")
             let ghost = try await client.execute(uri: "/api/v1/sites/shop.example/experiments/ghost", method: .get)
