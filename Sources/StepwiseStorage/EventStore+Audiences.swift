@@ -10,30 +10,48 @@ extension EventStore: PersonDirectory {
         guard !keys.isEmpty else { return [:] }
         return try pool.read { db in
             var result: [UInt32: PersonIdentity] = [:]
-            for key in keys {
-                let id = Int64(key >> 1)
-                let visitors: [Int64]
-                var identity: PersonIdentity
-                if key & 1 == 1 {
-                    let user = try String.fetchOne(db, sql: "SELECT key FROM users WHERE id = ?", arguments: [id]) ?? "u:\(id)"
-                    identity = PersonIdentity(person: user, user: user, clickIds: [:])
-                    visitors = try Int64.fetchAll(db, sql: "SELECT id FROM visitors WHERE user_id = ?", arguments: [id])
-                } else {
-                    let visitor = try String.fetchOne(db, sql: "SELECT key FROM visitors WHERE id = ?", arguments: [id]) ?? "v:\(id)"
-                    identity = PersonIdentity(person: visitor, user: nil, clickIds: [:])
-                    visitors = [id]
-                }
-                for visitor in visitors {
-                    let rows = try String.fetchAll(
-                        db, sql: "SELECT click_ids FROM events WHERE visitor = ? AND click_ids IS NOT NULL ORDER BY ts", arguments: [visitor])
-                    for text in rows {
-                        guard case .object(let object)? = try? JSONParser.parse(text) else { continue }
-                        for (kind, value) in zip(object.keys, object.values) {
-                            if case .string(let id) = value { identity.clickIds[kind] = id }
-                        }
+            // A few queries per 500 persons, not per person: an export of a large audience stays quick.
+            for start in stride(from: 0, to: keys.count, by: 500) {
+                let chunk = keys[start..<min(keys.count, start + 500)]
+                let userIDs = chunk.filter { $0 & 1 == 1 }.map { Int64($0 >> 1) }
+                let visitorIDs = chunk.filter { $0 & 1 == 0 }.map { Int64($0 >> 1) }
+                func marks(_ count: Int) -> String { Array(repeating: "?", count: count).joined(separator: ",") }
+                // Each visitor's person key: the user's when it belongs to one of these users.
+                var personOfVisitor: [Int64: UInt32] = [:]
+                if !userIDs.isEmpty {
+                    for row in try Row.fetchAll(db, sql: "SELECT id, key FROM users WHERE id IN (\(marks(userIDs.count)))",
+                                                arguments: StatementArguments(userIDs)) {
+                        let key = UInt32(row[0] as Int64) * 2 + 1
+                        let name: String = row[1]
+                        result[key] = PersonIdentity(person: name, user: name, clickIds: [:])
+                    }
+                    for row in try Row.fetchAll(db, sql: "SELECT id, user_id FROM visitors WHERE user_id IN (\(marks(userIDs.count)))",
+                                                arguments: StatementArguments(userIDs)) {
+                        personOfVisitor[row[0]] = UInt32(row[1] as Int64) * 2 + 1
                     }
                 }
-                result[key] = identity
+                if !visitorIDs.isEmpty {
+                    for row in try Row.fetchAll(db, sql: "SELECT id, key FROM visitors WHERE id IN (\(marks(visitorIDs.count)))",
+                                                arguments: StatementArguments(visitorIDs)) {
+                        let key = UInt32(row[0] as Int64) * 2
+                        result[key] = PersonIdentity(person: row[1], user: nil, clickIds: [:])
+                        personOfVisitor[row[0]] = key
+                    }
+                }
+                let visitors = Array(personOfVisitor.keys)
+                guard !visitors.isEmpty else { continue }
+                let rows = try Row.fetchAll(
+                    db, sql: "SELECT visitor, click_ids FROM events WHERE visitor IN (\(marks(visitors.count))) AND click_ids IS NOT NULL ORDER BY ts",
+                    arguments: StatementArguments(visitors))
+                for row in rows {
+                    guard let key = personOfVisitor[row[0]], case .object(let object)? = try? JSONParser.parse(row[1] as String) else { continue }
+                    for (kind, value) in zip(object.keys, object.values) {
+                        if case .string(let id) = value { result[key]?.clickIds[kind] = id }
+                    }
+                }
+            }
+            for key in keys where result[key] == nil {
+                result[key] = PersonIdentity(person: PersonLabel.fallback(key), user: nil, clickIds: [:])
             }
             return result
         }
