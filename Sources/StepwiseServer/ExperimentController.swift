@@ -41,11 +41,19 @@ struct ExperimentController: Sendable {
             guard let mde = parameters.get("mde") else {
                 throw APIError(.badRequest, code: "missing_parameter", "mde is required, e.g. 10%", field: "mde")
             }
+            /// A whole number; the planner itself checks the range.
+            func count(_ key: String) throws -> Int? {
+                guard let value = try number(key) else { return nil }
+                guard let whole = Int(exactly: value) else {
+                    throw APIError(.badRequest, code: "invalid_value", "\(key) must be a whole number", field: key)
+                }
+                return whole
+            }
             do {
                 let size = try SampleSize(
                     baseline: baseline, relativeMde: try SampleSize.parseRelative(mde), power: try number("power") ?? 0.8,
-                    alpha: try number("alpha") ?? 0.05, variants: try number("variants").map { Int($0) } ?? 2,
-                    dailyPersons: try number("daily_persons").map { Int($0) })
+                    alpha: try number("alpha") ?? 0.05, variants: try count("variants") ?? 2,
+                    dailyPersons: try count("daily_persons"))
                 return try Response.json(encoding: size)
             } catch let error as SampleSize.Invalid {
                 throw APIError(.badRequest, code: "invalid_value", error.reason, field: error.field)

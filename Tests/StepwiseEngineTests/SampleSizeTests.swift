@@ -28,6 +28,8 @@ import Testing
         #expect(field { try SampleSize(baseline: 0.1, relativeMde: 0.1, power: 1) } == "power")
         #expect(field { try SampleSize(baseline: 0.1, relativeMde: 0.1, variants: 1) } == "variants")
         #expect(field { try SampleSize(baseline: 0.1, relativeMde: 0.1, dailyPersons: 0) } == "daily_persons")
+        #expect(field { try SampleSize(baseline: 0.1, relativeMde: 1e-300) } == "mde")   // no infinite sample size
+        #expect(field { try SampleSize(baseline: 0.1, relativeMde: 0.1, variants: Int.max) } == "variants")
         #expect(try SampleSize.parseRelative("10%") == 0.1)
         #expect(try SampleSize.parseRelative("-0.05") == -0.05)
         #expect(throws: SampleSize.Invalid.self) { try SampleSize.parseRelative("ten") }

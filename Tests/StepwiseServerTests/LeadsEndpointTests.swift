@@ -263,8 +263,10 @@ final class WebhookReceiver: Sendable {
 
             let size = try await client.execute(uri: "/api/v1/experiments/size?baseline=0.04&mde=10%25&daily_persons=1000", method: .get)
             #expect(size.json["persons_per_variant"]?.int == 39475 && size.json["days"]?.int == 79)
-            let bad = try await client.execute(uri: "/api/v1/experiments/size?baseline=0.04&mde=10%25&power=2", method: .get)
-            #expect(bad.status == .badRequest && bad.json["error"]?["field"]?.string == "power")
+            for (query, field) in [("power=2", "power"), ("variants=1e300", "variants"), ("daily_persons=2.5", "daily_persons"), ("variants=100000", "variants")] {
+                let bad = try await client.execute(uri: "/api/v1/experiments/size?baseline=0.04&mde=10%25&\(query)", method: .get)
+                #expect(bad.status == .badRequest && bad.json["error"]?["field"]?.string == field, "\(query)")
+            }
         }
     }
 }

@@ -33,8 +33,12 @@ public struct SampleSize: Sendable, Equatable, Codable {
         }
         guard power > 0, power < 1 else { throw Invalid(field: "power", reason: "must be between 0 and 1, e.g. 0.8") }
         guard alpha > 0, alpha < 1 else { throw Invalid(field: "alpha", reason: "must be between 0 and 1, e.g. 0.05") }
-        guard variants >= 2 else { throw Invalid(field: "variants", reason: "must be at least 2 (control and one treatment)") }
+        guard (2...100).contains(variants) else { throw Invalid(field: "variants", reason: "must be from 2 (control and one treatment) to 100") }
         if let dailyPersons, dailyPersons < 1 { throw Invalid(field: "daily_persons", reason: "must be at least 1") }
+        let n = Self.personsPerVariant(baseline, target, power: power, alpha: alpha)
+        guard n.isFinite, n < 1e12 else {
+            throw Invalid(field: "mde", reason: "is too small to detect: it would take more than 10¹² persons per variant")
+        }
         self.baseline = baseline
         self.relativeMde = relativeMde
         self.target = target
@@ -42,7 +46,6 @@ public struct SampleSize: Sendable, Equatable, Codable {
         self.alpha = alpha
         self.variants = variants
         self.dailyPersons = dailyPersons
-        let n = Self.personsPerVariant(baseline, target, power: power, alpha: alpha)
         personsPerVariant = Int(n.rounded(.up))
         totalPersons = personsPerVariant * variants
         days = dailyPersons.map { (totalPersons + $0 - 1) / $0 }
