@@ -148,19 +148,27 @@ public struct DemoGenerator: Sendable {
         }
     }
 
+    /// How much each channel multiplies the chance of the first funnel step: the truth the
+    /// attribution report's channel quality should recover.
+    public static let channelIntent: [Channel: Double] = [
+        .direct: 1.0, .organicSearch: 1.0, .paidSearch: 1.2, .organicSocial: 0.8, .paidSocial: 0.9,
+        .email: 1.5, .referral: 1.1, .display: 0.5,
+    ]
+
     /// A landing URL and referrer for a channel, and how much that channel boosts intent.
     private func landing(random: inout SeededRandom) -> (String, String?, Double) {
         let base = "https://\(profile.site)\(profile.pages[random.int(0...2)])"
-        switch random.weighted([25, 30, 12, 10, 8, 7, 6, 2]) {
-        case 0: return (base, nil, 1.0)
-        case 1: return (base, random.chance(0.85) ? "https://www.google.com/" : "https://www.bing.com/", 1.0)
-        case 2: return (base + "?utm_source=google&utm_medium=cpc&utm_campaign=brand&gclid=Cj0K\(random.next() % 100_000_000)", "https://www.google.com/", 1.2)
-        case 3: return (base, random.chance(0.5) ? "https://l.facebook.com/" : "https://t.co/abc", 0.8)
-        case 4: return (base + "?utm_source=facebook&utm_medium=paid_social&utm_campaign=retargeting&fbclid=IwAR\(random.next() % 100_000_000)", "https://m.facebook.com/", 0.9)
-        case 5: return (base + "?utm_source=newsletter&utm_medium=email&utm_campaign=weekly", nil, 1.5)
-        case 6: return (base, "https://blog.partner.example/best-of", 1.1)
-        default: return (base + "?utm_source=gdn&utm_medium=display&utm_campaign=awareness", nil, 0.5)
+        let (url, referrer, channel): (String, String?, Channel) = switch random.weighted([25, 30, 12, 10, 8, 7, 6, 2]) {
+        case 0: (base, nil, .direct)
+        case 1: (base, random.chance(0.85) ? "https://www.google.com/" : "https://www.bing.com/", .organicSearch)
+        case 2: (base + "?utm_source=google&utm_medium=cpc&utm_campaign=brand&gclid=Cj0K\(random.next() % 100_000_000)", "https://www.google.com/", .paidSearch)
+        case 3: (base, random.chance(0.5) ? "https://l.facebook.com/" : "https://t.co/abc", .organicSocial)
+        case 4: (base + "?utm_source=facebook&utm_medium=paid_social&utm_campaign=retargeting&fbclid=IwAR\(random.next() % 100_000_000)", "https://m.facebook.com/", .paidSocial)
+        case 5: (base + "?utm_source=newsletter&utm_medium=email&utm_campaign=weekly", nil, .email)
+        case 6: (base, "https://blog.partner.example/best-of", .referral)
+        default: (base + "?utm_source=gdn&utm_medium=display&utm_campaign=awareness", nil, .display)
         }
+        return (url, referrer, Self.channelIntent[channel]!)
     }
 
     // MARK: Bots

@@ -48,7 +48,7 @@ extension DemoSiteProfile {
         var text = """
             # Tracking plan of the demo site \(site) (SPEC §2).
             site: \(site)
-            timezone: \(timezone)
+            timezone: \(timezone)\(isShop ? "\ncurrency: AUD" : "")
             session_timeout: 30m
             conversions:
 

@@ -1,3 +1,5 @@
+import StepwisePlan
+
 /// Answers reports from the in-process columnar table; person ids come from `directory`.
 public struct EngineBackend: ReportBackend {
     public let table: @Sendable () -> EventTable
@@ -42,6 +44,23 @@ public struct EngineBackend: ReportBackend {
 
     public func experiment(_ query: ExperimentQuery) async throws -> ExperimentReport {
         try ExperimentCalculator.compute(query, in: table())
+    }
+
+    public func attribution(_ query: AttributionQuery) async throws -> AttributionReport {
+        try AttributionCalculator.compute(query, in: table())
+    }
+
+    public func paths(_ query: PathsQuery) async throws -> PathsReport {
+        try PathsCalculator.compute(query, in: table())
+    }
+
+    public func bidding(site: String, plan: TrackingPlan, to: Int64?, includeBots: Bool) async throws -> BiddingReport {
+        try BiddingAdvisor.advise(site: site, plan: plan, to: to, includeBots: includeBots, in: table())
+    }
+
+    /// Needs the directory for click ids; without one every conversion is skipped.
+    public func adsExport(_ query: AdsExportQuery) async throws -> AdsExport {
+        try AdsExporter.export(query, in: table(), directory: directory ?? NoDirectory())
     }
 
     public func audiences(_ query: AudienceQuery, names: [String]?, limit: Int?) async throws -> [AudienceMembersReport] {
@@ -101,5 +120,12 @@ public enum EventCounter {
         }
         rows.sort { $0.events != $1.events ? $0.events > $1.events : $0.event < $1.event }
         return EventCountsReport(site: query.site, events: rows)
+    }
+}
+
+/// A directory that knows nobody: persons keep their engine labels and have no click ids.
+struct NoDirectory: PersonDirectory {
+    func identities(of keys: [UInt32]) throws -> [UInt32: PersonIdentity] {
+        Dictionary(uniqueKeysWithValues: keys.map { ($0, PersonIdentity(person: PersonLabel.fallback($0), user: nil, clickIds: [:])) })
     }
 }

@@ -1,3 +1,5 @@
+import StepwisePlan
+
 /// "Per event name: how many events, persons and sessions" for one site and time range.
 /// A query is a value; a `ReportBackend` executes it.
 public struct EventCountsQuery: Sendable, Equatable {
@@ -56,4 +58,8 @@ public protocol ReportBackend: Sendable {
     /// warmest first, ids filled in; `size` counts every member.
     func audiences(_ query: AudienceQuery, names: [String]?, limit: Int?) async throws -> [AudienceMembersReport]
     func experiment(_ query: ExperimentQuery) async throws -> ExperimentReport
+    func attribution(_ query: AttributionQuery) async throws -> AttributionReport
+    func paths(_ query: PathsQuery) async throws -> PathsReport
+    func bidding(site: String, plan: TrackingPlan, to: Int64?, includeBots: Bool) async throws -> BiddingReport
+    func adsExport(_ query: AdsExportQuery) async throws -> AdsExport
 }

@@ -13,57 +13,57 @@ struct LeadsController: Sendable {
 
     func addRoutes(to router: Router<StepwiseRequestContext>) {
         router.get("/api/v1/sites/{site}/predict") { request, context in
-            let (site, plan, filter, parameters) = try self.prepare(request, context, extra: ["macro", "micros", "lookback"])
-            let query = try Self.checked {
+            let (site, plan, filter, parameters) = try self.reports.prepare(request, context, extra: ["macro", "micros", "lookback"])
+            let query = try ReportController.checked {
                 try PredictQuery.fromOptions(
                     site: site, plan: plan, from: filter.from, to: filter.to, segments: filter.segments, includeBots: filter.includeBots,
                     macro: parameters.get("macro"), micros: parameters.get("micros"), lookback: parameters.get("lookback"))
             }
-            return try Response.json(encoding: try await Self.checked { try await self.backend.predict(query) })
+            return try Response.json(encoding: try await ReportController.checked { try await self.backend.predict(query) })
         }
         router.get("/api/v1/sites/{site}/score") { request, context in
-            let (site, plan, filter, parameters) = try self.prepare(request, context, extra: ["top", "half_life", "learned", "macro", "cutoff"])
-            let query = try Self.checked {
+            let (site, plan, filter, parameters) = try self.reports.prepare(request, context, extra: ["top", "half_life", "learned", "macro", "cutoff"])
+            let query = try ReportController.checked {
                 try ScoreQuery.fromOptions(
                     site: site, plan: plan, from: filter.from, to: filter.to, segments: filter.segments, includeBots: filter.includeBots,
                     top: parameters.get("top"), halfLife: parameters.get("half_life"),
                     learned: try parameters.get("learned").map { try PersonReportOptions.flag($0, field: "learned") } ?? false,
                     macro: parameters.get("macro"), cutoff: parameters.get("cutoff"))
             }
-            return try Response.json(encoding: try await Self.checked { try await self.backend.score(query) })
+            return try Response.json(encoding: try await ReportController.checked { try await self.backend.score(query) })
         }
         router.get("/api/v1/sites/{site}/experiments/{name}") { request, context in
-            let (site, plan, filter, _) = try self.prepare(request, context, extra: [])
+            let (site, plan, filter, _) = try self.reports.prepare(request, context, extra: [])
             let name = try context.parameters.require("name")
             let query = ExperimentQuery(site: site, plan: plan, experiment: name, from: filter.from, to: filter.to, segments: filter.segments,
                                         includeBots: filter.includeBots)
-            return try Response.json(encoding: try await Self.checked { try await self.backend.experiment(query) })
+            return try Response.json(encoding: try await ReportController.checked { try await self.backend.experiment(query) })
         }
         router.get("/api/v1/sites/{site}/hypotheses") { request, context in
-            let (site, plan, filter, parameters) = try self.prepare(request, context, extra: ["funnel"])
-            let board = try await Self.checked {
+            let (site, plan, filter, parameters) = try self.reports.prepare(request, context, extra: ["funnel"])
+            let board = try await ReportController.checked {
                 try await HypothesisBoard.compute(site: site, plan: plan, funnel: parameters.get("funnel"), from: filter.from, to: filter.to,
                                                   includeBots: filter.includeBots, backend: self.backend)
             }
             return try Response.json(encoding: board)
         }
         router.get("/api/v1/sites/{site}/audiences") { request, context in
-            let (site, plan, filter, _) = try self.prepare(request, context, extra: [], range: false)
+            let (site, plan, filter, _) = try self.reports.prepare(request, context, extra: [], range: false)
             let query = AudienceQuery(site: site, plan: plan, segments: filter.segments, includeBots: filter.includeBots)
-            let audiences = try await Self.checked { try await self.backend.audiences(query, names: nil, limit: 0) }
+            let audiences = try await ReportController.checked { try await self.backend.audiences(query, names: nil, limit: 0) }
             let list = AudienceListReport(site: site, plan: plan, results: audiences)
             return try Response.json(encoding: list)
         }
         router.get("/api/v1/sites/{site}/audiences/{name}/members") { request, context in
-            let (site, plan, filter, parameters) = try self.prepare(request, context, extra: ["limit", "format"], range: false)
+            let (site, plan, filter, parameters) = try self.reports.prepare(request, context, extra: ["limit", "format"], range: false)
             let name = try context.parameters.require("name")
-            let limit = try Self.checked { try parameters.get("limit").map { try PersonReportOptions.count($0, field: "limit", in: 0...1_000_000) } }
+            let limit = try ReportController.checked { try parameters.get("limit").map { try PersonReportOptions.count($0, field: "limit", in: 0...1_000_000) } }
             let format = parameters.get("format") ?? "json"
             guard format == "json" || format == "csv" else {
                 throw APIError(.badRequest, code: "invalid_value", "format must be json or csv", field: "format")
             }
             let query = AudienceQuery(site: site, plan: plan, segments: filter.segments, includeBots: filter.includeBots)
-            let report = try await Self.checked { try await self.backend.audiences(query, names: [name], limit: limit) }[0]
+            let report = try await ReportController.checked { try await self.backend.audiences(query, names: [name], limit: limit) }[0]
             guard format == "csv" else { return try Response.json(encoding: report) }
             let (header, rows) = report.exportRows
             return Response(status: .ok, headers: [.contentType: "text/csv; charset=utf-8",
@@ -79,38 +79,6 @@ struct LeadsController: Sendable {
                 throw APIError(.notFound, code: "unknown_audience", "the plan of \(site) has no audience \(name)", field: "name")
             }
             return try Response.json(encoding: ["deliveries": try self.store.deliveries(site: site, audience: name)])
-        }
-    }
-
-    /// Authorises, resolves the site and its plan, and parses the shared filter.
-    private func prepare(_ request: Request, _ context: StepwiseRequestContext, extra: [String], range: Bool = true)
-        throws -> (String, TrackingPlan, ReportFilter, Parameters)
-    {
-        try reports.admin.authorize(request)
-        let site = try reports.knownSite(context)
-        let plan = try reports.plan(site)
-        let parameters = request.uri.queryParameters
-        let shared = range ? ["from", "to", "include_bots", "segment"] : ["include_bots", "segment"]
-        let filter = try ReportFilter(ReportFilter.pairs(parameters), allowed: shared + extra, calendar: plan.calendar)
-        return (site, plan, filter, parameters)
-    }
-
-    /// Turns a query the plan cannot answer into a 400 naming the field (404 for an unknown audience).
-    private static func checked<T>(_ body: () async throws -> T) async throws -> T {
-        do {
-            return try await body()
-        } catch let error as PredictQuery.Invalid {
-            if error.field == "audience" { throw APIError(.notFound, code: "unknown_audience", error.reason, field: "name") }
-            if error.field == "experiment" { throw APIError(.notFound, code: "unknown_experiment", error.reason, field: "name") }
-            throw APIError(.badRequest, code: "invalid_value", error.reason, field: error.field)
-        }
-    }
-
-    private static func checked<T>(_ body: () throws -> T) throws -> T {
-        do {
-            return try body()
-        } catch let error as PredictQuery.Invalid {
-            throw APIError(.badRequest, code: "invalid_value", error.reason, field: error.field)
         }
     }
 }

@@ -2,14 +2,15 @@ import Foundation
 import Hummingbird
 import StepwiseCore
 import StepwiseEngine
+import StepwiseStorage
 
 /// `GET /`: a server-rendered overview of every site and its events, readable without
 /// JavaScript. The full dashboard builds on this page.
 struct OverviewPage: Sendable {
     let live: LiveEventTable
     let plans: PlanRegistry
-    /// Names the warmest leads by their ids.
-    let directory: any PersonDirectory
+    /// Names the warmest leads by their ids, and holds the imported ad spend.
+    let store: EventStore
 
     func addRoutes(to router: Router<StepwiseRequestContext>) {
         router.get("/") { _, _ in
@@ -43,6 +44,14 @@ struct OverviewPage: Sendable {
                 if let macro = plan.macros.first,
                    let report = try? PredictiveValueCalculator.compute(PredictQuery(site: summary.site, plan: plan, macro: macro.name), in: table) {
                     html += renderPredictors(report)
+                }
+                if let macro = plan.macros.first {
+                    var query = AttributionQuery(site: summary.site, plan: plan, macro: macro.name)
+                    query.models = [.lastNonDirect, .linear]
+                    query.spend = (try? store.spend(site: summary.site)) ?? []
+                    if let report = try? AttributionCalculator.compute(query, in: table), !report.quality.isEmpty {
+                        html += renderChannels(report)
+                    }
                 }
                 for experiment in plan.experiments {
                     guard let report = try? ExperimentCalculator.compute(ExperimentQuery(site: summary.site, plan: plan, experiment: experiment.name), in: table)
@@ -109,6 +118,30 @@ struct OverviewPage: Sendable {
         return html + "</tbody></table>"
     }
 
+    /// Each channel's credit for the macro beside the progress of the persons it brought,
+    /// so a channel that sells little but warms many leads shows as such.
+    func renderChannels(_ report: AttributionReport) -> String {
+        let money = report.currency.map { " (\(escape($0)))" } ?? ""
+        let micro = report.quality.first?.micros.first?.name
+        var html = "<h3>Channels</h3><p class=\"muted\">\(report.conversions) \(escape(report.macro)) conversions; credit by last non-direct "
+            + "and linear touch within \(report.lookback). Quality: persons by the channel of their first session.</p>"
+            + "<table><thead><tr><th scope=\"col\">Channel</th><th scope=\"col\">Last non-direct</th><th scope=\"col\">Linear</th>"
+            + "<th scope=\"col\">Assisted</th><th scope=\"col\">Persons</th>"
+            + (micro.map { "<th scope=\"col\">\(escape($0)) rate</th>" } ?? "")
+            + "<th scope=\"col\">\(escape(report.macro)) rate</th><th scope=\"col\">Cost\(money)</th><th scope=\"col\">Cost per \(escape(report.macro))</th></tr></thead><tbody>"
+        func percent(_ rate: Rate?) -> String { rate?.rate.map { String(format: "%.1f%%", $0 * 100) } ?? "–" }
+        func amount(_ value: Double?) -> String { value.map { String(format: "%.2f", $0) } ?? "–" }
+        let credit = Dictionary(report.channels.map { ($0.channel, $0) }, uniquingKeysWith: { a, _ in a })
+        for quality in report.quality {
+            let row = credit[quality.channel]
+            html += "<tr><td>\(escape(quality.channel))</td><td>\(amount(row?.credit.lastNonDirect ?? 0))</td><td>\(amount(row?.credit.linear ?? 0))</td>"
+                + "<td>\(row?.assisted ?? 0)</td><td>\(quality.persons)</td>"
+                + (micro == nil ? "" : "<td>\(percent(quality.micros.first?.rate))</td>")
+                + "<td>\(percent(quality.macroRate))</td><td>\(amount(row?.cost))</td><td>\(amount(row?.costPerConversion?.lastNonDirect))</td></tr>"
+        }
+        return html + "</tbody></table>"
+    }
+
     /// An experiment's primary metric and guardrails per variant, its warnings and verdict.
     func renderExperiment(_ report: ExperimentReport) -> String {
         var html = "<h3>Experiment \(escape(report.experiment))</h3><table><thead><tr><th scope=\"col\">Metric</th><th scope=\"col\">Variant</th>"
@@ -133,7 +166,7 @@ struct OverviewPage: Sendable {
 
     /// The ten warmest persons by engagement score, with what they did.
     func renderLeads(_ report: EngagementScoreReport) -> String {
-        let ids = (try? directory.identities(of: report.top.map(\.key))) ?? [:]
+        let ids = (try? store.identities(of: report.top.map(\.key))) ?? [:]
         let halfLife = JSONWriter.formatNumber(report.halfLifeDays)
         let bands = report.bands.map { "\($0.name) \($0.persons)" }.joined(separator: ", ")
         var html = "<h3>Warmest leads</h3><p class=\"muted\">Score: plan values of micro completions, halved every \(halfLife) days. \(bands).</p>"

@@ -20,9 +20,10 @@ public func buildRouter(
     reports.addRoutes(to: router)
     FunnelController(backend: backend, reports: reports).addRoutes(to: router)
     LeadsController(backend: backend, reports: reports, store: store).addRoutes(to: router)
+    AttributionController(backend: backend, reports: reports, store: store).addRoutes(to: router)
     ExperimentController(plans: plans).addRoutes(to: router)
     PlanController(plans: plans, admin: admin).addRoutes(to: router)
-    OverviewPage(live: store.live, plans: plans, directory: store).addRoutes(to: router)
+    OverviewPage(live: store.live, plans: plans, store: store).addRoutes(to: router)
     router.get("/healthz") { _, _ in Response.json(.object(.init(keys: ["status"], values: [.string("ok")]))) }
     router.get("/metrics") { _, _ in
         Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4"],

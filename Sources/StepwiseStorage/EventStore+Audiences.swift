@@ -41,12 +41,17 @@ extension EventStore: PersonDirectory {
                 let visitors = Array(personOfVisitor.keys)
                 guard !visitors.isEmpty else { continue }
                 let rows = try Row.fetchAll(
-                    db, sql: "SELECT visitor, click_ids FROM events WHERE visitor IN (\(marks(visitors.count))) AND click_ids IS NOT NULL ORDER BY ts",
+                    db, sql: """
+                        SELECT e.visitor, e.click_ids, e.ts, ua.value FROM events e LEFT JOIN strings ua ON ua.id = e.user_agent
+                        WHERE e.visitor IN (\(marks(visitors.count))) AND e.click_ids IS NOT NULL ORDER BY e.ts
+                        """,
                     arguments: StatementArguments(visitors))
                 for row in rows {
                     guard let key = personOfVisitor[row[0]], case .object(let object)? = try? JSONParser.parse(row[1] as String) else { continue }
                     for (kind, value) in zip(object.keys, object.values) {
-                        if case .string(let id) = value { result[key]?.clickIds[kind] = id }
+                        guard case .string(let id) = value else { continue }
+                        result[key]?.clickIds[kind] = id
+                        result[key]?.clicks.append(SeenClick(kind: kind, value: id, time: row[2], userAgent: row[3]))
                     }
                 }
             }

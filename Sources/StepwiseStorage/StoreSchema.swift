@@ -122,6 +122,14 @@ enum StoreSchema {
                 CREATE INDEX webhook_deliveries_due ON webhook_deliveries (next_attempt) WHERE status = 'pending';
                 """)
         }
+        migrator.registerMigration("v4-ad-spend") { db in
+            try db.execute(sql: """
+                CREATE TABLE ad_spend (
+                    site TEXT NOT NULL, day TEXT NOT NULL, channel TEXT NOT NULL, campaign TEXT NOT NULL,
+                    cost REAL NOT NULL, currency TEXT NOT NULL,
+                    PRIMARY KEY (site, day, channel, campaign)) WITHOUT ROWID;
+                """)
+        }
         return migrator
     }
 }

@@ -97,7 +97,7 @@ struct ExperimentSizeCommand: AsyncParsableCommand {
 
     /// Per-person rates of the macro and the micro over the 30 days before the site's last event, and persons per day.
     func observedRates(site: String) async throws -> (macro: Double, macroName: String, micro: Double?, daily: Int) {
-        var options = try ReportOptions.parse(["--site", site] + (plan.map { ["--plan", $0] } ?? []))
+        var options = try SiteOptions.parse(["--site", site] + (plan.map { ["--plan", $0] } ?? []))
         options.store = store
         let eventStore = try options.openSite()
         guard let plan = try options.trackingPlan(eventStore) else {

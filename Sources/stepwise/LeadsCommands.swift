@@ -13,6 +13,10 @@ struct PersonReportInputs {
     let range: (from: Int64?, to: Int64?)
 
     init(_ options: ReportOptions, segments texts: [String]) throws {
+        try self.init(options.scope, segments: texts)
+    }
+
+    init(_ options: SiteOptions, segments texts: [String]) throws {
         var segments: [Segment] = []
         for text in texts {
             do { segments.append(try Segment(parsing: text)) } catch { throw CLIError.usage("--\(error.description)") }

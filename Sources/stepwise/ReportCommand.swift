@@ -8,11 +8,11 @@ import StepwiseStorage
 /// `stepwise report …`: reports computed by the engine over the local store.
 struct ReportCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "report", abstract: "Compute a report.", subcommands: [EventsReportCommand.self, RatesReportCommand.self, FunnelReportCommand.self, PredictReportCommand.self, ScoreReportCommand.self, ExperimentReportCommand.self, HypothesesReportCommand.self])
+        commandName: "report", abstract: "Compute a report.", subcommands: [EventsReportCommand.self, RatesReportCommand.self, FunnelReportCommand.self, PredictReportCommand.self, ScoreReportCommand.self, ExperimentReportCommand.self, HypothesesReportCommand.self, AttributionReportCommand.self, PathsReportCommand.self, BiddingReportCommand.self])
 }
 
-/// Options every report takes: the site, the time range, bots, the plan and the output format.
-struct ReportOptions: ParsableArguments {
+/// What selects the data of a report or an export: the site, the time range, bots, the plan and the store.
+struct SiteOptions: ParsableArguments {
     @Option(help: "Site to report on.")
     var site: String
 
@@ -27,9 +27,6 @@ struct ReportOptions: ParsableArguments {
 
     @Option(help: "Tracking plan file; default: the plan stored for the site (by the server or the demo).")
     var plan: String?
-
-    @Option(help: "Output format: table, json or csv.")
-    var format: OutputFormat = .table
 
     @OptionGroup var store: StoreOptions
 
@@ -66,6 +63,20 @@ struct ReportOptions: ParsableArguments {
             throw CLIError.usage(error.description)
         }
     }
+}
+
+/// Options every report takes: `SiteOptions` and the output format.
+@dynamicMemberLookup
+struct ReportOptions: ParsableArguments {
+    @OptionGroup var scope: SiteOptions
+
+    @Option(help: "Output format: table, json or csv.")
+    var format: OutputFormat = .table
+
+    subscript<T>(dynamicMember path: KeyPath<SiteOptions, T>) -> T { scope[keyPath: path] }
+    func range(_ plan: TrackingPlan?) throws -> (from: Int64?, to: Int64?) { try scope.range(plan) }
+    func openSite() throws -> EventStore { try scope.openSite() }
+    func trackingPlan(_ store: EventStore) throws -> TrackingPlan? { try scope.trackingPlan(store) }
 
     func printJSON(_ value: some Encodable) throws {
         print(String(decoding: try ReportEncoding.encoder(pretty: true).encode(value), as: UTF8.self))

@@ -382,3 +382,93 @@ extension CLITests {
         #expect(noBaseline.status == 2 && noBaseline.stderr == "stepwise: --baseline is required without --site\n")
     }
 }
+
+/// `report attribution|paths|bidding`, `export ads` and `import-spend` on a hand-worked site.
+@Suite struct AttributionCLITests {
+    let cli: CLITests
+
+    init() throws { cli = try CLITests() }
+
+    /// a lands from a Google ad, comes back direct two days later and buys for 60;
+    /// b arrives by the newsletter and views pricing; c comes direct.
+    let events = """
+        {"site":"m.example","event":"pageview","visitor":"a","timestamp":"2026-11-02T10:00:00Z","url":"https://m.example/pricing?utm_source=google&utm_medium=cpc&utm_campaign=brand&gclid=G-1"}
+        {"site":"m.example","event":"pageview","visitor":"a","timestamp":"2026-11-04T10:00:00Z","url":"https://m.example/"}
+        {"site":"m.example","event":"purchase","visitor":"a","timestamp":"2026-11-04T10:05:00Z","revenue":{"amount":60,"currency":"EUR"}}
+        {"site":"m.example","event":"pageview","visitor":"b","timestamp":"2026-11-03T09:00:00Z","url":"https://m.example/pricing?utm_medium=email&utm_source=news&utm_campaign=weekly"}
+        {"site":"m.example","event":"pageview","visitor":"c","timestamp":"2026-11-03T12:00:00Z","url":"https://m.example/"}
+        """
+
+    let plan = """
+        site: m.example
+        currency: EUR
+        conversions:
+          pricing:
+            kind: micro
+            when: { event: pageview, path: /pricing }
+          purchase:
+            kind: macro
+            when: { event: purchase }
+            value: { prop: revenue }
+        """
+
+    @Test func attributionCreditsTheAdOverTheDirectReturnAndCostsItsSpend() throws {
+        #expect(try cli.stepwise("import", try cli.write("m.ndjson", events)).status == 0)
+        let planFile = try cli.write("m.yml", plan)
+        let spend = try cli.write("spend.csv", "date,channel,campaign,cost,currency\n2026-11-02,Paid Search,brand,30,EUR\n2026-11-03,Email,weekly,4,EUR\n")
+        let imported = try cli.stepwise("import-spend", spend, "--site", "m.example")
+        #expect(imported.status == 0 && imported.stdout == "m.example: 2 spend rows added, 0 replaced (34.00 EUR in this file)\n", "\(imported.stderr)")
+
+        // The direct return takes no credit from the ad under last non-direct; linear splits it.
+        let report = try cli.stepwise("report", "attribution", "--site", "m.example", "--plan", planFile,
+                                      "--model", "last_non_direct,linear", "--format", "csv")
+        #expect(report.status == 0, "\(report.stderr)")
+        #expect(report.stdout == """
+            level,channel,campaign,credit_last_non_direct,credit_linear,revenue_last_non_direct,revenue_linear,assisted,persons,macro_rate,revenue_per_person,cost,cost_per_person,cost_per_macro
+            channel,Paid Search,,1,0.5,60,30,0,1,1,60,30,30,30
+            channel,Direct,,0,0.5,0,30,1,1,0,0,,,
+            channel,Email,,0,0,0,0,0,1,0,0,4,4,
+            campaign,Paid Search,brand,1,0.5,60,30,0,1,1,60,30,30,30
+            campaign,Email,weekly,0,0,0,0,0,1,0,0,4,4,
+
+            """)
+
+        let paths = try cli.stepwise("report", "paths", "--site", "m.example", "--plan", planFile, "--format", "csv")
+        #expect(paths.status == 0, "\(paths.stderr)")
+        #expect(paths.stdout == """
+            group,path,truncated,persons,converters,macro_rate
+            converting,pricing,false,2,1,0.5
+            non_converting,,false,1,0,0
+            non_converting,pricing,false,2,1,0.5
+
+            """)
+
+        let google = try cli.stepwise("export", "ads", "--site", "m.example", "--plan", planFile, "--platform", "google", "--name", "Purchase")
+        #expect(google.status == 0, "\(google.stderr)")
+        #expect(google.stdout == """
+            Google Click ID,Conversion Name,Conversion Time,Conversion Value,Conversion Currency
+            G-1,Purchase,2026-11-04 10:05:00+00:00,60.00,EUR
+
+            """)
+        #expect(google.stderr == "1 conversion exported; 0 skipped without a gclid in the 90 days before converting\n")
+
+        for (arguments, message) in [
+            (["report", "attribution", "--model", "last"], "stepwise: --model: 'last' is not a model; use first, last_non_direct, linear, time_decay, position or all\n"),
+            (["export", "ads", "--platform", "bing"], "stepwise: --platform: 'bing' is not a platform; use google or meta\n"),
+            (["report", "bidding", "--from", "2026-11-01"], "stepwise: --from: bidding counts the 30 days before --to; give --to only\n"),
+        ] {
+            let run = try cli.stepwise(arguments: arguments + ["--site", "m.example", "--plan", planFile])
+            #expect(run.status == 2, "\(arguments)")
+            #expect(run.stderr == message, "\(arguments)")
+        }
+        // A bad row refuses the whole file and leaves the imported spend alone.
+        let bad = try cli.write("bad.csv", "date,channel,campaign,cost,currency\n2026-11-05,Paid Search,brand,10,EUR\n2026-11-05,Billboards,,3,EUR\n")
+        let refused = try cli.stepwise("import-spend", bad, "--site", "m.example")
+        #expect(refused.status == 2 && refused.stderr.hasPrefix("stepwise: \(bad): line 3: channel: "), "\(refused.stderr)")
+        let dollars = try cli.write("usd.csv", "date,channel,campaign,cost,currency\n2026-11-05,Display,,3,USD\n")
+        let mismatch = try cli.stepwise("import-spend", dollars, "--site", "m.example")
+        #expect(mismatch.status == 2 && mismatch.stderr.contains("currency"), "\(mismatch.stderr)")
+        let again = try cli.stepwise("report", "attribution", "--site", "m.example", "--plan", planFile, "--format", "csv")
+        #expect(again.stdout.contains(",30,30,30\n"))
+    }
+}

@@ -37,11 +37,11 @@ struct EngineFixture {
     /// An event at `minute` minutes (plus `seconds`) after a fixed origin.
     mutating func event(
         _ name: String, _ visitorKey: String, minute: Double, site: String = "s", bot: BotReason = .none, path: String = "/",
-        props: String? = nil, device: DeviceType = .desktop, channel: Channel = .direct, revenue: Double = 0
+        props: String? = nil, device: DeviceType = .desktop, channel: Channel = .direct, revenue: Double = 0, query: String = ""
     ) {
         rows.append(
             timestamp: Self.origin + Int64(minute * 60_000), visitor: visitor(visitorKey, site: site), name: id(name), path: id(path),
-            region: id("AU"), url: id("https://\(site)\(path)"), referrer: 0, props: props.map { id($0) } ?? 0, revenue: revenue,
+            region: id("AU"), url: id("https://\(site)\(path)\(query)"), referrer: 0, props: props.map { id($0) } ?? 0, revenue: revenue,
             channel: channel.rawValue, device: device.rawValue, browser: 1, os: 1, botSignal: bot.rawValue)
     }
 

@@ -106,6 +106,24 @@ import StepwisePlan
                 #expect(report.verdict == .ship, "\(report.why) \(report.warnings)")
             }
 
+            // Channel quality recovers each channel's seeded intent on the first funnel step:
+            // its rate among the persons a channel brought is the base chance × the channel's boost.
+            let attribution = try AttributionCalculator.compute(AttributionQuery(site: profile.site, plan: plan, macro: truth.macro), in: table)
+            let base = profile.macro == "purchase" ? 0.30 : 0.25
+            var measured: [(Channel, Double)] = []
+            for (channel, boost) in DemoGenerator.channelIntent {
+                let row = try #require(attribution.quality.first { $0.channel == channel.description }, "\(channel)")
+                let rate = try #require(row.micros.first { $0.name == profile.funnel[0] }?.rate)
+                let expected = base * boost, observed = Double(rate.numerator) / Double(rate.denominator)
+                let error = (expected * (1 - expected) / Double(rate.denominator)).squareRoot()
+                #expect(abs(observed - expected) < 3.5 * error, "\(profile.site) \(channel): \(observed) vs \(expected) (n \(rate.denominator))")
+                measured.append((channel, observed))
+            }
+            measured.sort { $0.1 > $1.1 }
+            #expect(measured.first?.0 == .email && measured.last?.0 == .display, "\(measured)")
+            #expect(attribution.quality.map(\.persons).reduce(0, +) == truth.humanPersons)
+            #expect(abs(try #require(attribution.channels.map { $0.credit.lastNonDirect ?? 0 }.reduce(0, +)) - Double(attribution.conversions)) < 1e-6)
+
             // The hypothesis board finds the mobile leak, and takes ease from the plan.
             var easyPlan = plan
             easyPlan.ease[truth.micros[0].name] = 9

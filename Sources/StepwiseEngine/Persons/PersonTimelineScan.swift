@@ -6,11 +6,19 @@ import StepwisePlan
 /// One match of a plan definition in a person's history.
 struct TimelineMatch {
     var definition: Int32
-    /// Whether the definition's count rule makes this match a completion.
-    var counted: Bool
+    /// The matching event's row in the table (exports read its URL and props).
+    var event: UInt32
     var time: Int64
     /// The completion's value (0 when not counted or without a `value:`).
     var value: Double
+    /// Whether the definition's count rule makes this match a completion.
+    var counted: Bool
+}
+
+/// Where one of a person's sessions starts: its time and first event's row.
+struct SessionStart {
+    var time: Int64
+    var event: UInt32
 }
 
 /// One person's matches inside the range and segments, in time order. `matches` is only
@@ -20,6 +28,9 @@ struct PersonTimeline {
     let firstActive: Int64
     let lastActive: Int64
     let matches: UnsafeBufferPointer<TimelineMatch>
+    /// Every session of the person's whole history, in time order; empty unless the scan
+    /// was asked to collect them (attribution's touchpoints).
+    let sessions: UnsafeBufferPointer<SessionStart>
 }
 
 /// Walks persons and hands each one's definition matches to a consumer: the shared first
@@ -44,9 +55,13 @@ final class PersonTimelineScan {
     private let touched: UnsafeMutableBufferPointer<Int32>
     private let chosen: UnsafeMutableBufferPointer<Int32>
     private var matches: UnsafeMutableBufferPointer<TimelineMatch>
+    private let collectsSessions: Bool
+    private var sessions: UnsafeMutableBufferPointer<SessionStart>
 
-    init(_ context: ScanContext) {
+    init(_ context: ScanContext, collectsSessions: Bool = false) {
         self.context = context
+        self.collectsSessions = collectsSessions
+        sessions = .allocate(capacity: collectsSessions ? 64 : 0)
         let n = context.definitions.count
         matchers = .allocate(capacity: max(n, 1))
         _ = matchers.initialize(from: context.matchers)
@@ -66,7 +81,7 @@ final class PersonTimelineScan {
     deinit {
         _ = matchers.deinitialize(); _ = values.deinitialize(); segments.deinitialize(count: 1)
         matchers.deallocate(); values.deallocate(); segments.deallocate()
-        state.deallocate(); touched.deallocate(); chosen.deallocate(); matches.deallocate()
+        state.deallocate(); touched.deallocate(); chosen.deallocate(); matches.deallocate(); sessions.deallocate()
     }
 
     /// Calls `body` for each person of `persons` with at least one event the range and segments keep.
@@ -103,6 +118,7 @@ final class PersonTimelineScan {
             if SessionSplitter.startsSession(t, after: previous, timeout: timeout) {
                 returnGap = previous == .min ? nil : t - previous
                 session += 1
+                if collectsSessions { recordSession(Int(session), SessionStart(time: t, event: UInt32(i))) }
                 sessionKept = noSegments || segments.pointee.keepsSession(firstEvent: i, isFirstSession: session == 0, in: table)
             }
             previous = t
@@ -128,21 +144,29 @@ final class PersonTimelineScan {
                 case .oncePerSession: firstInSession
                 case .oncePerPerson: firstForPerson
                 }
-                if count == matches.count {
-                    let grown = UnsafeMutableBufferPointer<TimelineMatch>.allocate(capacity: 2 * count)
-                    _ = grown.initialize(from: matches)
-                    matches.deallocate()
-                    matches = grown
-                }
+                if count == matches.count { Self.grow(&matches) }
                 let value = counted && kind.hasValue ? values[d]!.value(i, in: table) : 0
-                matches[count] = TimelineMatch(definition: Int32(d), counted: counted, time: t, value: value)
+                matches[count] = TimelineMatch(definition: Int32(d), event: UInt32(i), time: t, value: value, counted: counted)
                 count += 1
             }
         }
         for k in 0..<touchedCount { state[Int(touched[k])] = State() }
         guard firstActive != .max else { return }
         body(PersonTimeline(person: p, firstActive: firstActive, lastActive: lastActive,
-                            matches: UnsafeBufferPointer(rebasing: matches[0..<count])))
+                            matches: UnsafeBufferPointer(rebasing: matches[0..<count]),
+                            sessions: UnsafeBufferPointer(rebasing: sessions[0..<(collectsSessions ? Int(session) + 1 : 0)])))
+    }
+
+    private func recordSession(_ k: Int, _ start: SessionStart) {
+        if k == sessions.count { Self.grow(&sessions) }
+        sessions[k] = start
+    }
+
+    private static func grow<T>(_ buffer: inout UnsafeMutableBufferPointer<T>) {
+        let grown = UnsafeMutableBufferPointer<T>.allocate(capacity: max(2 * buffer.count, 64))
+        _ = grown.initialize(from: buffer)
+        buffer.deallocate()
+        buffer = grown
     }
 }
 
@@ -155,7 +179,9 @@ extension ScanContext {
 
     /// Runs one `PersonTimelineScan` per core over the site's persons; each worker folds its
     /// persons into its own partial, and the partials come back in worker order.
-    func mapPersons<Partial: Sendable>(site: String, _ make: () -> Partial, _ fold: @Sendable (inout Partial, PersonTimeline) -> Void) -> [Partial]
+    func mapPersons<Partial: Sendable>(
+        site: String, collectsSessions: Bool = false, _ make: () -> Partial, _ fold: @Sendable (inout Partial, PersonTimeline) -> Void
+    ) -> [Partial]
     where Partial: Sendable {
         let persons = table.siteID(site).flatMap { table.sitePersons[$0] } ?? 0..<0
         let workers = max(1, min(ProcessInfo.processInfo.activeProcessorCount, persons.count / 20_000 + 1))
@@ -165,7 +191,7 @@ extension ScanContext {
         DispatchQueue.concurrentPerform(iterations: workers) { w in
             let start = persons.lowerBound + w * chunk
             let range = start..<min(persons.upperBound, start + chunk)
-            let scan = PersonTimelineScan(self)
+            let scan = PersonTimelineScan(self, collectsSessions: collectsSessions)
             var partial = seed
             scan.run(range.isEmpty ? 0..<0 : range) { fold(&partial, $0) }
             partials.withLock { $0[w] = partial }
