@@ -14,7 +14,8 @@ public struct EventBatchDecoder: Sendable {
     /// What a request decoded to: the good events with their batch index, and the rejections.
     public struct Decoded: Sendable {
         public var events: [(index: Int, event: CanonicalEvent)]
-        public var rejected: [(index: Int, rejection: EventRejection)]
+        /// Each rejection with the site the event named, when it named one (tracking health counts them per site).
+        public var rejected: [(index: Int, rejection: EventRejection, site: String?)]
         /// The body was `{"batch": [...]}` rather than one event.
         public var isBatch: Bool
     }
@@ -54,7 +55,10 @@ public struct EventBatchDecoder: Sendable {
         for (index, item) in items.enumerated() {
             switch validator.validate(item, now: now, defaultUserAgent: userAgent) {
             case .success(let event): decoded.events.append((index, event))
-            case .failure(let rejection): decoded.rejected.append((index, rejection))
+            case .failure(let rejection):
+                var site: String?
+                if case .object(let object) = item, case .string(let named)? = object["site"], !named.isEmpty, named.utf8.count <= 255 { site = named }
+                decoded.rejected.append((index, rejection, site))
             }
         }
         return .success(decoded)

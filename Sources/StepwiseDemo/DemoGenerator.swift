@@ -35,6 +35,7 @@ public struct DemoGenerator: Sendable {
         var humanPersons = 0
         var crossDevice = 0
         var eventCounter = 0
+        var channelPersons: [String: Int] = [:], channelFirstStep: [String: Int] = [:]
 
         for index in 0..<visitors {
             var script = VisitorScript(
@@ -44,9 +45,11 @@ public struct DemoGenerator: Sendable {
                 let reason = generateBot(&script, random: &random, start: start)
                 botVisitors[reason.description, default: 0] += 1
             } else {
-                generateHuman(&script, random: &random, start: start, crossDevice: &crossDevice)
+                let channel = generateHuman(&script, random: &random, start: start, crossDevice: &crossDevice)
                 // Sessions that would run past the period's end are cut there, as a real export would be.
                 script.events.removeAll { $0.timestamp > end }
+                channelPersons[channel.description, default: 0] += 1
+                if script.events.contains(where: { $0.name == profile.funnel[0] }) { channelFirstStep[channel.description, default: 0] += 1 }
                 humanPersons += 1
                 let names = Set(script.events.map(\.name))
                 for step in 0..<(profile.funnel.firstIndex { !names.contains($0) } ?? profile.funnel.count) { funnelPersons[step] += 1 }
@@ -72,17 +75,21 @@ public struct DemoGenerator: Sendable {
                 ? .init(name: Self.experimentName, variants: ["control": 50, "bold_cta": 50], primary: profile.funnel[1],
                         guardrail: profile.macro, treatment: "bold_cta", trueRelativeLift: Self.experimentLift)
                 : nil,
-            crossDevicePersons: crossDevice)
+            crossDevicePersons: crossDevice, channelPersons: channelPersons, channelFirstStep: channelFirstStep)
     }
 
     // MARK: Humans
 
-    private func generateHuman(_ script: inout VisitorScript, random: inout SeededRandom, start: Int64, crossDevice: inout Int) {
+    /// Writes one human's visits; returns the channel they arrived through.
+    private func generateHuman(_ script: inout VisitorScript, random: inout SeededRandom, start: Int64, crossDevice: inout Int) -> Channel {
         let device = [DeviceType.desktop, .mobile, .tablet][random.weighted([55, 38, 7])]
         script.userAgent = Self.userAgents(device)[random.int(0...2)]
-        let latest = end - 3 * 86_400_000
+        // Arrivals run to the end, so daily volumes stay steady (tracking health judges them);
+        // what a late visitor would do after the end is cut with the rest.
+        let latest = end - 3_600_000
         script.beginSession(at: start + Int64(random.unit() * Double(latest - start)))
-        let (url, referrer, boost) = landing(random: &random)
+        let (url, referrer, channel) = landing(random: &random)
+        let boost = Self.channelIntent[channel]!
         script.pageview(url: url, referrer: referrer, random: &random)
         for _ in 0..<random.int(0...3) { script.pageview(path: profile.pages[random.int(0...profile.pages.count - 1)], random: &random) }
 
@@ -95,7 +102,7 @@ public struct DemoGenerator: Sendable {
             multiplier[step] *= micro.effect
         }
         // Browsing sessions on later days.
-        while random.chance(0.45), script.clock < end - 2 * 86_400_000 {
+        while random.chance(0.45), script.clock < end {
             script.beginSession(at: script.clock + Int64(3_600_000 + random.unit() * 4 * 86_400_000))
             script.pageview(url: "https://\(profile.site)\(profile.pages[random.int(0...profile.pages.count - 1)])", referrer: nil, random: &random)
         }
@@ -146,6 +153,7 @@ public struct DemoGenerator: Sendable {
                 script.pageview(path: "/account", random: &random)
             }
         }
+        return channel
     }
 
     /// How much each channel multiplies the chance of the first funnel step: the truth the
@@ -155,8 +163,8 @@ public struct DemoGenerator: Sendable {
         .email: 1.5, .referral: 1.1, .display: 0.5,
     ]
 
-    /// A landing URL and referrer for a channel, and how much that channel boosts intent.
-    private func landing(random: inout SeededRandom) -> (String, String?, Double) {
+    /// A landing URL and referrer, and the channel they make.
+    private func landing(random: inout SeededRandom) -> (String, String?, Channel) {
         let base = "https://\(profile.site)\(profile.pages[random.int(0...2)])"
         let (url, referrer, channel): (String, String?, Channel) = switch random.weighted([25, 30, 12, 10, 8, 7, 6, 2]) {
         case 0: (base, nil, .direct)
@@ -168,13 +176,13 @@ public struct DemoGenerator: Sendable {
         case 6: (base, "https://blog.partner.example/best-of", .referral)
         default: (base + "?utm_source=gdn&utm_medium=display&utm_campaign=awareness", nil, .display)
         }
-        return (url, referrer, Self.channelIntent[channel]!)
+        return (url, referrer, channel)
     }
 
     // MARK: Bots
 
     private func generateBot(_ script: inout VisitorScript, random: inout SeededRandom, start: Int64) -> BotReason {
-        script.beginSession(at: start + Int64(random.unit() * Double(end - start - 86_400_000)))
+        script.beginSession(at: start + Int64(random.unit() * Double(end - start - 3_600_000)))
         switch random.weighted([40, 20, 20, 20]) {
         case 0:
             script.userAgent = ["Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)",

@@ -41,4 +41,9 @@ public struct DemoGroundTruth: Sendable, Codable, Equatable {
     public var experiment: Experiment?
     /// Persons stitched across two visitors by a shared user id.
     public var crossDevicePersons: Int
+    /// Human persons by the channel (`Channel` name) they arrived through, and how many of them
+    /// reached the funnel's first step: what channel quality must recover. Optional so truths
+    /// stored before they were recorded still load.
+    public var channelPersons: [String: Int]?
+    public var channelFirstStep: [String: Int]?
 }

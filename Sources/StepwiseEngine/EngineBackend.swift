@@ -4,15 +4,34 @@ import StepwisePlan
 public struct EngineBackend: ReportBackend {
     public let table: @Sendable () -> EventTable
     public let directory: (any PersonDirectory)?
+    /// Keeps the hourly volumes health reads; without it they are counted from the table.
+    let live: LiveEventTable?
 
     public init(table: @escaping @Sendable () -> EventTable, directory: (any PersonDirectory)? = nil) {
         self.table = table
         self.directory = directory
+        live = nil
     }
 
     public init(live: LiveEventTable, directory: (any PersonDirectory)? = nil) {
         self.table = { live.snapshot() }
         self.directory = directory
+        self.live = live
+    }
+
+    public func health(_ query: HealthQuery) async throws -> HealthReport {
+        let definitions = HealthQuery.watchedDefinitions(of: query.plan)
+        if let live {
+            live.watch(site: query.site, definitions: definitions)
+            return HealthCalculator.compute(query, volumes: live.volumes(), table: live.snapshot())
+        }
+        let table = table()
+        var volumes = VolumeIndex()
+        volumes.fold(table: table)
+        if let site = table.siteID(query.site), volumes.watch(site: site, definitions: definitions) {
+            volumes.fold(table: table, definitionsOf: site)
+        }
+        return HealthCalculator.compute(query, volumes: volumes, table: table)
     }
 
     public func eventCounts(_ query: EventCountsQuery) async throws -> EventCountsReport {

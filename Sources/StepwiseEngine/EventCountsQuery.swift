@@ -62,4 +62,6 @@ public protocol ReportBackend: Sendable {
     func paths(_ query: PathsQuery) async throws -> PathsReport
     func bidding(site: String, plan: TrackingPlan, to: Int64?, includeBots: Bool) async throws -> BiddingReport
     func adsExport(_ query: AdsExportQuery) async throws -> AdsExport
+    /// Tracking health from hourly volumes kept current as events arrive.
+    func health(_ query: HealthQuery) async throws -> HealthReport
 }

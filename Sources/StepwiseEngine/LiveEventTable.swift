@@ -1,5 +1,6 @@
 import Synchronization
 import StepwiseCore
+import StepwisePlan
 
 /// The engine's current table, kept up to date as events are committed.
 ///
@@ -13,6 +14,19 @@ public final class LiveEventTable: Sendable {
         var identities = IdentityGraph()
         var strings: [String] = [""]
         var dirty = false
+        var volumes = VolumeIndex()
+
+        /// The table with every applied row folded in.
+        mutating func refreshed(_ builder: EventTableBuilder) -> EventTable {
+            if dirty {
+                table = builder.build(previous: table, appended: pending, identities: identities, strings: strings)
+                pending.removeAll()
+                dirty = false
+            } else if table.strings.count != strings.count {
+                table.strings = strings
+            }
+            return table
+        }
     }
 
     private let state = Mutex(State())
@@ -47,27 +61,39 @@ public final class LiveEventTable: Sendable {
             if !rows.isEmpty {
                 state.pending.append(contentsOf: rows)
                 state.dirty = true
+                let sites = state.identities.visitorSite
+                state.volumes.fold(rows, siteOf: { Int($0) < sites.count ? sites[Int($0)] : 0 }, strings: state.strings)
             }
         }
     }
 
     /// The current table, including every row applied so far.
     public func snapshot() -> EventTable {
+        state.withLock { $0.refreshed(builder) }
+    }
+
+    /// The hourly volumes as of now: every applied row is in them.
+    public func volumes() -> VolumeIndex {
+        state.withLock { $0.volumes }
+    }
+
+    /// Counts a site's plan definitions from now on, and over every event already applied
+    /// when the set changed (a new plan, or the site's first events).
+    public func watch(site: String, definitions: [(name: String, when: EventMatcher)]) {
         state.withLock { state in
-            if state.dirty {
-                state.table = builder.build(previous: state.table, appended: state.pending, identities: state.identities, strings: state.strings)
-                state.pending.removeAll()
-                state.dirty = false
-            } else if state.table.strings.count != state.strings.count {
-                state.table.strings = state.strings
+            let table = state.refreshed(builder)
+            guard let id = table.siteID(site) else { return }
+            if state.volumes.watch(site: id, definitions: definitions) {
+                state.volumes.fold(table: table, definitionsOf: id)
             }
-            return state.table
         }
     }
 
     func resetState(strings: [String], identities: IdentityGraph, rows: EventRows) {
         state.withLock { state in
             state = State(table: .empty, pending: rows, identities: identities, strings: strings, dirty: true)
+            let sites = identities.visitorSite
+            state.volumes.fold(rows, siteOf: { Int($0) < sites.count ? sites[Int($0)] : 0 }, strings: strings)
         }
     }
 }

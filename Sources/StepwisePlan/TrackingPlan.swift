@@ -15,6 +15,7 @@ public struct TrackingPlan: Sendable, Equatable {
     public var experiments: [ExperimentDefinition] = []
     /// Ease (1–10) of test ideas by key, overriding the hypothesis board's default of 5.
     public var ease: [String: Int] = [:]
+    public var health = HealthSettings()
 
     public init(site: String) { self.site = site }
 
@@ -161,5 +162,23 @@ public struct ExperimentDefinition: Sendable, Equatable {
     public static func == (a: ExperimentDefinition, b: ExperimentDefinition) -> Bool {
         a.name == b.name && a.primary == b.primary && a.guardrails == b.guardrails
             && a.variants.map { "\($0.name)=\($0.weight)" } == b.variants.map { "\($0.name)=\($0.weight)" }
+    }
+}
+
+/// How tracking health is watched (`health:`): history depth, extra ratios, where alerts go.
+public struct HealthSettings: Sendable, Equatable {
+    /// Weeks of same-weekday history the expected band is drawn from.
+    public var historyWeeks = 4
+    /// Conversion ratios to watch besides consecutive funnel steps and definitions' denominators:
+    /// (numerator, denominator) definition names.
+    public var ratios: [(numerator: String, denominator: String)] = []
+    /// Receives a signed POST when an anomaly opens and when it closes.
+    public var webhook: String?
+
+    public init() {}
+
+    public static func == (a: HealthSettings, b: HealthSettings) -> Bool {
+        a.historyWeeks == b.historyWeeks && a.webhook == b.webhook
+            && a.ratios.map { [$0.numerator, $0.denominator] } == b.ratios.map { [$0.numerator, $0.denominator] }
     }
 }

@@ -45,7 +45,7 @@ public struct TrackingPlanLoader {
     // MARK: Sections
 
     func plan(_ root: Node) throws(PlanError) -> TrackingPlan {
-        let fields = try mapping(root, "", allowed: ["site", "timezone", "currency", "session_timeout", "conversions", "funnels", "audiences", "experiments", "ease"])
+        let fields = try mapping(root, "", allowed: ["site", "timezone", "currency", "session_timeout", "conversions", "funnels", "audiences", "experiments", "ease", "health"])
         guard let siteNode = fields["site"] else { throw fail(root, "site", "is required (the site this plan belongs to)") }
         var plan = TrackingPlan(site: try string(siteNode, "site"))
         if let node = fields["timezone"] {
@@ -96,7 +96,39 @@ public struct TrackingPlanLoader {
                 plan.experiments.append(try experiment(name, body, key: "experiments.\(name)", plan: plan))
             }
         }
+        if let node = fields["health"] { plan.health = try health(node, plan: plan) }
         return plan
+    }
+
+    func health(_ node: Node, plan: TrackingPlan) throws(PlanError) -> HealthSettings {
+        let fields = try mapping(node, "health", allowed: ["history_weeks", "ratios", "webhook"])
+        var health = HealthSettings()
+        if let node = fields["history_weeks"] {
+            guard let weeks = node.int, (1...12).contains(weeks) else { throw fail(node, "health.history_weeks", "must be a whole number from 1 to 12") }
+            health.historyWeeks = weeks
+        }
+        if let node = fields["ratios"] {
+            guard case .sequence(let items) = node else { throw fail(node, "health.ratios", "must be a list such as [purchase/begin_checkout]") }
+            for item in items {
+                let text = try string(item, "health.ratios")
+                let parts = text.split(separator: "/", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
+                guard parts.count == 2 else { throw fail(item, "health.ratios", "'\(text)' is not NUMERATOR/DENOMINATOR") }
+                for name in parts where plan.conversion(named: name) == nil {
+                    throw fail(item, "health.ratios", "'\(name)' is not a defined conversion")
+                }
+                health.ratios.append((parts[0], parts[1]))
+            }
+        }
+        if let node = fields["webhook"] { health.webhook = try webhookURL(node, "health.webhook") }
+        return health
+    }
+
+    func webhookURL(_ node: Node, _ key: String) throws(PlanError) -> String {
+        let url = try string(node, key)
+        guard url.hasPrefix("https://") || url.hasPrefix("http://"), url.count > 8, !url.contains(" ") else {
+            throw fail(node, key, "must be an http:// or https:// URL")
+        }
+        return url
     }
 
     func conversion(_ name: String, _ node: Node, key: String, line: Int) throws(PlanError) -> ConversionDefinition {
@@ -260,13 +292,7 @@ public struct TrackingPlanLoader {
                 }
             }
         }
-        if let node = fields["webhook"] {
-            let url = try string(node, "\(key).webhook")
-            guard url.hasPrefix("https://") || url.hasPrefix("http://"), url.count > 8, !url.contains(" ") else {
-                throw fail(node, "\(key).webhook", "must be an http:// or https:// URL")
-            }
-            audience.webhook = url
-        }
+        if let node = fields["webhook"] { audience.webhook = try webhookURL(node, "\(key).webhook") }
         return audience
     }
 

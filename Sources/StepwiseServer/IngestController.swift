@@ -45,6 +45,8 @@ struct IngestController: Sendable {
         case .failure(let error): throw APIError(.init(code: error.status), code: error.code.rawValue, error.message)
         }
         if !writeKeys.keys.isEmpty { try writeKeys.authorize(request, sites: Set(decoded.events.map(\.event.site))) }
+        // Counted per site for tracking health, written with the next commit.
+        store.noteRejections(decoded.rejected.compactMap { item in item.site.map { ($0, item.rejection.code.rawValue) } }, at: now)
         if !decoded.isBatch, let only = decoded.rejected.first {
             throw APIError(.badRequest, code: only.rejection.code.rawValue, only.rejection.message, field: only.rejection.field)
         }

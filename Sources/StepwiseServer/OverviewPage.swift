@@ -2,6 +2,7 @@ import Foundation
 import Hummingbird
 import StepwiseCore
 import StepwiseEngine
+import StepwisePlan
 import StepwiseStorage
 
 /// `GET /`: a server-rendered overview of every site and its events, readable without
@@ -45,6 +46,7 @@ struct OverviewPage: Sendable {
                    let report = try? PredictiveValueCalculator.compute(PredictQuery(site: summary.site, plan: plan, macro: macro.name), in: table) {
                     html += renderPredictors(report)
                 }
+                html += renderHealth(site: summary.site, plan: plan, table: table)
                 if let macro = plan.macros.first {
                     var query = AttributionQuery(site: summary.site, plan: plan, macro: macro.name)
                     query.models = [.lastNonDirect, .linear]
@@ -140,6 +142,51 @@ struct OverviewPage: Sendable {
                 + "<td>\(percent(quality.macroRate))</td><td>\(amount(row?.cost))</td><td>\(amount(row?.costPerConversion?.lastNonDirect))</td></tr>"
         }
         return html + "</tbody></table>"
+    }
+
+    /// Tracking health: open anomalies, and the macro's daily count against its expected
+    /// band with the annotations marked, so a deploy that broke tracking shows beside the dip.
+    func renderHealth(site: String, plan: TrackingPlan, table: EventTable) -> String {
+        var query = HealthQuery(site: site, plan: plan, now: Int64(Date().timeIntervalSince1970 * 1000))
+        query.days = 28
+        guard (try? HealthController.attachStoredFacts(&query, store: store)) != nil else { return "" }
+        live.watch(site: site, definitions: HealthQuery.watchedDefinitions(of: plan))
+        let report = HealthCalculator.compute(query, volumes: live.volumes(), table: live.snapshot())
+        var html = "<h3>Tracking health</h3><p class=\"muted\">\(report.status.rawValue.replacingOccurrences(of: "_", with: " ")): "
+            + "\(report.open.count) open, \(report.recent.count) closed in the last \(query.days) days.</p>"
+        if !report.open.isEmpty {
+            html += "<table><thead><tr><th scope=\"col\">Anomaly</th><th scope=\"col\">Severity</th><th scope=\"col\">Since</th></tr></thead><tbody>"
+            for anomaly in report.open {
+                html += "<tr><td>\(escape(anomaly.why))</td><td>\(anomaly.severity.rawValue)</td><td>\(anomaly.started)</td></tr>"
+            }
+            html += "</tbody></table>"
+        }
+        guard let macro = plan.macros.first?.name, let trace = report.series.first(where: { $0.series == macro }) else { return html }
+        let points = trace.points
+        let top = max(points.compactMap { [$0.value, $0.high].compactMap { $0 }.max() }.max() ?? 1, 1)
+        let width = 640.0, height = 120.0, step = width / Double(max(points.count - 1, 1))
+        func x(_ k: Int) -> Double { Double(k) * step }
+        func y(_ v: Double) -> Double { height - v / top * (height - 10) }
+        html += "<svg width=\"660\" height=\"150\" role=\"img\" aria-label=\"daily \(escape(macro)) with expected band and annotations\">"
+        // The expected band, then the counts; anomalous days in red.
+        let band = points.enumerated().compactMap { k, p in p.high.map { "\(x(k)),\(y($0))" } }
+            + points.enumerated().reversed().compactMap { k, p in p.low.map { "\(x(k)),\(y($0))" } }
+        if !band.isEmpty { html += "<polygon points=\"\(band.joined(separator: " "))\" fill=\"#dde6f2\"/>" }
+        let line = points.enumerated().compactMap { k, p in p.value.map { "\(x(k)),\(y($0))" } }
+        html += "<polyline points=\"\(line.joined(separator: " "))\" fill=\"none\" stroke=\"#4c7cbf\" stroke-width=\"2\"/>"
+        for (k, p) in points.enumerated() where p.anomalous {
+            if let v = p.value { html += "<circle cx=\"\(x(k))\" cy=\"\(y(v))\" r=\"4\" fill=\"#c0392b\"><title>\(p.day)</title></circle>" }
+        }
+        for note in query.annotations {
+            let day = LocalCalendar.format(day: plan.calendar.day(of: note.at))
+            guard let k = points.firstIndex(where: { $0.day == day }) else { continue }
+            html += "<line x1=\"\(x(k))\" x2=\"\(x(k))\" y1=\"0\" y2=\"\(height)\" stroke=\"#8e44ad\" stroke-dasharray=\"3 3\">"
+                + "<title>\(escape(note.kind)): \(escape(note.text))</title></line>"
+        }
+        html += "<text x=\"0\" y=\"145\" font-size=\"12\">\(points.first?.day ?? "")</text>"
+            + "<text x=\"560\" y=\"145\" font-size=\"12\">\(points.last?.day ?? "")</text></svg>"
+        for note in report.annotations { html += "<p class=\"muted\">\(escape(String(note.at.prefix(16)))) \(escape(note.kind)): \(escape(note.text))</p>" }
+        return html
     }
 
     /// An experiment's primary metric and guardrails per variant, its warnings and verdict.

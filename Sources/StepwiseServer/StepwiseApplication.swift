@@ -21,6 +21,7 @@ public func buildRouter(
     FunnelController(backend: backend, reports: reports).addRoutes(to: router)
     LeadsController(backend: backend, reports: reports, store: store).addRoutes(to: router)
     AttributionController(backend: backend, reports: reports, store: store).addRoutes(to: router)
+    HealthController(backend: backend, reports: reports, store: store).addRoutes(to: router)
     ExperimentController(plans: plans).addRoutes(to: router)
     PlanController(plans: plans, admin: admin).addRoutes(to: router)
     OverviewPage(live: store.live, plans: plans, store: store).addRoutes(to: router)

@@ -22,6 +22,14 @@ public final class EventStore: Sendable {
     private let pending = Mutex<PendingJobs>(PendingJobs())
     private let interns = Mutex<InternTables>(InternTables())
     private let statistics = Mutex<CommitStatistics>(CommitStatistics())
+    /// Rejections noted since the last commit; written with the next one (no fsync of their own).
+    let pendingRejections = Mutex<[IngestTallyKey: Int]>([:])
+
+    struct IngestTallyKey: Hashable {
+        var site: String
+        var day: String
+        var code: String
+    }
 
     struct PendingJobs {
         var jobs: [Job] = []
@@ -121,16 +129,23 @@ public final class EventStore: Sendable {
         var rows = EventRows()
         var newStrings: [(UInt32, String)] = []
         var change = IdentityChange()
+        var rejectionsWritten: [IngestTallyKey: Int] = [:]
         do {
             try interns.withLock { interns in
                 interns.beginTransaction()
                 do {
                     try pool.writeWithoutTransaction { db in
                         try db.inTransaction(.immediate) {
+                            var tallies: [IngestTallyKey: Int] = [:]
                             outcomes = try jobs.map { job in
                                 switch job.work {
                                 case .events(let events, let received):
-                                    return try insert(events, received: received, interns: &interns, rows: &rows, db)
+                                    let outcome = try insert(events, received: received, interns: &interns, rows: &rows, db)
+                                    let day = Timestamp.formatDay(received)
+                                    for (event, result) in zip(events, outcome) {
+                                        tallies[IngestTallyKey(site: event.event.site, day: day, code: result == .stored ? "accepted" : "duplicate"), default: 0] += 1
+                                    }
+                                    return outcome
                                 case .identify(let site, let visitor, let user):
                                     let siteID = try interns.string(site, db)
                                     let userID = try interns.user(site: siteID, key: user, db)
@@ -138,6 +153,12 @@ public final class EventStore: Sendable {
                                     return []
                                 }
                             }
+                            rejectionsWritten = pendingRejections.withLock { pending in
+                                defer { pending.removeAll() }
+                                return pending
+                            }
+                            for (key, count) in rejectionsWritten { tallies[key, default: 0] += count }
+                            try Self.addTallies(tallies, db)
                             return .commit
                         }
                     }
@@ -152,6 +173,8 @@ public final class EventStore: Sendable {
                 change.links = record.links.map { .init(visitor: $0.visitor, user: $0.user) }
             }
         } catch {
+            // The noted rejections go back for the next commit.
+            pendingRejections.withLock { pending in for (key, count) in rejectionsWritten { pending[key, default: 0] += count } }
             statistics.withLock { $0.failures += 1 }
             let failure = StoreError("could not store events: \(error)")
             for job in jobs { job.continuation.resume(throwing: failure) }

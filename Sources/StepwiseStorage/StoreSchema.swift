@@ -130,6 +130,22 @@ enum StoreSchema {
                     PRIMARY KEY (site, day, channel, campaign)) WITHOUT ROWID;
                 """)
         }
+        // v5: tracking health. Ingest outcomes per site and UTC day, annotations, and the
+        // anomalies alerted on (so an open anomaly alerts once, across restarts).
+        migrator.registerMigration("v5-health") { db in
+            try db.execute(sql: """
+                CREATE TABLE ingest_tallies (
+                    site TEXT NOT NULL, day TEXT NOT NULL, code TEXT NOT NULL, count INTEGER NOT NULL,
+                    PRIMARY KEY (site, day, code)) WITHOUT ROWID;
+                CREATE TABLE annotations (
+                    id INTEGER PRIMARY KEY AUTOINCREMENT, site TEXT NOT NULL, at INTEGER NOT NULL,
+                    kind TEXT NOT NULL, text TEXT NOT NULL, created INTEGER NOT NULL);
+                CREATE INDEX annotations_site_at ON annotations (site, at);
+                CREATE TABLE health_alerts (
+                    site TEXT NOT NULL, key TEXT NOT NULL, opened INTEGER NOT NULL, closed INTEGER,
+                    summary TEXT NOT NULL, PRIMARY KEY (site, key)) WITHOUT ROWID;
+                """)
+        }
         return migrator
     }
 }

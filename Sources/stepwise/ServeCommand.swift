@@ -58,6 +58,11 @@ func serve(_ store: EventStore, _ options: ServerOptions, banner: String) async 
     }
     let webhookTask = webhooks.map { hooks in Task { await hooks.run() } }
     defer { webhookTask?.cancel() }
+    // Tracking health is checked beside the server too: log lines always, webhooks when signed.
+    let health = HealthMonitor(store: store, backend: EngineBackend(live: store.live, directory: store), plans: plans,
+                               signs: options.webhookSecret != nil, interval: .milliseconds(options.healthIntervalMillis))
+    let healthTask = Task { await health.run() }
+    defer { healthTask.cancel() }
     do {
         try await app.runService()
     } catch {

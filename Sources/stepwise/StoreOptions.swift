@@ -52,9 +52,17 @@ struct ServerOptions: ParsableArguments {
 
     var audienceIntervalMillis: Int64 { PlanDuration.millis(audienceInterval) ?? 60_000 }
 
+    @Option(name: .customLong("health-interval"), help: "How often tracking health is checked for anomalies opening or closing, e.g. 5m.")
+    var healthInterval: String = "5m"
+
+    var healthIntervalMillis: Int64 { PlanDuration.millis(healthInterval) ?? 300_000 }
+
     func validate() throws {
         guard let millis = PlanDuration.millis(audienceInterval), millis >= 1000 else {
             throw ValidationError("--audience-interval must be a duration of at least 1s, e.g. 60s or 5m, got '\(audienceInterval)'")
+        }
+        guard let health = PlanDuration.millis(healthInterval), health >= 1000 else {
+            throw ValidationError("--health-interval must be a duration of at least 1s, e.g. 5m, got '\(healthInterval)'")
         }
         guard (0...65535).contains(port) else { throw ValidationError("--port must be between 0 and 65535") }
         guard rateLimit >= 0 else { throw ValidationError("--rate-limit must not be negative") }

@@ -472,3 +472,50 @@ extension CLITests {
         #expect(again.stdout.contains(",30,30,30\n"))
     }
 }
+
+/// `report health` and `annotate` on five weeks of imported history.
+@Suite struct HealthCLITests {
+    let cli: CLITests
+
+    init() throws { cli = try CLITests() }
+
+    @Test func healthNamesTheSilentMacroAndTheDeployNearIt() throws {
+        // 36 days from 2026-10-16: 30 page views and 15 signups a day, until signups stop on 2026-11-20.
+        var lines: [String] = []
+        let start = 1_792_144_800   // 2026-10-16T10:00:00Z, seconds
+        for k in 0..<36 {
+            for i in 0..<30 {
+                let t = start + k * 86_400 + i * 60
+                lines.append(#"{"site":"h.example","event":"pageview","visitor":"v\#(k)-\#(i)","timestamp":\#(t * 1000)}"#)
+                if i % 2 == 0, k < 35 {
+                    lines.append(#"{"site":"h.example","event":"signup","visitor":"v\#(k)-\#(i)","timestamp":\#(t * 1000 + 1000)}"#)
+                }
+            }
+        }
+        #expect(try cli.stepwise("import", try cli.write("h.ndjson", lines.joined(separator: "\n"))).status == 0)
+        let planFile = try cli.write("h.yml", "site: h.example\nconversions:\n  signup:\n    kind: macro\n    when: { event: signup }\n")
+        let note = try cli.stepwise("annotate", "release 42", "--site", "h.example", "--kind", "deploy", "--at", "2026-11-19T22:00:00Z")
+        #expect(note.status == 0 && note.stdout == "annotation 1 on h.example at 2026-11-19T22:00:00.000Z: deploy “release 42”\n", "\(note.stderr)")
+
+        let health = try cli.stepwise("report", "health", "--site", "h.example", "--plan", planFile, "--to", "2026-11-20", "--days", "3", "--format", "csv")
+        #expect(health.status == 0, "\(health.stderr)")
+        #expect(health.stdout.hasPrefix("""
+            state,severity,kind,series,segment,since,last,observed,expected,z,why
+            open,critical,silent,signup (definition),all,2026-11-20,2026-11-20,0,15,
+            """), "\(health.stdout)")
+        #expect(health.stdout.contains("near deploy “release 42”"))
+        let table = try cli.stepwise("report", "health", "--site", "h.example", "--plan", planFile, "--to", "2026-11-19", "--days", "3")
+        #expect(table.status == 0 && table.stdout.hasPrefix("h.example: healthy, 0 open, 0 closed from 2026-11-17 to 2026-11-19"), "\(table.stdout)")
+
+        for (arguments, message) in [
+            (["annotate", "x", "--site", "h.example", "--kind", "launch"], "stepwise: --kind: 'launch' is not one of deploy, campaign, incident, tracking, note\n"),
+            (["annotate", "x", "--site", "h.example", "--at", "soon"], "stepwise: --at: 'soon' is not an RFC 3339 timestamp such as 2026-11-20T09:30:00Z\n"),
+            (["report", "health", "--site", "h.example", "--plan", planFile, "--weeks", "0"], "stepwise: --weeks: must be a whole number from 1 to 12\n"),
+            (["report", "health", "--site", "h.example", "--plan", planFile, "--from", "2026-11-01"], "stepwise: --from: health is judged as of a moment; give --to only\n"),
+        ] {
+            let run = try cli.stepwise(arguments: arguments)
+            #expect(run.status == 2, "\(arguments)")
+            #expect(run.stderr == message, "\(arguments)")
+        }
+    }
+}

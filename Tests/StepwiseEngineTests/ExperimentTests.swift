@@ -138,7 +138,7 @@ import Testing
     }
 }
 
-/// A tiny seeded generator for the A/A repeats.
+/// A tiny seeded generator (SplitMix64) for the A/A repeats and the health series.
 struct SplitMix {
     var state: UInt64
     init(seed: UInt64) { state = seed }

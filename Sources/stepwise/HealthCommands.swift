@@ -1,0 +1,92 @@
+import ArgumentParser
+import Foundation
+import StepwiseCore
+import StepwiseEngine
+import StepwisePlan
+import StepwiseStorage
+
+/// `stepwise report health`: open and recent tracking anomalies with their evidence (SPEC §4.9).
+struct HealthReportCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "health",
+        abstract: "Open and recent tracking anomalies (drops, spikes, silent events, broken conversion ratios, bot share), data quality and annotations.",
+        discussion: "Judged as of now, or as of the end of --to.")
+
+    @OptionGroup var options: ReportOptions
+    @Option(help: "Days listed, today included (default 14).")
+    var days: String?
+    @Option(help: "Weeks of same-weekday history the expected band is drawn from (default: the plan's health.history_weeks, else 4).")
+    var weeks: String?
+
+    func run() async throws {
+        guard options.from == nil else { throw CLIError.usage("--from: health is judged as of a moment; give --to only") }
+        guard !options.includeBots else { throw CLIError.usage("--include-bots: health counts human events and reports the bot share itself") }
+        let inputs = try PersonReportInputs(options, segments: [])
+        let now = inputs.range.to ?? Int64(Date().timeIntervalSince1970 * 1000)
+        var query = try await usage {
+            try HealthQuery.fromOptions(site: options.site, plan: inputs.plan, now: now, days: days, weeks: weeks)
+        }
+        let from = query.now - Int64(query.days + 1) * 86_400_000
+        query.annotations = try inputs.store.annotations(site: options.site, from: from, to: query.now + 1)
+        query.ingest = try inputs.store.ingestTallies(site: options.site, fromDay: Timestamp.formatDay(from))
+        let report = try await inputs.backend.health(query)
+        let header = ["state", "severity", "kind", "series", "segment", "since", "last", "observed", "expected", "z"]
+        func row(_ a: Anomaly) -> [String] {
+            let ratio = a.seriesKind == .ratio || a.seriesKind == .traffic
+            func number(_ x: Double) -> String { ratio ? String(format: "%.3f", x) : String(format: "%.0f", x) }
+            return [a.open ? "open" : "closed", a.severity.rawValue, a.kind.rawValue, "\(a.series) (\(a.seriesKind.rawValue))", a.segment ?? "all",
+                    a.started, a.lastSeen, number(a.evidence.observed), number(a.evidence.expected), String(format: "%.1f", a.evidence.z)]
+        }
+        switch options.format {
+        case .json: try options.printJSON(report)
+        case .csv: print(TabularText.csv(header: header + ["why"], rows: (report.open + report.recent).map { row($0) + [$0.why] }), terminator: "")
+        case .table:
+            print("\(report.site): \(report.status.rawValue.replacingOccurrences(of: "_", with: " ")), \(report.open.count) open, "
+                  + "\(report.recent.count) closed from \(report.from) to \(report.to) (as of \(report.evaluatedAt); "
+                  + "\(report.seriesJudged) series judged, \(report.seriesWarmingUp) warming up)")
+            if !report.open.isEmpty || !report.recent.isEmpty {
+                print(TabularText.table(header: header, rows: (report.open + report.recent).map(row), numericColumns: [7, 8, 9]), terminator: "")
+                for anomaly in report.open + report.recent { print("  \(anomaly.why)") }
+            }
+            let q = report.quality
+            var quality = "accepted \(q.accepted), duplicates \(q.duplicates)"
+                + (q.duplicateRate.map { String(format: " (%.1f %%)", $0 * 100) } ?? "")
+            if !q.rejected.isEmpty { quality += "; rejected " + q.rejected.map { "\($0.code) \($0.count)" }.joined(separator: ", ") }
+            if let share = q.botShare { quality += String(format: "; bot share %.1f %%", share * 100) + (q.botShareExpected.map { String(format: " (usually %.1f %%)", $0 * 100) } ?? "") }
+            print("data quality: \(quality)")
+            if !q.unplannedEvents.isEmpty { print("events no definition uses: " + q.unplannedEvents.map { "\($0.event) (\($0.events))" }.joined(separator: ", ")) }
+            for drift in q.propTypeDrift {
+                print("prop type drift: \(drift.event).\(drift.key) is usually \(drift.usualType), \(drift.events) arrived as \(drift.newType) since \(drift.since)")
+            }
+            for note in report.annotations { print("annotation \(note.at) \(note.kind): \(note.text)") }
+        }
+    }
+}
+
+/// `stepwise annotate TEXT --site S`: marks a deploy, a campaign or an incident on the timeline.
+struct AnnotateCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "annotate", abstract: "Add an annotation (a deploy, a campaign) to a site's timeline; health lists it beside anomalies near it.")
+
+    @Argument(help: "What happened, up to 500 characters.")
+    var text: String
+    @Option(help: "Site it belongs to.")
+    var site: String
+    @Option(help: "deploy, campaign, incident, tracking or note.")
+    var kind: String = "note"
+    @Option(help: "When it happened (RFC 3339); default now.")
+    var at: String?
+    @OptionGroup var store: StoreOptions
+
+    func run() async throws {
+        if let problem = Annotation.problem(kind: kind, text: text) { throw CLIError.usage("--\(problem.field == "text" ? "TEXT" : problem.field): \(problem.reason)") }
+        var moment = Int64(Date().timeIntervalSince1970 * 1000)
+        if let at {
+            guard let parsed = Timestamp.parseRFC3339(at) else { throw CLIError.usage("--at: '\(at)' is not an RFC 3339 timestamp such as 2026-11-20T09:30:00Z") }
+            moment = parsed
+        }
+        let eventStore = try store.open(loadEngine: false)
+        let stored = try eventStore.addAnnotation(Annotation(site: site, at: moment, kind: kind, text: text))
+        print("annotation \(stored.id) on \(site) at \(Timestamp.formatRFC3339(stored.at)): \(stored.kind) “\(stored.text)”")
+    }
+}
