@@ -20,18 +20,32 @@ public struct EngineBackend: ReportBackend {
     }
 
     public func health(_ query: HealthQuery) async throws -> HealthReport {
-        let definitions = HealthQuery.watchedDefinitions(of: query.plan)
+        let (volumes, table) = counted(site: query.site, plan: query.plan)
+        return HealthCalculator.compute(query, volumes: volumes, table: table)
+    }
+
+    public func volumes(
+        site: String, plan: TrackingPlan, interval: VolumeReport.Interval, from: Int64, to: Int64, segment: Segment?
+    ) async throws -> VolumeReport {
+        let (volumes, table) = counted(site: site, plan: plan)
+        return try VolumeReader.report(site: site, plan: plan, volumes: volumes, table: table, interval: interval, from: from, to: to, segment: segment)
+    }
+
+    /// The volumes with the plan's definitions counted: kept by the live table, or counted
+    /// from the table when there is none.
+    private func counted(site: String, plan: TrackingPlan) -> (VolumeIndex, EventTable) {
+        let definitions = HealthQuery.watchedDefinitions(of: plan)
         if let live {
-            live.watch(site: query.site, definitions: definitions)
-            return HealthCalculator.compute(query, volumes: live.volumes(), table: live.snapshot())
+            live.watch(site: site, definitions: definitions)
+            return (live.volumes(), live.snapshot())
         }
         let table = table()
         var volumes = VolumeIndex()
         volumes.fold(table: table)
-        if let site = table.siteID(query.site), volumes.watch(site: site, definitions: definitions) {
-            volumes.fold(table: table, definitionsOf: site)
+        if let id = table.siteID(site), volumes.watch(site: id, definitions: definitions) {
+            volumes.fold(table: table, definitionsOf: id)
         }
-        return HealthCalculator.compute(query, volumes: volumes, table: table)
+        return (volumes, table)
     }
 
     public func eventCounts(_ query: EventCountsQuery) async throws -> EventCountsReport {

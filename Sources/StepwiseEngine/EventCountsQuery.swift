@@ -64,4 +64,6 @@ public protocol ReportBackend: Sendable {
     func adsExport(_ query: AdsExportQuery) async throws -> AdsExport
     /// Tracking health from hourly volumes kept current as events arrive.
     func health(_ query: HealthQuery) async throws -> HealthReport
+    /// Hourly or daily counts per event and definition in [from, to).
+    func volumes(site: String, plan: TrackingPlan, interval: VolumeReport.Interval, from: Int64, to: Int64, segment: Segment?) async throws -> VolumeReport
 }

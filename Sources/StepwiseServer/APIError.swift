@@ -48,3 +48,19 @@ extension Response {
             body: .init(byteBuffer: ByteBuffer(bytes: data)))
     }
 }
+
+extension APIError {
+    /// A request body that must be one JSON object; `shape` names its fields for the error.
+    static func jsonObject(_ body: ByteBuffer, shape: String) throws -> JSONObject {
+        let document: JSONValue
+        do {
+            document = try body.withUnsafeReadableBytes { raw in try JSONParser.parse(buffer: raw.bindMemory(to: UInt8.self)) }
+        } catch let error as JSONSyntaxError {
+            throw APIError(.badRequest, code: "invalid_json", error.description)
+        }
+        guard case .object(let object) = document else {
+            throw APIError(.badRequest, code: "invalid_body", "body must be an object \(shape)")
+        }
+        return object
+    }
+}

@@ -29,6 +29,28 @@ struct HealthController: Sendable {
             try Self.attachStoredFacts(&query, store: self.store)
             return try Response.json(encoding: try await self.backend.health(query))
         }
+        router.get("/api/v1/sites/{site}/volumes") { request, context in
+            // `interval` here is hour or day, not the rates series' day or week: it is read apart.
+            try self.reports.admin.authorize(request)
+            let site = try self.reports.knownSite(context)
+            let plan = try self.reports.plan(site)
+            let parameters = request.uri.queryParameters
+            let filter = try ReportFilter(ReportFilter.pairs(parameters).filter { $0.0 != "interval" },
+                                          allowed: ["from", "to", "include_bots", "segment"], calendar: plan.calendar)
+            if parameters.get("include_bots") != nil {
+                throw APIError(.badRequest, code: "unknown_parameter", "volumes count human events; bot traffic is in /health", field: "include_bots")
+            }
+            guard filter.segments.count <= 1 else {
+                throw APIError(.badRequest, code: "invalid_value", "volumes take one segment (device=… or browser=…)", field: "segment")
+            }
+            let interval = try Self.interval(parameters.get("interval"))
+            let (from, to) = VolumeReader.defaultRange(interval: interval, from: filter.from, to: filter.to,
+                                                       now: Int64(Date().timeIntervalSince1970 * 1000))
+            let report = try await ReportController.checked {
+                try await self.backend.volumes(site: site, plan: plan, interval: interval, from: from, to: to, segment: filter.segments.first)
+            }
+            return try Response.json(encoding: report)
+        }
         router.get("/api/v1/sites/{site}/health/deliveries") { request, context in
             try self.reports.admin.authorize(request)
             let site = try context.parameters.require("site")
@@ -66,6 +88,14 @@ struct HealthController: Sendable {
         query.ingest = try store.ingestTallies(site: query.site, fromDay: Timestamp.formatDay(from))
     }
 
+    static func interval(_ text: String?) throws -> VolumeReport.Interval {
+        guard let text else { return .day }
+        guard let interval = VolumeReport.Interval(rawValue: text) else {
+            throw APIError(.badRequest, code: "invalid_value", "'\(text)' is not an interval; use hour or day", field: "interval")
+        }
+        return interval
+    }
+
     static func moment(_ text: String?) throws -> Int64 {
         guard let text else { return Int64(Date().timeIntervalSince1970 * 1000) }
         return try timestamp(text, field: "at")
@@ -80,15 +110,7 @@ struct HealthController: Sendable {
 
     /// `{"text": "...", "kind": "deploy", "at": "2026-11-20T09:30:00Z"}`; kind defaults to note, at to now.
     static func annotation(site: String, body: ByteBuffer) throws -> Annotation {
-        let document: JSONValue
-        do {
-            document = try body.withUnsafeReadableBytes { raw in try JSONParser.parse(buffer: raw.bindMemory(to: UInt8.self)) }
-        } catch let error as JSONSyntaxError {
-            throw APIError(.badRequest, code: "invalid_json", error.description)
-        }
-        guard case .object(let object) = document else {
-            throw APIError(.badRequest, code: "invalid_body", "body must be an object {text, kind, at}")
-        }
+        let object = try APIError.jsonObject(body, shape: "{text, kind, at}")
         for key in object.keys where !["text", "kind", "at"].contains(key) {
             throw APIError(.badRequest, code: "unknown_field", "unknown field; an annotation has text, kind and at", field: key)
         }

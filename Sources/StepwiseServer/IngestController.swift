@@ -89,15 +89,7 @@ struct IngestController: Sendable {
     func identify(_ request: Request, _ context: StepwiseRequestContext) async throws -> Response {
         try checkRate(context)
         let body = try await collect(request)
-        let document: JSONValue
-        do {
-            document = try body.withUnsafeReadableBytes { raw in try JSONParser.parse(buffer: raw.bindMemory(to: UInt8.self)) }
-        } catch let error as JSONSyntaxError {
-            throw APIError(.badRequest, code: "invalid_json", error.description)
-        }
-        guard case .object(let object) = document else {
-            throw APIError(.badRequest, code: "invalid_body", "body must be an object {site, visitor, user}")
-        }
+        let object = try APIError.jsonObject(body, shape: "{site, visitor, user}")
         var values: [String: String] = [:]
         for key in object.keys where !["site", "visitor", "user"].contains(key) {
             throw APIError(.badRequest, code: "unknown_field", "unknown field '\(key)'; identify takes site, visitor and user", field: key)

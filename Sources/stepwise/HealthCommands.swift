@@ -90,3 +90,38 @@ struct AnnotateCommand: AsyncParsableCommand {
         print("annotation \(stored.id) on \(site) at \(Timestamp.formatRFC3339(stored.at)): \(stored.kind) “\(stored.text)”")
     }
 }
+
+/// `stepwise report volumes`: the hourly or daily counts health judges.
+struct VolumesReportCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "volumes", abstract: "Hourly or daily counts per event and per plan definition (human events), whole or for one device or browser.")
+
+    @OptionGroup var options: ReportOptions
+    @Option(help: "hour (UTC hours, default the last 7 days) or day (the plan's days, default the last 28).")
+    var interval: String = "day"
+    @Option(name: .customLong("segment"), help: "device=… or browser=…")
+    var segment: String?
+
+    func run() async throws {
+        guard let chosen = VolumeReport.Interval(rawValue: interval) else { throw CLIError.usage("--interval: '\(interval)' is not an interval; use hour or day") }
+        guard !options.includeBots else { throw CLIError.usage("--include-bots: volumes count human events; the bot share is in report health") }
+        let inputs = try PersonReportInputs(options, segments: segment.map { [$0] } ?? [])
+        let (from, to) = VolumeReader.defaultRange(interval: chosen, from: inputs.range.from, to: inputs.range.to, now: Int64(Date().timeIntervalSince1970 * 1000))
+        let report = try await usage {
+            try await inputs.backend.volumes(site: options.site, plan: inputs.plan, interval: chosen, from: from, to: to, segment: inputs.segments.first)
+        }
+        let buckets = report.series.first?.points.map(\.at) ?? []
+        let header = ["series", "kind", "total"] + buckets
+        let rows = report.series.map { [$0.name, $0.kind.rawValue, String($0.total)] + $0.points.map { String($0.count) } }
+        switch options.format {
+        case .json: try options.printJSON(report)
+        case .csv: print(TabularText.csv(header: header, rows: rows), terminator: "")
+        case .table:
+            // A table as wide as its buckets is unreadable: totals, and the last seven buckets.
+            let shown = max(buckets.count - 7, 0)
+            print("\(report.site): \(report.interval.rawValue)ly counts from \(report.from) to \(report.to)\(report.segment.map { " on \($0)" } ?? "")")
+            print(TabularText.table(header: ["series", "kind", "total"] + buckets.dropFirst(shown), rows: rows.map { Array($0.prefix(3)) + $0.dropFirst(3 + shown) },
+                                    numericColumns: Set(2..<(3 + buckets.count - shown))), terminator: "")
+        }
+    }
+}

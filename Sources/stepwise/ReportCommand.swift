@@ -8,7 +8,7 @@ import StepwiseStorage
 /// `stepwise report …`: reports computed by the engine over the local store.
 struct ReportCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "report", abstract: "Compute a report.", subcommands: [EventsReportCommand.self, RatesReportCommand.self, FunnelReportCommand.self, PredictReportCommand.self, ScoreReportCommand.self, ExperimentReportCommand.self, HypothesesReportCommand.self, AttributionReportCommand.self, PathsReportCommand.self, BiddingReportCommand.self, HealthReportCommand.self])
+        commandName: "report", abstract: "Compute a report.", subcommands: [EventsReportCommand.self, RatesReportCommand.self, FunnelReportCommand.self, PredictReportCommand.self, ScoreReportCommand.self, ExperimentReportCommand.self, HypothesesReportCommand.self, AttributionReportCommand.self, PathsReportCommand.self, BiddingReportCommand.self, HealthReportCommand.self, VolumesReportCommand.self])
 }
 
 /// What selects the data of a report or an export: the site, the time range, bots, the plan and the store.

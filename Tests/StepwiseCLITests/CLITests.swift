@@ -507,7 +507,19 @@ extension CLITests {
         let table = try cli.stepwise("report", "health", "--site", "h.example", "--plan", planFile, "--to", "2026-11-19", "--days", "3")
         #expect(table.status == 0 && table.stdout.hasPrefix("h.example: healthy, 0 open, 0 closed from 2026-11-17 to 2026-11-19"), "\(table.stdout)")
 
+        let volumes = try cli.stepwise("report", "volumes", "--site", "h.example", "--plan", planFile, "--from", "2026-11-19", "--to", "2026-11-20", "--format", "csv")
+        #expect(volumes.status == 0, "\(volumes.stderr)")
+        #expect(volumes.stdout == """
+            series,kind,total,2026-11-19,2026-11-20
+            signup,definition,15,15,0
+            pageview,event,60,30,30
+            signup,event,15,15,0
+
+            """)
+
         for (arguments, message) in [
+            (["report", "volumes", "--site", "h.example", "--plan", planFile, "--interval", "week"], "stepwise: --interval: 'week' is not an interval; use hour or day\n"),
+            (["report", "volumes", "--site", "h.example", "--plan", planFile, "--segment", "os=iOS"], "stepwise: --segment: volumes are kept by device and browser; use device=… or browser=…\n"),
             (["annotate", "x", "--site", "h.example", "--kind", "launch"], "stepwise: --kind: 'launch' is not one of deploy, campaign, incident, tracking, note\n"),
             (["annotate", "x", "--site", "h.example", "--at", "soon"], "stepwise: --at: 'soon' is not an RFC 3339 timestamp such as 2026-11-20T09:30:00Z\n"),
             (["report", "health", "--site", "h.example", "--plan", planFile, "--weeks", "0"], "stepwise: --weeks: must be a whole number from 1 to 12\n"),

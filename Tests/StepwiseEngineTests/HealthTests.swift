@@ -161,6 +161,45 @@ struct HealthSeries {
         #expect(report.recent.isEmpty && report.open.isEmpty, "\((report.open + report.recent).map(\.why))")
     }
 
+    @Test func volumesListHoursAndDaysPerSeriesAndSegment() throws {
+        var series = HealthSeries()
+        series.generate(until: 3)
+        series.live.watch(site: "shop.test", definitions: HealthQuery.watchedDefinitions(of: HealthSeries.plan))
+        let table = series.live.snapshot(), volumes = series.live.volumes()
+        let origin = HealthSeries.origin, day: Int64 = 86_400_000
+        let days = try VolumeReader.report(site: "shop.test", plan: HealthSeries.plan, volumes: volumes, table: table, interval: .day,
+                                           from: origin, to: origin + 3 * day)
+        // 2,000 human page views each weekday; the crawler's page view is left out.
+        #expect(days.series.first { $0.name == "pageview" }?.points.map(\.count) == [2000, 2000, 2000])
+        #expect(days.series.first { $0.name == "pageview" }?.points.map(\.at) == ["2026-09-28", "2026-09-29", "2026-09-30"])
+        #expect(days.series.first?.name == "product_view" && days.series.first?.kind == .definition)
+        #expect(!days.series.contains { $0.name.hasSuffix("/denominator") })
+
+        // By hour: visitors arrive from 08:00 UTC; every page view of the day is in its 24 hours.
+        let hours = try VolumeReader.report(site: "shop.test", plan: HealthSeries.plan, volumes: volumes, table: table, interval: .hour,
+                                            from: origin, to: origin + day)
+        let pageviews = try #require(hours.series.first { $0.name == "pageview" })
+        #expect(pageviews.points.count == 24 && pageviews.total == 2000 && pageviews.points.prefix(8).allSatisfy { $0.count == 0 })
+        #expect(pageviews.points[0].at == "2026-09-28T00:00:00.000Z")
+
+        // One device: the same count the table holds.
+        let mobile = try VolumeReader.report(site: "shop.test", plan: HealthSeries.plan, volumes: volumes, table: table, interval: .day,
+                                             from: origin, to: origin + day, segment: try Segment(parsing: "device=mobile"))
+        let code = try #require(table.nameCode("add_to_cart"))
+        let expected = (0..<table.count).filter {
+            table.name[$0] == code && table.device[$0] == DeviceType.mobile.rawValue && table.timestamp[$0] < origin + day
+        }.count
+        #expect(mobile.series.first { $0.name == "add_to_cart" && $0.kind == .definition }?.total == expected && expected > 0)
+        #expect(throws: PredictQuery.Invalid(field: "segment", reason: "volumes are kept by device and browser; use device=… or browser=…")) {
+            try VolumeReader.report(site: "shop.test", plan: HealthSeries.plan, volumes: volumes, table: table, interval: .day,
+                                    from: origin, to: origin + day, segment: try Segment(parsing: "channel=Email"))
+        }
+        #expect(throws: PredictQuery.Invalid.self) {
+            try VolumeReader.report(site: "shop.test", plan: HealthSeries.plan, volumes: volumes, table: table, interval: .hour,
+                                    from: origin, to: origin + 40 * day)
+        }
+    }
+
     @Test func aCleanSeriesRaisesNoAlertOverEightWeeks() {
         var series = HealthSeries()
         series.generate()

@@ -89,6 +89,19 @@ import StepwiseServer
                 #expect(silent?["evidence"]?["history"]?.count == 4)
                 #expect(silent?["annotations"]?[0]?["text"]?.string == "release 42")
                 #expect(health.json["open"]?.count == 1, "\(String(buffer: health.body))")
+                // The volumes health reads, by day and by hour.
+                let from = Timestamp.formatRFC3339(Self.midnight - 2 * Self.day)
+                let volumes = try await client.execute(uri: "/api/v1/sites/shop.example/volumes?from=\(from)&to=\(at)", method: .get, headers: Self.auth)
+                #expect(volumes.status == .ok, "\(String(buffer: volumes.body))")
+                let signup = volumes.json["series"]?[0]
+                #expect(signup?["name"]?.string == "signup" && signup?["points"]?[0]?["count"]?.int == 20 && signup?["points"]?[1]?["count"]?.int == 0)
+                let hourly = try await client.execute(uri: "/api/v1/sites/shop.example/volumes?interval=hour&from=\(from)&to=\(at)", method: .get, headers: Self.auth)
+                #expect(hourly.json["series"]?[0]?["points"]?.count == 48 && hourly.json["series"]?[0]?["points"]?[10]?["count"]?.int == 20)
+                for (query, field) in [("interval=minute", "interval"), ("segment=channel%3DEmail", "segment"), ("interval=hour&from=2026-01-01", "from")] {
+                    let refused = try await client.execute(uri: "/api/v1/sites/shop.example/volumes?\(query)", method: .get, headers: Self.auth)
+                    #expect(refused.status == .badRequest && refused.json["error"]?["field"]?.string == field, "\(query): \(String(buffer: refused.body))")
+                }
+
                 // Rejections count on the day they arrived: today.
                 let now = try await client.execute(uri: "/api/v1/sites/shop.example/health", method: .get, headers: Self.auth)
                 #expect(now.json["quality"]?["rejected"]?[0]?["code"]?.string == "invalid_timestamp", "\(String(buffer: now.body))")
