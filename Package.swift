@@ -45,6 +45,8 @@ let package = Package(
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Crypto", package: "swift-crypto"),
             ],
+            // The tracker is hand-written JavaScript, compiled into the binary: one file to deploy.
+            resources: [.embedInCode("Tracker/stepwise.js")],
             swiftSettings: strict),
         // The `stepwise` command line.
         .executableTarget(

@@ -24,7 +24,9 @@ public struct EventBatchDecoder: Sendable {
 
     public init() {}
 
-    public func decode(body: UnsafeBufferPointer<UInt8>, now: Int64, userAgent: String?) -> Result<Decoded, RequestError> {
+    public func decode(
+        body: UnsafeBufferPointer<UInt8>, now: Int64, userAgent: String?, defaultVisitor: ((_ site: String, _ userAgent: String?) -> String?)? = nil
+    ) -> Result<Decoded, RequestError> {
         if body.count > Self.maxBodyBytes {
             return .failure(RequestError(code: .bodyTooLarge, message: "request body is \(body.count) bytes; the limit is \(Self.maxBodyBytes)"))
         }
@@ -53,7 +55,7 @@ public struct EventBatchDecoder: Sendable {
         var decoded = Decoded(events: [], rejected: [], isBatch: isBatch)
         decoded.events.reserveCapacity(items.count)
         for (index, item) in items.enumerated() {
-            switch validator.validate(item, now: now, defaultUserAgent: userAgent) {
+            switch validator.validate(item, now: now, defaultUserAgent: userAgent, defaultVisitor: defaultVisitor) {
             case .success(let event): decoded.events.append((index, event))
             case .failure(let rejection):
                 var site: String?

@@ -45,20 +45,24 @@ public struct EventValidator: Sendable {
 
     /// Validates one event. `now` is the server's clock in milliseconds: it fills an absent
     /// timestamp and bounds future ones. `defaults` fill `user_agent`/`site` a request implies.
+    /// `defaultVisitor` names the visitor of an event sent without `visitor` or `user` (the
+    /// tracker's cookieless mode), from the event's site and user agent.
     public func validate(
-        _ value: JSONValue, now: Int64, defaultUserAgent: String? = nil
+        _ value: JSONValue, now: Int64, defaultUserAgent: String? = nil, defaultVisitor: ((_ site: String, _ userAgent: String?) -> String?)? = nil
     ) -> Result<CanonicalEvent, EventRejection> {
         guard case .object(let object) = value else {
             return .failure(EventRejection(.invalidType, field: nil, "an event must be a JSON object, got \(value.typeName)"))
         }
         do {
-            return .success(try validate(object, now: now, defaultUserAgent: defaultUserAgent))
+            return .success(try validate(object, now: now, defaultUserAgent: defaultUserAgent, defaultVisitor: defaultVisitor))
         } catch {
             return .failure(error)
         }
     }
 
-    private func validate(_ object: JSONObject, now: Int64, defaultUserAgent: String?) throws(EventRejection) -> CanonicalEvent {
+    private func validate(
+        _ object: JSONObject, now: Int64, defaultUserAgent: String?, defaultVisitor: ((String, String?) -> String?)?
+    ) throws(EventRejection) -> CanonicalEvent {
         for key in object.keys where !Self.isKnownField(key) {
             throw EventRejection(.unknownField, field: key, "unknown field '\(key)'; known fields are \(Self.knownFields.sorted().joined(separator: ", "))")
         }
@@ -73,7 +77,8 @@ public struct EventValidator: Sendable {
         let id = try optionalString(object, "id", max: limits.maxIdentifierLength)
         let user = try optionalString(object, "user", max: limits.maxIdentifierLength)
         let visitorField = try optionalString(object, "visitor", max: limits.maxIdentifierLength)
-        guard let visitor = visitorField ?? user else {
+        let userAgent = try optionalString(object, "user_agent", max: limits.maxUserAgentLength) ?? defaultUserAgent
+        guard let visitor = visitorField ?? user ?? defaultVisitor?(site, userAgent) else {
             throw EventRejection(.missingField, field: "visitor", "visitor is required (or user, for a known person)")
         }
         let timestamp = try parseTimestamp(object["timestamp"], now: now)
@@ -81,7 +86,6 @@ public struct EventValidator: Sendable {
         let referrer = try optionalString(object, "referrer", max: limits.maxURLLength, allowEmpty: true)
         let props = try parseProps(object["props"])
         let revenue = try parseRevenue(object["revenue"])
-        let userAgent = try optionalString(object, "user_agent", max: limits.maxUserAgentLength) ?? defaultUserAgent
         let timezone = try optionalString(object, "timezone", max: 64)
         if let timezone, !timezone.utf8.allSatisfy(Self.isTimezoneByte) {
             throw EventRejection(.invalidValue, field: "timezone", "timezone must be an IANA name such as Australia/Sydney")

@@ -1,4 +1,5 @@
 import Foundation
+import HTTPTypes
 import Hummingbird
 import NIOCore
 import StepwiseCore
@@ -11,6 +12,10 @@ struct IngestController: Sendable {
     let writeKeys: WriteKeyCheck
     let limiter: RateLimiter?
     let botNetworks: NetworkList
+    /// Proxies whose `X-Forwarded-For` names the client.
+    let trustedProxies: NetworkList
+    let cookieless: CookielessIdentity
+    static let forwardedFor = HTTPField.Name("X-Forwarded-For")!
     let enricher = EventEnricher()
     let decoder = EventBatchDecoder()
 
@@ -36,8 +41,16 @@ struct IngestController: Sendable {
         let body = try await collect(request)
         let now = Int64(Date().timeIntervalSince1970 * 1000)
         let userAgent = request.headers[.userAgent]
+        let client = CookielessIdentity.clientAddress(
+            peer: context.clientAddress, forwardedFor: request.headers[Self.forwardedFor], trusted: trustedProxies)
+        // `?cookieless=1` (the tracker's cookieless mode): an event without a visitor gets the
+        // server's daily id. Without it a missing visitor stays an error, so a broken
+        // integration is caught rather than counted.
+        let anonymous = request.uri.queryParameters.get("cookieless") == "1"
         let result = body.withUnsafeReadableBytes { raw in
-            decoder.decode(body: raw.bindMemory(to: UInt8.self), now: now, userAgent: userAgent)
+            decoder.decode(body: raw.bindMemory(to: UInt8.self), now: now, userAgent: userAgent, defaultVisitor: anonymous ? { site, agent in
+                try? cookieless.visitor(site: site, clientIP: client, userAgent: agent, now: now)
+            } : nil)
         }
         let decoded: EventBatchDecoder.Decoded
         switch result {
@@ -53,7 +66,7 @@ struct IngestController: Sendable {
         for rejection in decoded.rejected { metrics.recordRejected(rejection.rejection.code.rawValue) }
         let outcomes: [AppendOutcome]
         do {
-            let fromDataCentre = botNetworks.contains(context.clientAddress)
+            let fromDataCentre = botNetworks.contains(client)
             outcomes = try await store.append(decoded.events.map { item in
                 var enriched = enricher.enrich(item.event)
                 if fromDataCentre, enriched.botSignal == .none { enriched.botSignal = .dataCentre }

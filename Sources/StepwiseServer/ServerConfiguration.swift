@@ -16,6 +16,9 @@ public struct ServerConfiguration: Sendable {
     public var rateLimitBurst = 0.0
     /// Data-centre networks: events from these addresses are bot traffic.
     public var botNetworks = try! NetworkList([])
+    /// Reverse proxies whose `X-Forwarded-For` header names the client (for cookieless ids,
+    /// rate limits and bot networks); any other peer is the client itself.
+    public var trustedProxies = try! NetworkList([])
 
     public init() {}
 }

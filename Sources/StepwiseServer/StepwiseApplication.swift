@@ -12,7 +12,8 @@ public func buildRouter(
     let limiter = configuration.rateLimitPerSecond > 0
         ? RateLimiter(rate: configuration.rateLimitPerSecond, burst: configuration.rateLimitBurst) : nil
     IngestController(store: store, metrics: metrics, writeKeys: WriteKeyCheck(keys: configuration.writeKeys), limiter: limiter,
-                     botNetworks: configuration.botNetworks)
+                     botNetworks: configuration.botNetworks, trustedProxies: configuration.trustedProxies,
+                     cookieless: CookielessIdentity(store: store))
         .addRoutes(to: router)
     let admin = AdminCheck(token: configuration.adminToken)
     let backend = EngineBackend(live: store.live, directory: store)
@@ -25,6 +26,7 @@ public func buildRouter(
     ExperimentController(plans: plans).addRoutes(to: router)
     PlanController(plans: plans, admin: admin).addRoutes(to: router)
     OverviewPage(live: store.live, plans: plans, store: store).addRoutes(to: router)
+    TrackerScript().addRoutes(to: router)
     router.get("/healthz") { _, _ in Response.json(.object(.init(keys: ["status"], values: [.string("ok")]))) }
     router.get("/metrics") { _, _ in
         Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4"],

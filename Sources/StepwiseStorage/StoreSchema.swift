@@ -146,6 +146,15 @@ enum StoreSchema {
                     summary TEXT NOT NULL, PRIMARY KEY (site, key)) WITHOUT ROWID;
                 """)
         }
+        // v6: the day's cookieless salt (only today's is ever kept) and registered sites.
+        migrator.registerMigration("v6-sites") { db in
+            try db.execute(sql: """
+                CREATE TABLE daily_salt (day TEXT PRIMARY KEY, salt BLOB NOT NULL) WITHOUT ROWID;
+                CREATE TABLE sites (
+                    name TEXT PRIMARY KEY, timezone TEXT, origins TEXT NOT NULL DEFAULT '[]', write_key TEXT,
+                    created INTEGER NOT NULL) WITHOUT ROWID;
+                """)
+        }
         return migrator
     }
 }

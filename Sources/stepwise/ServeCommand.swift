@@ -30,6 +30,9 @@ func serve(_ store: EventStore, _ options: ServerOptions, banner: String) async 
     configuration.rateLimitPerSecond = options.rateLimit
     configuration.rateLimitBurst = options.rateLimit * 2
     configuration.botNetworks = try NetworkList(options.botNetworks)
+    do { configuration.trustedProxies = try NetworkList(options.trustedProxies) } catch {
+        throw CLIError.usage("--trusted-proxy: \(error)")
+    }
     for pair in options.writeKeys {
         let parts = pair.split(separator: "=", maxSplits: 1)
         configuration.writeKeys[String(parts[0])] = String(parts[1])

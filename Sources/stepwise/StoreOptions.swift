@@ -44,6 +44,9 @@ struct ServerOptions: ParsableArguments {
     @Option(name: .customLong("bot-network"), help: "CIDR block of data-centre traffic to mark as bots (repeatable; env STEPWISE_BOT_NETWORKS, comma-separated).")
     var botNetworks: [String] = ProcessInfo.processInfo.environment["STEPWISE_BOT_NETWORKS"].map { $0.split(separator: ",").map(String.init) } ?? []
 
+    @Option(name: .customLong("trusted-proxy"), help: "CIDR block of a reverse proxy whose X-Forwarded-For names the client (repeatable).")
+    var trustedProxies: [String] = []
+
     @Option(name: .customLong("webhook-secret"), help: "Key that signs audience webhook bodies (HMAC-SHA256); webhooks are off without it (env STEPWISE_WEBHOOK_SECRET).")
     var webhookSecret: String? = ProcessInfo.processInfo.environment["STEPWISE_WEBHOOK_SECRET"]
 
