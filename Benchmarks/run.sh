@@ -30,7 +30,7 @@ row() { rows+=("$(printf '| %-58s | %14s | %s |' "$1" "$2" "$3")"); }
 # --- Ingest over loopback HTTP, durable acks (synchronous=FULL, group commit) ---
 "$bin/StepwiseBench" bodies "$work" >/dev/null
 rm -f "$work"/ingest.db*
-"$bin/stepwise" serve --db "$work/ingest.db" --port 18181 > "$work/serve.log" 2>&1 &
+"$bin/stepwise" serve --open-sites --db "$work/ingest.db" --port 18181 > "$work/serve.log" 2>&1 &
 server=$!
 trap 'kill $server 2>/dev/null || true' EXIT
 for _ in $(seq 50); do curl -sf http://127.0.0.1:18181/healthz >/dev/null && break; sleep 0.2; done

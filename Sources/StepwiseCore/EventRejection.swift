@@ -12,6 +12,8 @@ public struct EventRejection: Error, Sendable, Equatable, CustomStringConvertibl
         case unknownField = "unknown_field"
         case invalidJSON = "invalid_json"
         case unauthorized = "unauthorized"
+        /// The server accepts only registered sites (`stepwise site add`) and this is not one.
+        case unknownSite = "unknown_site"
     }
 
     public var code: Code

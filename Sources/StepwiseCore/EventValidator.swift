@@ -214,7 +214,7 @@ public struct EventValidator: Sendable {
         }
     }
 
-    @inline(__always) static func isSiteByte(_ b: UInt8) -> Bool {
+    @inline(__always) public static func isSiteByte(_ b: UInt8) -> Bool {
         switch b {
         case 0x30...0x39, 0x41...0x5A, 0x61...0x7A, 0x5F, 0x2E, 0x3A, 0x2D: true
         default: false

@@ -5,8 +5,13 @@ import Hummingbird
 /// browser blocks the request.
 struct CORSPolicy<Context: RequestContext>: RouterMiddleware {
     let origins: Set<String>
+    /// Registered sites' origins, read per request so a new site needs no restart.
+    var registry: SiteRegistry?
 
-    func isAllowed(_ origin: String) -> Bool { origins.isEmpty || origins.contains(origin) }
+    func isAllowed(_ origin: String) -> Bool {
+        let registered = registry?.origins ?? []
+        return (origins.isEmpty && registered.isEmpty) || origins.contains(origin) || registered.contains(origin)
+    }
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         guard let origin = request.headers[.origin] else { return try await next(request, context) }

@@ -52,12 +52,22 @@ struct IngestController: Sendable {
                 try? cookieless.visitor(site: site, clientIP: client, userAgent: agent, now: now)
             } : nil)
         }
-        let decoded: EventBatchDecoder.Decoded
+        var decoded: EventBatchDecoder.Decoded
         switch result {
         case .success(let value): decoded = value
         case .failure(let error): throw APIError(.init(code: error.status), code: error.code.rawValue, error.message)
         }
-        if !writeKeys.keys.isEmpty { try writeKeys.authorize(request, sites: Set(decoded.events.map(\.event.site))) }
+        if let registry = writeKeys.registry, !registry.open {
+            // Events for sites that are not registered are refused one by one, like any bad event.
+            decoded.events.removeAll { item in
+                guard !registry.accepts(item.event.site) else { return false }
+                decoded.rejected.append((item.index, EventRejection(.unknownSite, field: "site",
+                    "site \(item.event.site) is not registered on this server; add it with `stepwise site add` or POST /api/v1/sites"), item.event.site))
+                return true
+            }
+            decoded.rejected.sort { $0.index < $1.index }
+        }
+        try writeKeys.authorize(request, sites: Set(decoded.events.map(\.event.site)))
         // Counted per site for tracking health, written with the next commit.
         store.noteRejections(decoded.rejected.compactMap { item in item.site.map { ($0, item.rejection.code.rawValue) } }, at: now)
         if !decoded.isBatch, let only = decoded.rejected.first {
@@ -122,14 +132,14 @@ struct IngestController: Sendable {
                                         values: [.string(values["site"]!), .string(values["visitor"]!), .string(values["user"]!)])))
     }
 
-    private func checkRate(_ context: StepwiseRequestContext) throws {
+    func checkRate(_ context: StepwiseRequestContext) throws {
         guard let limiter, let wait = limiter.acquire(context.clientAddress) else { return }
         var error = APIError(.tooManyRequests, code: "rate_limited", "too many requests from this client; retry after \(Int(wait.rounded(.up))) s")
         error.headers[.retryAfter] = String(max(1, Int(wait.rounded(.up))))
         throw error
     }
 
-    private func collect(_ request: Request) async throws -> ByteBuffer {
+    func collect(_ request: Request) async throws -> ByteBuffer {
         if let length = request.headers[.contentLength].flatMap(Int.init), length > EventBatchDecoder.maxBodyBytes {
             throw tooLarge(length)
         }

@@ -10,11 +10,16 @@ struct ReportController: Sendable {
     let live: LiveEventTable
     let plans: PlanRegistry
     let admin: AdminCheck
+    /// Registered sites, listed beside the sites with traffic.
+    var sites: SiteRegistry?
 
     func addRoutes(to router: Router<StepwiseRequestContext>) {
         router.get("/api/v1/sites") { request, _ in
             try self.admin.authorize(request)
-            return Response.json(.object(JSONObject(keys: ["sites"], values: [.array(SiteSummary.all(in: self.live.snapshot()).map(\.json))])))
+            return Response.json(.object(JSONObject(
+                keys: ["sites", "registered", "open"],
+                values: [.array(SiteSummary.all(in: self.live.snapshot()).map(\.json)),
+                         .array((self.sites?.all ?? []).map(SiteController.json)), .bool(self.sites?.open ?? true)])))
         }
         router.get("/api/v1/sites/{site}/events") { request, context in
             try self.admin.authorize(request)

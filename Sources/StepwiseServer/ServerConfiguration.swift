@@ -19,6 +19,9 @@ public struct ServerConfiguration: Sendable {
     /// Reverse proxies whose `X-Forwarded-For` header names the client (for cookieless ids,
     /// rate limits and bot networks); any other peer is the client itself.
     public var trustedProxies = try! NetworkList([])
+    /// Accept events for any site; otherwise only for registered ones (`stepwise site add`).
+    /// `serve` turns this off unless `--open-sites`; the demo and tests leave it on.
+    public var openSites = true
 
     public init() {}
 }

@@ -8,16 +8,19 @@ public func buildRouter(
     store: EventStore, configuration: ServerConfiguration, plans: PlanRegistry, metrics: ServerMetrics = ServerMetrics()
 ) -> Router<StepwiseRequestContext> {
     let router = Router(context: StepwiseRequestContext.self)
-    router.add(middleware: CORSPolicy(origins: Set(configuration.corsOrigins)))
+    let sites = SiteRegistry(store: store, open: configuration.openSites)
+    router.add(middleware: CORSPolicy(origins: Set(configuration.corsOrigins), registry: sites))
     let limiter = configuration.rateLimitPerSecond > 0
         ? RateLimiter(rate: configuration.rateLimitPerSecond, burst: configuration.rateLimitBurst) : nil
-    IngestController(store: store, metrics: metrics, writeKeys: WriteKeyCheck(keys: configuration.writeKeys), limiter: limiter,
-                     botNetworks: configuration.botNetworks, trustedProxies: configuration.trustedProxies,
-                     cookieless: CookielessIdentity(store: store))
-        .addRoutes(to: router)
+    let ingest = IngestController(store: store, metrics: metrics, writeKeys: WriteKeyCheck(keys: configuration.writeKeys, registry: sites),
+                                  limiter: limiter, botNetworks: configuration.botNetworks, trustedProxies: configuration.trustedProxies,
+                                  cookieless: CookielessIdentity(store: store))
+    ingest.addRoutes(to: router)
+    PlausibleEndpoint(ingest: ingest).addRoutes(to: router)
     let admin = AdminCheck(token: configuration.adminToken)
     let backend = EngineBackend(live: store.live, directory: store)
-    let reports = ReportController(backend: backend, live: store.live, plans: plans, admin: admin)
+    var reports = ReportController(backend: backend, live: store.live, plans: plans, admin: admin)
+    reports.sites = sites
     reports.addRoutes(to: router)
     FunnelController(backend: backend, reports: reports).addRoutes(to: router)
     LeadsController(backend: backend, reports: reports, store: store).addRoutes(to: router)
@@ -25,6 +28,7 @@ public func buildRouter(
     HealthController(backend: backend, reports: reports, store: store).addRoutes(to: router)
     ExperimentController(plans: plans).addRoutes(to: router)
     PlanController(plans: plans, admin: admin).addRoutes(to: router)
+    SiteController(sites: sites, admin: admin).addRoutes(to: router)
     OverviewPage(live: store.live, plans: plans, store: store).addRoutes(to: router)
     TrackerScript().addRoutes(to: router)
     router.get("/healthz") { _, _ in Response.json(.object(.init(keys: ["status"], values: [.string("ok")]))) }

@@ -3,7 +3,11 @@ import Hummingbird
 /// Per-site write keys: a request may carry one key (`Authorization: Bearer`, `X-Stepwise-Key`
 /// or `?key=`), and it must match the key of every site it writes to that has one.
 struct WriteKeyCheck: Sendable {
+    /// Keys from `--write-key`; a registered site's own key applies too.
     let keys: [String: String]
+    var registry: SiteRegistry?
+
+    func expectedKey(_ site: String) -> String? { keys[site] ?? registry?.site(site)?.writeKey }
 
     func providedKey(_ request: Request) -> String? {
         if let header = request.headers[.authorization], header.hasPrefix("Bearer ") { return String(header.dropFirst(7)) }
@@ -13,10 +17,9 @@ struct WriteKeyCheck: Sendable {
 
     /// Throws 401 naming the first site whose key is missing or wrong.
     func authorize(_ request: Request, sites: some Sequence<String>) throws {
-        guard !keys.isEmpty else { return }
         let provided = providedKey(request)
         for site in sites {
-            guard let expected = keys[site] else { continue }
+            guard let expected = expectedKey(site) else { continue }
             guard let provided, constantTimeEqual(provided, expected) else {
                 throw APIError(.unauthorized, code: "unauthorized",
                                provided == nil ? "site \(site) requires a write key" : "the write key is not valid for site \(site)")

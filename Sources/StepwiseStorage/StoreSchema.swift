@@ -152,6 +152,7 @@ enum StoreSchema {
                 CREATE TABLE daily_salt (day TEXT PRIMARY KEY, salt BLOB NOT NULL) WITHOUT ROWID;
                 CREATE TABLE sites (
                     name TEXT PRIMARY KEY, timezone TEXT, origins TEXT NOT NULL DEFAULT '[]', write_key TEXT,
+                    segment_write_key TEXT, ga4_measurement_id TEXT, ga4_api_secret TEXT,
                     created INTEGER NOT NULL) WITHOUT ROWID;
                 """)
         }

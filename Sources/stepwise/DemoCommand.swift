@@ -41,6 +41,6 @@ struct DemoCommand: AsyncParsableCommand {
                 + "ground truth in metadata key ground_truth:\(profile.site), tracking plan stored\n").utf8))
         }
         if noServe { return }
-        try await serve(eventStore, server, banner: "Stepwise demo")
+        try await serve(eventStore, server, banner: "Stepwise demo", openSites: true)
     }
 }

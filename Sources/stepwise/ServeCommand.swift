@@ -21,8 +21,9 @@ struct ServeCommand: AsyncParsableCommand {
 }
 
 /// Runs the server until SIGTERM/SIGINT; prints the URL once listening.
-func serve(_ store: EventStore, _ options: ServerOptions, banner: String) async throws {
+func serve(_ store: EventStore, _ options: ServerOptions, banner: String, openSites: Bool = false) async throws {
     var configuration = ServerConfiguration()
+    configuration.openSites = openSites || options.openSites
     configuration.host = options.host
     configuration.port = options.port
     configuration.adminToken = options.adminToken

@@ -44,6 +44,9 @@ struct ServerOptions: ParsableArguments {
     @Option(name: .customLong("bot-network"), help: "CIDR block of data-centre traffic to mark as bots (repeatable; env STEPWISE_BOT_NETWORKS, comma-separated).")
     var botNetworks: [String] = ProcessInfo.processInfo.environment["STEPWISE_BOT_NETWORKS"].map { $0.split(separator: ",").map(String.init) } ?? []
 
+    @Flag(name: .customLong("open-sites"), help: "Accept events for any site, not only registered ones (the demo's default).")
+    var openSites = false
+
     @Option(name: .customLong("trusted-proxy"), help: "CIDR block of a reverse proxy whose X-Forwarded-For names the client (repeatable).")
     var trustedProxies: [String] = []
 

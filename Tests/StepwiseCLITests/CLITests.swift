@@ -531,3 +531,29 @@ extension CLITests {
         }
     }
 }
+
+/// `stepwise site add|list|remove`.
+@Suite struct SiteCLITests {
+    @Test func sitesAreRegisteredListedAndRemovedWithPreciseErrors() throws {
+        let cli = try CLITests()
+        let added = try cli.stepwise("site", "add", "shop.example", "--timezone", "Europe/Berlin", "--origin", "https://shop.example", "--write-key", "k-0123456789")
+        #expect(added.status == 0 && added.stdout == "registered shop.example\n", "\(added.stderr)")
+        let list = try cli.stepwise("site", "list")
+        #expect(list.stdout == """
+            site          timezone       origins               write key  segment key  ga4 stream
+            ------------  -------------  --------------------  ---------  -----------  ----------
+            shop.example  Europe/Berlin  https://shop.example  yes        no           -
+
+            """)
+        for (arguments, message) in [
+            (["site", "add", "shop.example"], "stepwise: NAME: site shop.example is already registered\n"),
+            (["site", "add", "x.example", "--timezone", "Mars/Base"], "stepwise: --timezone: 'Mars/Base' is not an IANA time zone such as Europe/Berlin\n"),
+            (["site", "add", "x.example", "--origin", "x.example"], "stepwise: --origin: 'x.example' is not an origin such as https://shop.example\n"),
+            (["site", "remove", "ghost.example"], "stepwise: NAME: site ghost.example is not registered\n"),
+        ] {
+            let run = try cli.stepwise(arguments: arguments)
+            #expect(run.status == 2 && run.stderr == message, "\(arguments): \(run.stderr)")
+        }
+        #expect(try cli.stepwise("site", "remove", "shop.example").stdout == "removed shop.example; its events stay\n")
+    }
+}

@@ -17,7 +17,7 @@ enum ServerProcess {
         #expect(FileManager.default.isExecutableFile(atPath: binary.path), "build the package first: \(binary.path) is missing")
         let process = Process()
         process.executableURL = binary
-        process.arguments = ["serve", "--db", database, "--port", "0"] + arguments
+        process.arguments = ["serve", "--open-sites", "--db", database, "--port", "0"] + arguments
         let output = Pipe()
         process.standardOutput = output
         process.standardError = stderr

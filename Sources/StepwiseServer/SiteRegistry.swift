@@ -1,0 +1,47 @@
+import StepwiseCore
+import StepwiseStorage
+import Synchronization
+
+/// The sites the server accepts events for, cached from the store. With `open` (the demo's
+/// default, and `--open-sites`) any site is accepted; otherwise only registered ones, so a
+/// typo in a site name is an error at the sender, not a silent new site.
+public final class SiteRegistry: Sendable {
+    let store: EventStore
+    public let open: Bool
+    private let sites: Mutex<[String: SiteSettings]>
+
+    public init(store: EventStore, open: Bool) {
+        self.store = store
+        self.open = open
+        // A store that cannot be read fails every request after this anyway; start empty.
+        sites = Mutex(Dictionary(uniqueKeysWithValues: ((try? store.sites()) ?? []).map { ($0.name, $0) }))
+    }
+
+    public var all: [SiteSettings] { sites.withLock { $0.values.sorted { $0.name < $1.name } } }
+    public func site(_ name: String) -> SiteSettings? { sites.withLock { $0[name] } }
+    public func accepts(_ name: String) -> Bool { open || site(name) != nil }
+
+    /// All registered origins: browsers on them may send events (CORS).
+    public var origins: Set<String> { sites.withLock { Set($0.values.flatMap(\.origins)) } }
+
+    public func site(segmentWriteKey key: String) -> SiteSettings? {
+        sites.withLock { $0.values.first { $0.segmentWriteKey.map { constantTimeEqual($0, key) } ?? false } }
+    }
+
+    public func site(ga4MeasurementID id: String) -> SiteSettings? {
+        sites.withLock { $0.values.first { $0.ga4MeasurementID == id } }
+    }
+
+    /// Registers a site; false when one of that name exists.
+    public func add(_ site: SiteSettings) throws -> Bool {
+        guard try store.addSite(site) else { return false }
+        sites.withLock { $0[site.name] = site }
+        return true
+    }
+
+    public func remove(_ name: String) throws -> Bool {
+        let removed = try store.removeSite(name)
+        sites.withLock { _ = $0.removeValue(forKey: name) }
+        return removed
+    }
+}
