@@ -36,6 +36,8 @@ let package = Package(
             ],
             swiftSettings: strict),
         // The HTTP server (Hummingbird 2).
+        // The system zlib (Debian zlib1g-dev): gzip request bodies.
+        .systemLibrary(name: "CZlib", path: "Sources/CZlib"),
         .target(
             name: "StepwiseServer",
             dependencies: [
@@ -44,6 +46,7 @@ let package = Package(
                 // Audience webhooks: the POST and its HMAC-SHA256 signature.
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Crypto", package: "swift-crypto"),
+                "CZlib",
             ],
             // The tracker is hand-written JavaScript, compiled into the binary: one file to deploy.
             resources: [.embedInCode("Tracker/stepwise.js")],

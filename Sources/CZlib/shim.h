@@ -1,0 +1,2 @@
+// zlib, for gzip request bodies (RudderStack's SDKs compress by default).
+#include <zlib.h>
