@@ -64,3 +64,12 @@ extension APIError {
         return object
     }
 }
+
+extension APIError {
+    /// The store could not commit: the sender must retry, and nothing was acknowledged.
+    static var storageUnavailable: APIError {
+        var error = APIError(.serviceUnavailable, code: "storage_unavailable", "events could not be stored durably; retry later")
+        error.headers[.retryAfter] = "1"
+        return error
+    }
+}

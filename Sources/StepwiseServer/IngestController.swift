@@ -83,9 +83,7 @@ struct IngestController: Sendable {
                 return enriched
             }, received: now)
         } catch {
-            var unavailable = APIError(.serviceUnavailable, code: "storage_unavailable", "events could not be stored durably; retry later")
-            unavailable.headers[.retryAfter] = "1"
-            throw unavailable
+            throw APIError.storageUnavailable
         }
         let duplicates = outcomes.count { $0 == .duplicate }
         let accepted = outcomes.count - duplicates

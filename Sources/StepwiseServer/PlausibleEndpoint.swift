@@ -90,9 +90,7 @@ struct PlausibleEndpoint: Sendable {
         do {
             _ = try await ingest.store.append(events, received: now)
         } catch {
-            var unavailable = APIError(.serviceUnavailable, code: "storage_unavailable", "events could not be stored durably; retry later")
-            unavailable.headers[.retryAfter] = "1"
-            throw unavailable
+            throw APIError.storageUnavailable
         }
         return Response(status: .accepted, headers: [.contentType: "text/plain"], body: .init(byteBuffer: ByteBuffer(string: "ok")))
     }

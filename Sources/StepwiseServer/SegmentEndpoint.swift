@@ -107,9 +107,7 @@ struct SegmentEndpoint: Sendable {
             if !events.isEmpty { _ = try await ingest.store.append(events, received: now) }
             for link in links { try await ingest.store.identify(site: site.name, visitor: link.visitor, user: link.user) }
         } catch {
-            var unavailable = APIError(.serviceUnavailable, code: "storage_unavailable", "events could not be stored durably; retry later")
-            unavailable.headers[.retryAfter] = "1"
-            throw unavailable
+            throw APIError.storageUnavailable
         }
         return Response.json(.object(JSONObject(keys: ["success"], values: [.bool(true)])))
     }

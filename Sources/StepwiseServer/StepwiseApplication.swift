@@ -18,6 +18,7 @@ public func buildRouter(
     ingest.addRoutes(to: router)
     PlausibleEndpoint(ingest: ingest).addRoutes(to: router)
     SegmentEndpoint(ingest: ingest, sites: sites).addRoutes(to: router)
+    GA4Endpoint(ingest: ingest, sites: sites).addRoutes(to: router)
     let admin = AdminCheck(token: configuration.adminToken)
     let backend = EngineBackend(live: store.live, directory: store)
     var reports = ReportController(backend: backend, live: store.live, plans: plans, admin: admin)

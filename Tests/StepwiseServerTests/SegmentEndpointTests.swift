@@ -21,16 +21,8 @@ import StepwiseServer
                                                  body: body(#"{"name":"shop.example","segment_write_key":"\#(Self.key)"}"#))
             #expect(added.status == .created)
             let port = try #require(client.port)
-            let run = Process()
-            run.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-            run.arguments = ["python3", Self.script, String(port), Self.key]
-            let output = Pipe()
-            run.standardOutput = output
-            run.standardError = output
-            try run.run()
-            let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-            run.waitUntilExit()
-            #expect(run.terminationStatus == 0, "\(text)")
+            let (status, text) = try await runScript(["python3", Self.script, String(port), Self.key])
+            #expect(status == 0, "\(text)")
         }
         let events = try fixture.store.canonicalEvents(site: "shop.example")
         try #require(events.map(\.name) == ["pageview", "Signed Up", "Added To Cart"], "the retried messageId is stored once")

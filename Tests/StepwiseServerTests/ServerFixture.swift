@@ -61,3 +61,25 @@ func eventJSON(_ name: String, visitor: String = "v1", site: String = "shop.exam
     if let user { fields.append(#""user":"\#(user)""#) }
     return "{" + fields.joined(separator: ",") + "}"
 }
+
+/// Runs a helper script (a browser session, an SDK client) to the end, off Swift's cooperative
+/// threads: waiting on it there would starve the in-process server the script is talking to.
+func runScript(_ arguments: [String]) async throws -> (status: Int32, output: String) {
+    try await withCheckedThrowingContinuation { continuation in
+        DispatchQueue.global().async {
+            let run = Process()
+            run.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+            run.arguments = arguments
+            let output = Pipe()
+            run.standardOutput = output
+            run.standardError = output
+            do { try run.run() } catch {
+                continuation.resume(throwing: error)
+                return
+            }
+            let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            run.waitUntilExit()
+            continuation.resume(returning: (run.terminationStatus, text))
+        }
+    }
+}

@@ -16,16 +16,8 @@ import StepwiseServer
         let fixture = try ServerFixture()
         try await fixture.run { client in
             let port = try #require(client.port)
-            let run = Process()
-            run.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-            run.arguments = ["python3", Self.script, String(port)]
-            let output = Pipe()
-            run.standardOutput = output
-            run.standardError = output
-            try run.run()
-            let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-            run.waitUntilExit()
-            #expect(run.terminationStatus == 0, "\(text)")
+            let (status, text) = try await runScript(["python3", Self.script, String(port)])
+            #expect(status == 0, "\(text)")
         }
         let events = try fixture.store.canonicalEvents(site: "shop.test")
         let names = events.map(\.name)
