@@ -15,7 +15,7 @@ struct SiteAddCommand: AsyncParsableCommand {
 
     @Argument(help: "The site's name, as events name it (e.g. shop.example).")
     var name: String
-    @Option(help: "IANA time zone (reports use the plan's; this is the default for a new plan).")
+    @Option(help: "IANA time zone of the site, for reference (reports use the plan's timezone).")
     var timezone: String?
     @Option(name: .customLong("origin"), help: "Browser origin allowed to send events, e.g. https://shop.example (repeatable).")
     var origins: [String] = []

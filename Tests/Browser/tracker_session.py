@@ -43,6 +43,11 @@ INDEX = page("Shop", """
 <div style="height:6000px"></div><p>end</p>""")
 THANKS = page("Thanks", "<h1>Thanks</h1>")
 COOKIELESS = page("Cookieless", "<h1>No storage</h1>", "data-cookieless")
+# Scroll capture switched off; a form that is submitted.
+QUIET = page("Quiet", """<form id="signup" data-stepwise-form="signup" onsubmit="event.preventDefault()">
+<input name="email" id="signup_email"><button id="send" type="submit">Send</button></form>
+<div style="height:6000px"></div>""", 'data-disable="scroll"')
+PRIVATE = page("Private", "<h1>Private</h1>", "data-respect-privacy")
 
 
 def tone():
@@ -60,6 +65,8 @@ FILES = {
     "/index.html": ("text/html", INDEX, {}),
     "/thanks.html": ("text/html", THANKS, {}),
     "/cookieless.html": ("text/html", COOKIELESS, {}),
+    "/quiet.html": ("text/html", QUIET, {}),
+    "/private.html": ("text/html", PRIVATE, {}),
     "/tone.wav": ("audio/wav", tone(), {}),
     "/files/report.pdf": ("application/pdf", b"%PDF-1.4\n%%EOF\n", {"Content-Disposition": "attachment; filename=report.pdf"}),
 }
@@ -117,11 +124,29 @@ def main():
         driver.find_element(By.ID, "spa").click()
         time.sleep(0.2)
         driver.execute_script("stepwise.identify('u-42')")
+        variant = driver.execute_async_script("const done = arguments[0]; stepwise.variant('cta_color').then(done)")
+        if variant not in ("control", "green"):
+            raise SystemExit(f"variant: {variant!r}")
         time.sleep(1.5)
         driver.find_element(By.TAG_NAME, "h1").click()   # still active when leaving
         driver.get(f"{site}/thanks.html")
         wait_for(driver, "return !!window.stepwise")
         time.sleep(0.5)
+        # Scroll capture off; a submitted form.
+        driver.get(f"{site}/quiet.html")
+        wait_for(driver, "return !!window.stepwise")
+        driver.execute_script("window.scrollTo(0, document.documentElement.scrollHeight)")
+        driver.find_element(By.ID, "signup_email").click()
+        driver.find_element(By.ID, "signup_email").send_keys("x")
+        driver.find_element(By.ID, "send").click()
+        time.sleep(0.3)
+        # Global Privacy Control on a site that asks the tracker to respect it: nothing is sent.
+        driver.execute_cdp_cmd("Page.addScriptToEvaluateOnNewDocument",
+                               {"source": "Object.defineProperty(navigator, 'globalPrivacyControl', {get: () => true})"})
+        driver.get(f"{site}/private.html")
+        wait_for(driver, "return !!window.stepwise")
+        driver.execute_script("stepwise.track('should_not_arrive')")
+        time.sleep(0.3)
         # A second visitor, in cookieless mode: nothing stored in the browser.
         driver.delete_all_cookies()
         driver.get(f"{site}/cookieless.html")

@@ -15,6 +15,9 @@ import StepwiseServer
     @Test func theTrackerCapturesWhatAVisitorDoes() async throws {
         let fixture = try ServerFixture()
         try await fixture.run { client in
+            let plan = "site: shop.test\nconversions:\n  cta:\n    kind: micro\n    when: { event: cta_click }\n"
+                + "experiments:\n  cta_color:\n    variants: { control: 50, green: 50 }\n    primary: cta\n"
+            #expect(try await client.execute(uri: "/api/v1/sites/shop.test/plan", method: .put, body: body(plan)).status == .ok)
             let port = try #require(client.port)
             let (status, text) = try await runScript(["python3", Self.script, String(port)])
             #expect(status == 0, "\(text)")
@@ -27,7 +30,14 @@ import StepwiseServer
         // The visitor who kept their id in localStorage.
         let kept = events.filter { !$0.visitor.hasPrefix("c") }
         #expect(Set(kept.map(\.visitor)).count == 1)
-        #expect(kept.filter { $0.name == "pageview" }.compactMap(\.url).map { URL(string: $0)!.path } == ["/index.html", "/pricing", "/thanks.html"])
+        #expect(kept.filter { $0.name == "pageview" }.compactMap(\.url).map { URL(string: $0)!.path } == ["/index.html", "/pricing", "/thanks.html", "/quiet.html"])
+        // The variant was fetched and its exposure recorded; data-disable="scroll" kept quiet.html's scrolling out.
+        let exposure = try #require(one("$exposure"))
+        #expect(prop(exposure, "experiment") == .string("cta_color") && [JSONValue.string("control"), .string("green")].contains(prop(exposure, "variant")))
+        #expect(prop(one("form_submit"), "form") == .string("signup"))
+        #expect(!events.contains { $0.name.hasPrefix("scroll_") && $0.url?.contains("quiet") == true })
+        // Global Privacy Control with data-respect-privacy: nothing from private.html.
+        #expect(!events.contains { $0.url?.contains("private.html") == true || $0.name == "should_not_arrive" })
         #expect(prop(one("site_search"), "query") == .string("running shoes"))
         for depth in [25, 50, 75, 90] { #expect(names.filter { $0 == "scroll_\(depth)" }.count == 1, "scroll_\(depth)") }
         #expect(prop(one("cta_click"), "plan") == .string("pro") && prop(one("cta_click"), "button_color") == .string("green"))
