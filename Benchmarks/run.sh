@@ -84,6 +84,12 @@ for n in $sizes; do
   row "engine resident bytes per event, $label" "$(sed -E 's/.*resident_bytes_per_event=([0-9.]+).*/\1/' <<<"$out")" "RSS growth over the load / events"
   out=$("$bin/StepwiseBench" count "$work/import-$n.db" shop.example)
   row "report events (one site), $label (ms, median of 7)" "$(sed -E 's/.*median_ms=([0-9.]+).*/\1/' <<<"$out")" "$(nproc) cores"
+  # Tracking health: the volume index built from every event (part of the load), the 20
+  # definitions counted into it (once per plan change), and judging every series.
+  out=$("$bin/StepwiseBench" health "$work/import-$n.db" shop.example Benchmarks/rates-plan.yml)
+  row "health: fold events into hourly volumes, $label (ms)" "$(sed -E 's/.*fold_events_ms=([0-9]+).*/\1/' <<<"$out")" "$out"
+  row "health: count 20 definitions into volumes, $label (ms)" "$(sed -E 's/.*fold_definitions_ms=([0-9]+).*/\1/' <<<"$out")" "once per plan change"
+  row "health: judge every series and segment, $label (ms)" "$(sed -E 's/.*judge_ms=([0-9.]+).*/\1/' <<<"$out")" "per report"
   rm -f "$work"/peer-$n.db*
 
   # Rates for the 20 definitions of Benchmarks/rates-plan.yml, against DuckDB computing the same

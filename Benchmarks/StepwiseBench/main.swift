@@ -89,6 +89,37 @@ case "load":
     print(String(format: "load events=%d seconds=%.3f resident_bytes_per_event=%.1f column_bytes_per_event=%.1f rss_mb=%.0f",
                  table.count, seconds, perEvent, Double(table.columnBytes) / Double(max(table.count, 1)), Double(after) / 1e6))
 
+case "health":
+    // What tracking health adds: folding every event into the hourly volume index (done at
+    // load and as batches land), counting a plan's definitions, and judging the series.
+    guard arguments.count == 4 else { fail("usage: health DB SITE PLAN") }
+    let store = try! EventStore(path: arguments[arguments.startIndex + 1])
+    let table = store.live.snapshot()
+    let site = arguments[arguments.startIndex + 2]
+    let plan = try! TrackingPlanLoader.load(path: arguments[arguments.startIndex + 3])
+    var folds: [Double] = [], definitions: [Double] = [], judged: [Double] = []
+    var keys = 0
+    for _ in 0..<3 {
+        var started = Date()
+        var volumes = VolumeIndex()
+        volumes.fold(table: table)
+        folds.append(Date().timeIntervalSince(started))
+        started = Date()
+        let id = table.siteID(site)!
+        _ = volumes.watch(site: id, definitions: HealthQuery.watchedDefinitions(of: plan))
+        volumes.fold(table: table, definitionsOf: id)
+        definitions.append(Date().timeIntervalSince(started))
+        started = Date()
+        let last = table.timestamp.max() ?? 0
+        let report = HealthCalculator.compute(HealthQuery(site: site, plan: plan, now: last + 1), volumes: volumes, table: table)
+        judged.append(Date().timeIntervalSince(started))
+        precondition(report.seriesJudged >= 0)
+        keys = volumes.counts.count
+    }
+    func median(_ x: [Double]) -> Double { x.sorted()[x.count / 2] * 1000 }
+    print(String(format: "health events=%d fold_events_ms=%.0f fold_definitions_ms=%.0f judge_ms=%.1f volume_keys=%d",
+                 table.count, median(folds), median(definitions), median(judged), keys))
+
 case "count":
     guard arguments.count == 3 else { fail("usage: count DB SITE") }
     let store = try! EventStore(path: arguments[arguments.startIndex + 1])

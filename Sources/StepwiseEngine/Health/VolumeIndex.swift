@@ -47,6 +47,9 @@ public struct VolumeIndex: Sendable {
     /// Watched definitions per site string id, in the order their series codes count.
     public private(set) var watchedNames: [UInt32: [String]] = [:]
     private var watched: [UInt32: [RowMatcher]] = [:]
+    /// Per site, per event-name string id: the watched definitions that name can match
+    /// (most names match none), so a row costs one lookup, not one test per definition.
+    private var candidates: [UInt32: [UInt32: [Int]]] = [:]
     /// Props id → its (key, type) pairs; props repeat (the same button, the same video).
     private var propShapes: [UInt32: [(String, String)]] = [:]
 
@@ -64,8 +67,10 @@ public struct VolumeIndex: Sendable {
         }
     }
 
-    /// Folds a whole table in (at start-up, the table is built from the stored rows).
+    /// Folds a whole table in: every site's events and watched definitions, or with `definitionsOf`
+    /// only that site's watched definitions (when they change).
     public mutating func fold(table: EventTable, definitionsOf site: UInt32? = nil) {
+        if let site, foldDefinitionsDensely(table: table, site: site) { return }
         for (siteID, persons) in table.sitePersons where site == nil || site == siteID {
             guard !persons.isEmpty else { continue }
             let first = Int(table.personStart[persons.lowerBound]), last = Int(table.personStart[persons.upperBound])
@@ -78,6 +83,42 @@ public struct VolumeIndex: Sendable {
         }
     }
 
+    /// A site's watched definitions over a table, compiled against its dictionaries (one
+    /// verdict per path, per URL, per props string) and counted in a dense array of
+    /// definition × hour × device × browser before it joins the index: several times faster
+    /// than testing row by row. False (nothing done) when the hours span too far for the array.
+    private mutating func foldDefinitionsDensely(table: EventTable, site: UInt32) -> Bool {
+        guard let persons = table.sitePersons[site], let definitions = watched[site], !definitions.isEmpty else { return true }
+        guard !persons.isEmpty else { return true }
+        let first = Int(table.personStart[persons.lowerBound]), last = Int(table.personStart[persons.upperBound])
+        var low = Int64.max, high = Int64.min
+        for i in first..<last {
+            low = min(low, table.timestamp[i])
+            high = max(high, table.timestamp[i])
+        }
+        let lowHour = Timestamp.floorDivMod(low, Self.hourMillis).0, span = Int(Timestamp.floorDivMod(high, Self.hourMillis).0 - lowHour + 1)
+        let cells = 64   // device (< 4) × 16 + browser (< 16)
+        guard definitions.count * span * cells <= 16_000_000 else { return false }
+        var matchers = definitions.map { CompiledMatcher($0.matcher, table: table) }
+        let byName: [[Int]] = (0..<table.nameDictionary.count).map { code in
+            matchers.indices.filter { matchers[$0].canMatch && (matchers[$0].nameCode.map { $0 == UInt32(code) } ?? true) }
+        }
+        var dense = [Int32](repeating: 0, count: definitions.count * span * cells)
+        for i in first..<last where table.botSignal[i] == 0 {
+            let candidates = byName[Int(table.name[i])]
+            if candidates.isEmpty { continue }
+            let hour = Int(Timestamp.floorDivMod(table.timestamp[i], Self.hourMillis).0 - lowHour)
+            let cell = Int(table.device[i] & 3) * 16 + Int(table.browser[i] & 15)
+            for k in candidates where matchers[k].matchesDetails(i, in: table) { dense[(k * span + hour) * cells + cell] += 1 }
+        }
+        for (index, count) in dense.enumerated() where count != 0 {
+            let k = index / (span * cells), hour = (index / cells) % span, cell = index % cells
+            let key = Key(site: site, series: Self.definitionSeries(k), hour: Int32(lowHour + Int64(hour)), device: UInt8(cell / 16), browser: UInt8(cell % 16))
+            counts[key, default: 0] += count
+        }
+        return true
+    }
+
     /// Starts counting a site's definitions (replacing any earlier set); the caller folds the
     /// site's existing events in with `fold(table:definitionsOf:)`. False when nothing changed.
     public mutating func watch(site: UInt32, definitions: [(name: String, when: EventMatcher)]) -> Bool {
@@ -85,6 +126,7 @@ public struct VolumeIndex: Sendable {
         counts = counts.filter { $0.key.site != site || $0.key.series >= 0 }
         watchedNames[site] = definitions.map(\.name)
         watched[site] = definitions.map { RowMatcher($0.when) }
+        candidates[site] = [:]
         return true
     }
 
@@ -101,9 +143,17 @@ public struct VolumeIndex: Sendable {
         }
         guard !bot else { return }
         if !definitionsOnly { counts[Key(site: site, series: Int64(name), hour: hour, device: device, browser: browser), default: 0] += 1 }
+        guard watched[site] != nil else { return }
+        let names = candidates[site]?[name] ?? {
+            let text = Int(name) < strings.count ? strings[Int(name)] : ""
+            let found = watched[site]!.indices.filter { watched[site]![$0].matcher.event.map { $0 == text } ?? true }
+            candidates[site, default: [:]][name] = found
+            return found
+        }()
+        if names.isEmpty { return }
         // Taken out while used, so the memos inside are mutated in place, not copied.
-        guard var matchers = watched.removeValue(forKey: site) else { return }
-        for k in matchers.indices
+        var matchers = watched.removeValue(forKey: site)!
+        for k in names
         where matchers[k].matches(name: name, path: path, url: url, referrer: referrer, props: props, strings: strings) {
             counts[Key(site: site, series: Self.definitionSeries(k), hour: hour, device: device, browser: browser), default: 0] += 1
         }
