@@ -557,3 +557,29 @@ extension CLITests {
         #expect(try cli.stepwise("site", "remove", "shop.example").stdout == "removed shop.example; its events stay\n")
     }
 }
+
+/// `stepwise backup` and `stepwise restore`, end to end.
+@Suite struct BackupCLITests {
+    @Test func aBackupRestoresToTheSameReports() throws {
+        let cli = try CLITests()
+        #expect(try cli.stepwise("import", try cli.write("e.ndjson", cli.events)).status == 0)
+        let before = try cli.stepwise("report", "events", "--site", "s.example", "--format", "csv")
+        let copy = cli.directory.appendingPathComponent("copy.db").path
+        let backup = try cli.stepwise("backup", copy)
+        #expect(backup.status == 0 && backup.stdout == "backed up \(cli.database) to \(copy): 5 events, integrity ok\n", "\(backup.stderr)")
+        let again = try cli.stepwise("backup", copy)
+        #expect(again.status == 2 && again.stderr == "stepwise: PATH: \(copy) exists; a backup never overwrites a file\n")
+
+        // Lose the database, restore it, and every report reads the same.
+        try FileManager.default.removeItem(atPath: cli.database)
+        let restored = try cli.stepwise("restore", copy)
+        #expect(restored.status == 0 && restored.stdout == "restored \(cli.database) from \(copy): 5 events, integrity ok\n", "\(restored.stderr)")
+        #expect(try cli.stepwise("report", "events", "--site", "s.example", "--format", "csv").stdout == before.stdout)
+        let over = try cli.stepwise("restore", copy)
+        #expect(over.status == 2 && over.stderr == "stepwise: --db: \(cli.database) exists; pass --force to replace it with the backup\n")
+        #expect(try cli.stepwise("restore", copy, "--force").status == 0)
+        let junk = try cli.write("junk.db", "not a database")
+        let refused = try cli.stepwise("restore", junk, "--force")
+        #expect(refused.status == 2 && refused.stderr.hasPrefix("stepwise: BACKUP: \(junk) cannot be read as a Stepwise database"), "\(refused.stderr)")
+    }
+}
