@@ -10,6 +10,12 @@ struct TrackerScript: Sendable {
     static let etag = "\"" + SHA256.hash(data: Data(PackageResources.stepwise_js)).prefix(12).map { String(format: "%02x", $0) }.joined() + "\""
 
     func addRoutes(to router: Router<StepwiseRequestContext>) {
+        // HEAD too: CDNs and uptime checks ask for the headers alone.
+        router.head("/js/stepwise.js") { _, _ in
+            Response(status: .ok, headers: [.cacheControl: "public, max-age=3600", .eTag: Self.etag,
+                                            .contentType: "application/javascript; charset=utf-8",
+                                            .contentLength: String(Self.body.readableBytes)])
+        }
         router.get("/js/stepwise.js") { request, _ in
             var headers: HTTPFields = [.cacheControl: "public, max-age=3600", .eTag: Self.etag]
             if let match = request.headers[.ifNoneMatch], match.split(separator: ",").contains(where: { $0.trimmingCharacters(in: .whitespaces) == Self.etag }) {

@@ -16,6 +16,8 @@ struct HealthSeries {
         var spike: Int?
         /// From this day on, `add_to_cart` sends its `price` prop as text.
         var priceAsText: Int?
+        /// This day a crawler sends a thousand page views.
+        var botSurge: Int?
     }
 
     /// Monday 2026-09-28T00:00Z: day 0 of the series.
@@ -77,8 +79,10 @@ struct HealthSeries {
                 emit("purchase")
             }
             // A crawler now and then: bot traffic stays out of the series.
-            rows.append(timestamp: Self.origin + Int64(day) * 86_400_000 + 3_600_000, visitor: nextVisitor, name: id("pageview"), path: id("/"),
-                        region: id("AU"), channel: 0, device: 1, browser: 1, os: 1, botSignal: BotReason.userAgent.rawValue)
+            for k in 0..<(day == faults.botSurge ? 1000 : 1) {
+                rows.append(timestamp: Self.origin + Int64(day) * 86_400_000 + 3_600_000 + Int64(k) * 1000, visitor: nextVisitor, name: id("pageview"),
+                            path: id("/"), region: id("AU"), channel: 0, device: 1, browser: 1, os: 1, botSignal: BotReason.userAgent.rawValue)
+            }
             change.newVisitors.append(.init(id: nextVisitor, site: site))
             nextVisitor += 1
             live.addStrings((published..<strings.count).map { (UInt32($0), strings[$0]) })
@@ -256,6 +260,16 @@ struct HealthSeries {
         let calm = series.health(day: 54)
         #expect(calm.open.isEmpty, "\(calm.open.map(\.why))")
         #expect(calm.recent.contains { $0.key == spike.key && !$0.open })
+    }
+
+    @Test func aSurgeOfBotTrafficIsReportedAndLeavesTheHumanSeriesAlone() throws {
+        var series = HealthSeries()
+        series.generate(faults: .init(botSurge: 52), until: 53)
+        let report = series.health(day: 52)
+        let surge = try #require(report.open.first { $0.kind == .botShare }, "\(report.open.map(\.why))")
+        #expect(surge.started == "2026-11-19" && surge.evidence.observed > 0.1 && surge.evidence.expected < 0.01)
+        #expect(report.open.count == 1, "the crawler's page views are not a pageview spike: \(report.open.map(\.why))")
+        #expect(try #require(report.quality.botShare) > 0.1)
     }
 
     @Test func propTypeDriftAndNearbyAnnotationsAreReported() throws {

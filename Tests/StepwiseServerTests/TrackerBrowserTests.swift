@@ -71,6 +71,8 @@ import StepwiseServer
             #expect(first.status == .ok && first.headers[.contentType] == "application/javascript; charset=utf-8")
             #expect(first.headers[.cacheControl] == "public, max-age=3600")
             let etag = try #require(first.headers[.eTag])
+            let head = try await client.execute(uri: "/js/stepwise.js", method: .head)
+            #expect(head.status == .ok && head.headers[.eTag] == etag)
             let again = try await client.execute(uri: "/js/stepwise.js", method: .get, headers: [.ifNoneMatch: etag])
             #expect(again.status == .notModified && again.body.readableBytes == 0)
             // Under 4 KB gzipped (gzip -9, as a CDN would serve it).

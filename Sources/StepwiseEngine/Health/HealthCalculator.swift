@@ -163,7 +163,10 @@ public enum HealthCalculator {
             let observed = value(numerator, d, hours) / n
             var verdict = Verdict(observed: observed, band: band, history: past, baseline: baseline, denominator: n, partial: hours < 24)
             let change = band.expected > 0 ? abs(observed / band.expected - 1) : (observed > 0 ? 1 : 0)
-            if abs(band.z(observed)) >= HealthQuery.zThreshold, change >= HealthQuery.minimumRatioChange {
+            // Bot events come in bursts (one crawler, forty pages), so the share is judged on whole
+            // days and only a move of at least 5 points counts.
+            let botMove = !bot || (hours == 24 && abs(observed - band.expected) >= HealthQuery.minimumBotShareChange)
+            if abs(band.z(observed)) >= HealthQuery.zThreshold, change >= HealthQuery.minimumRatioChange, botMove {
                 verdict.kind = bot ? .botShare : (observed < band.expected ? .ratioDrop : .ratioRise)
             }
             return verdict
@@ -265,7 +268,8 @@ public enum HealthCalculator {
         for d in listed {
             guard let verdict = judgeRatio(bots, events, d, bot: true) else { continue }
             lastJudged["traffic:bot share|"] = d
-            if d == todayIndex - 1 || botVerdict == nil { botVerdict = verdict }
+            // The last whole day: today once it is over, else yesterday.
+            if d == (elapsed >= 24 ? todayIndex : todayIndex - 1) || botVerdict == nil { botVerdict = verdict }
             if verdict.kind != nil { hits.append(Hit(series: traffic, part: .all, day: d, verdict: verdict)) }
         }
         report.quality.botShare = botVerdict?.observed

@@ -20,6 +20,8 @@ public struct HealthQuery: Sendable {
     /// never alarms on noise.
     public static let minimumDeviation = 5.0
     public static let minimumRatioChange = 0.25
+    /// The bot share must move by this much (on a whole day) to be an anomaly.
+    public static let minimumBotShareChange = 0.05
     /// A ratio is judged on days its denominator reaches this.
     public static let minimumDenominator = 30.0
     /// "Went silent": zero on a day expected to bring at least this many, with volume on

@@ -56,7 +56,10 @@ public struct RobustBand: Sendable, Equatable {
     public static func ratio(history: [Double], denominator: Double, historyTrials: Double, widen: Double = 0) -> RobustBand? {
         guard let centre = median(history), let mad = mad(history), denominator > 0, historyTrials > 0 else { return nil }
         let spread = madScale * mad, extra = widen * centre
-        let p = min(max(centre, 0), 1)
+        // A rate the history never saw move off 0 (or 1) is still uncertain by about one
+        // event in its trials: without that, the first bot on a quiet day would alarm.
+        let edge = 1 / (historyTrials + 2)
+        let p = min(max(centre, edge), 1 - edge)
         // Event ratios can pass 1; keep some binomial noise however close p is to 1.
         let variance = max(p * (1 - p), 0.05 * p, 0.25 / denominator)
         let noise = variance * (1 / denominator + Double.pi / 2 / historyTrials)
