@@ -26,7 +26,7 @@ API = f"http://stats.test:{API_PORT}"
 
 def page(title, body, extra=""):
     return f"""<!doctype html><html><head><meta charset="utf-8"><title>{title}</title>
-<script defer data-site="shop.test" {extra} src="{API}/js/stepwise.js"></script></head>
+<script defer data-site="shop.test" data-key="tk-0123456789" {extra} src="{API}/js/stepwise.js"></script></head>
 <body>{body}</body></html>""".encode()
 
 

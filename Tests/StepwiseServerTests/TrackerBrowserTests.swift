@@ -18,6 +18,9 @@ import StepwiseServer
             let plan = "site: shop.test\nconversions:\n  cta:\n    kind: micro\n    when: { event: cta_click }\n"
                 + "experiments:\n  cta_color:\n    variants: { control: 50, green: 50 }\n    primary: cta\n"
             #expect(try await client.execute(uri: "/api/v1/sites/shop.test/plan", method: .put, body: body(plan)).status == .ok)
+            // The site has a write key: the tracker sends it (data-key), or nothing would be stored.
+            let site = #"{"name":"shop.test","write_key":"tk-0123456789"}"#
+            #expect(try await client.execute(uri: "/api/v1/sites", method: .post, body: body(site)).status == .created)
             let port = try #require(client.port)
             let (status, text) = try await runScript(["python3", Self.script, String(port)])
             #expect(status == 0, "\(text)")

@@ -1,6 +1,7 @@
 /*! Stepwise tracker: first-party micro-conversion capture (SPEC §3). No dependencies.
  * <script defer data-site="shop.example" src="https://stats.shop.example/js/stepwise.js"></script>
- * Attributes: data-api (endpoint base, default the script's origin), data-cookieless (no stored id),
+ * Attributes: data-api (endpoint base, default the script's origin), data-key (the site's write key),
+ * data-cookieless (no stored id),
  * data-respect-privacy (honour GPC / Do Not Track), data-search-param (default "q"),
  * data-disable="scroll clicks forms video downloads outbound search engagement spa". */
 (function (w, d) {
@@ -27,8 +28,10 @@
   var zone;
   try { zone = Intl.DateTimeFormat().resolvedOptions().timeZone; } catch (e) {}
 
+  var key = attr("key");
   function post(path, body) {
-    var text = JSON.stringify(body), url = api + path;
+    // sendBeacon cannot set headers: a site's write key travels as ?key=.
+    var text = JSON.stringify(body), url = api + path + (key ? (path.indexOf("?") < 0 ? "?" : "&") + "key=" + encodeURIComponent(key) : "");
     // text/plain keeps it a simple request: no CORS preflight, and sendBeacon allows it.
     if (nav.sendBeacon && nav.sendBeacon(url, new Blob([text], { type: "text/plain" }))) return;
     try { fetch(url, { method: "POST", body: text, keepalive: true, credentials: "omit", headers: { "Content-Type": "text/plain" } }); } catch (e) {}
