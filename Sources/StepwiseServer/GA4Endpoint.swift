@@ -33,7 +33,7 @@ struct GA4Endpoint: Sendable {
     func addRoutes(to router: Router<StepwiseRequestContext>) {
         router.post("/mp/collect") { request, context in
             // Google answers 2xx to every hit; a bad one is dropped. So are we, whole.
-            if let (_, events) = try? await self.validated(request, context), !events.isEmpty {
+            if let events = try? await self.validated(request, context), !events.isEmpty {
                 do { _ = try await self.ingest.store.append(events, received: Int64(Date().timeIntervalSince1970 * 1000)) } catch {
                     throw APIError.storageUnavailable
                 }
@@ -53,7 +53,7 @@ struct GA4Endpoint: Sendable {
     struct Found: Error { var messages: [Message] }
 
     /// The request's canonical events, or `Found` with every validation message.
-    private func validated(_ request: Request, _ context: StepwiseRequestContext) async throws -> (SiteSettings, [EnrichedEvent]) {
+    private func validated(_ request: Request, _ context: StepwiseRequestContext) async throws -> [EnrichedEvent] {
         try ingest.checkRate(context)
         var messages: [Message] = []
         func fail(_ path: String, _ description: String, _ code: String) { messages.append(Message(fieldPath: path, description: description, validationCode: code)) }
@@ -82,7 +82,8 @@ struct GA4Endpoint: Sendable {
         let userID = string(document["user_id"])
         var timestamp: Int64?
         if let given = document["timestamp_micros"] {
-            if case .number(let micros) = given, micros >= 0, micros == micros.rounded() { timestamp = Int64(micros / 1000) } else {
+            // Bounded before converting: a huge number would trap Int64's initialiser.
+            if case .number(let micros) = given, micros >= 0, micros < 1e18, micros == micros.rounded() { timestamp = Int64(micros / 1000) } else {
                 fail("timestamp_micros", "timestamp_micros must be a whole number of microseconds.", "VALUE_INVALID")
             }
         }
@@ -150,7 +151,7 @@ struct GA4Endpoint: Sendable {
             }
         }
         guard messages.isEmpty else { throw Found(messages: messages) }
-        return (site, events)
+        return events
     }
 
     /// GA4's naming rule: a letter first, then letters, digits and underscores, at most 40.

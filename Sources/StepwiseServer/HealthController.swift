@@ -26,7 +26,7 @@ struct HealthController: Sendable {
             var query = try ReportController.checked {
                 try HealthQuery.fromOptions(site: site, plan: plan, now: now, days: parameters.get("days"), weeks: parameters.get("weeks"))
             }
-            try Self.attachStoredFacts(&query, store: self.store)
+            try self.store.attachHealthFacts(&query)
             return try Response.json(encoding: try await self.backend.health(query))
         }
         router.get("/api/v1/sites/{site}/volumes") { request, context in
@@ -79,13 +79,6 @@ struct HealthController: Sendable {
             let stored = try self.store.addAnnotation(annotation)
             return try Response.json(encoding: AnnotationNote(stored), status: .created)
         }
-    }
-
-    /// A health query's stored inputs: annotations of the listed days and a day around them, ingest outcomes.
-    static func attachStoredFacts(_ query: inout HealthQuery, store: EventStore) throws {
-        let from = query.now - Int64(query.days + 1) * 86_400_000
-        query.annotations = try store.annotations(site: query.site, from: from, to: query.now + 1)
-        query.ingest = try store.ingestTallies(site: query.site, fromDay: Timestamp.formatDay(from))
     }
 
     static func interval(_ text: String?) throws -> VolumeReport.Interval {

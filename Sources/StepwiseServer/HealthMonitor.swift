@@ -42,7 +42,7 @@ public final class HealthMonitor: Sendable {
             do {
                 var query = HealthQuery(site: site, plan: plan, now: now)
                 query.days = 2
-                try HealthController.attachStoredFacts(&query, store: store)
+                try store.attachHealthFacts(&query)
                 let report = try await backend.health(query)
                 let encoder = ReportEncoding.encoder()
                 var open: [String: String] = [:]

@@ -149,7 +149,7 @@ struct OverviewPage: Sendable {
     func renderHealth(site: String, plan: TrackingPlan, table: EventTable) -> String {
         var query = HealthQuery(site: site, plan: plan, now: Int64(Date().timeIntervalSince1970 * 1000))
         query.days = 28
-        guard (try? HealthController.attachStoredFacts(&query, store: store)) != nil else { return "" }
+        guard (try? store.attachHealthFacts(&query)) != nil else { return "" }
         live.watch(site: site, definitions: HealthQuery.watchedDefinitions(of: plan))
         let report = HealthCalculator.compute(query, volumes: live.volumes(), table: live.snapshot())
         var html = "<h3>Tracking health</h3><p class=\"muted\">\(report.status.rawValue.replacingOccurrences(of: "_", with: " ")): "

@@ -9,12 +9,16 @@ public final class SiteRegistry: Sendable {
     let store: EventStore
     public let open: Bool
     private let sites: Mutex<[String: SiteSettings]>
+    /// Every registered origin, rebuilt when a site is added or removed: CORS reads it per request.
+    private let allowedOrigins: Mutex<Set<String>>
 
     public init(store: EventStore, open: Bool) {
         self.store = store
         self.open = open
         // A store that cannot be read fails every request after this anyway; start empty.
-        sites = Mutex(Dictionary(uniqueKeysWithValues: ((try? store.sites()) ?? []).map { ($0.name, $0) }))
+        let loaded = (try? store.sites()) ?? []
+        sites = Mutex(Dictionary(uniqueKeysWithValues: loaded.map { ($0.name, $0) }))
+        allowedOrigins = Mutex(Set(loaded.flatMap(\.origins)))
     }
 
     public var all: [SiteSettings] { sites.withLock { $0.values.sorted { $0.name < $1.name } } }
@@ -22,7 +26,7 @@ public final class SiteRegistry: Sendable {
     public func accepts(_ name: String) -> Bool { open || site(name) != nil }
 
     /// All registered origins: browsers on them may send events (CORS).
-    public var origins: Set<String> { sites.withLock { Set($0.values.flatMap(\.origins)) } }
+    public var origins: Set<String> { allowedOrigins.withLock { $0 } }
 
     public func site(segmentWriteKey key: String) -> SiteSettings? {
         sites.withLock { $0.values.first { $0.segmentWriteKey.map { constantTimeEqual($0, key) } ?? false } }
@@ -32,16 +36,23 @@ public final class SiteRegistry: Sendable {
         sites.withLock { $0.values.first { $0.ga4MeasurementID == id } }
     }
 
+    private func refreshOrigins() {
+        let origins = sites.withLock { Set($0.values.flatMap(\.origins)) }
+        allowedOrigins.withLock { $0 = origins }
+    }
+
     /// Registers a site; false when one of that name exists.
     public func add(_ site: SiteSettings) throws -> Bool {
         guard try store.addSite(site) else { return false }
         sites.withLock { $0[site.name] = site }
+        refreshOrigins()
         return true
     }
 
     public func remove(_ name: String) throws -> Bool {
         let removed = try store.removeSite(name)
         sites.withLock { _ = $0.removeValue(forKey: name) }
+        refreshOrigins()
         return removed
     }
 }

@@ -1,10 +1,19 @@
 import Foundation
 import GRDB
 import StepwiseCore
+import StepwiseEngine
 
 /// What tracking health keeps: ingest outcomes per day, annotations, and the anomalies it
 /// has alerted on.
 extension EventStore {
+    /// What a health query needs from storage: the annotations of its days (and the day before),
+    /// and the ingest outcomes.
+    public func attachHealthFacts(_ query: inout HealthQuery) throws {
+        let from = query.now - Int64(query.days + 1) * 86_400_000
+        query.annotations = try annotations(site: query.site, from: from, to: query.now + 1)
+        query.ingest = try ingestTallies(site: query.site, fromDay: Timestamp.formatDay(from))
+    }
+
     // MARK: Ingest outcomes
 
     /// Counts rejected events (by site and code) without a write of their own: they are

@@ -141,9 +141,19 @@ public final class EventStore: Sendable {
                                 switch job.work {
                                 case .events(let events, let received):
                                     let outcome = try insert(events, received: received, interns: &interns, rows: &rows, db)
+                                    // Counted per run of one site (a batch is nearly always one), not hashed per event.
                                     let day = Timestamp.formatDay(received)
-                                    for (event, result) in zip(events, outcome) {
-                                        tallies[IngestTallyKey(site: event.event.site, day: day, code: result == .stored ? "accepted" : "duplicate"), default: 0] += 1
+                                    var start = 0
+                                    while start < events.count {
+                                        let site = events[start].event.site
+                                        var end = start, stored = 0
+                                        while end < events.count, events[end].event.site == site {
+                                            if outcome[end] == .stored { stored += 1 }
+                                            end += 1
+                                        }
+                                        if stored > 0 { tallies[IngestTallyKey(site: site, day: day, code: "accepted"), default: 0] += stored }
+                                        if end - start > stored { tallies[IngestTallyKey(site: site, day: day, code: "duplicate"), default: 0] += end - start - stored }
+                                        start = end
                                     }
                                     return outcome
                                 case .identify(let site, let visitor, let user):

@@ -26,9 +26,7 @@ struct HealthReportCommand: AsyncParsableCommand {
         var query = try await usage {
             try HealthQuery.fromOptions(site: options.site, plan: inputs.plan, now: now, days: days, weeks: weeks)
         }
-        let from = query.now - Int64(query.days + 1) * 86_400_000
-        query.annotations = try inputs.store.annotations(site: options.site, from: from, to: query.now + 1)
-        query.ingest = try inputs.store.ingestTallies(site: options.site, fromDay: Timestamp.formatDay(from))
+        try inputs.store.attachHealthFacts(&query)
         let report = try await inputs.backend.health(query)
         let header = ["state", "severity", "kind", "series", "segment", "since", "last", "observed", "expected", "z"]
         func row(_ a: Anomaly) -> [String] {

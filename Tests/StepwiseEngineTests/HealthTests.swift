@@ -134,6 +134,16 @@ struct HealthSeries {
         // Binomial: 0.25 · (1/100 + π/2 / 300).
         let ratio = try #require(RobustBand.ratio(history: [0.5, 0.5, 0.5], denominator: 100, historyTrials: 300))
         #expect(abs(ratio.sigma - (0.25 * (0.01 + Double.pi / 600)).squareRoot()) < 1e-12)
+        // Values computed with Python (statistics.median, math): the band a count must leave,
+        let range = band.range(HealthQuery.zThreshold)
+        #expect(abs(range.low - 51.32765129593299) < 1e-9 && abs(range.high - 148.67234870406702) < 1e-9)
+        // a rate that was always 0 keeps one event of uncertainty in its 298 trials (p = 1/300),
+        let edge = try #require(RobustBand.ratio(history: [0, 0, 0], denominator: 100, historyTrials: 298))
+        #expect(abs(edge.sigma - 0.007122786171005699) < 1e-15)
+        // and week-over-week changes ±10 %, ±20 %, ±4 %, 0 have a MAD of 0.1: 1.4826 · 0.1 / √2.
+        let pairs: [(now: Double, weekBefore: Double)] = [(105, 95), (95, 105), (100, 100), (110, 90), (90, 110), (102, 98), (98, 102)]
+        #expect(abs(RobustBand.relativeNoise(weekOverWeek: pairs) - 0.10483580825075306) < 1e-15)
+        #expect(RobustBand.relativeNoise(weekOverWeek: Array(pairs.prefix(6))) == 0, "under 7 weeks of pairs: no estimate")
     }
 
     @Test func volumesKeptAsEventsArriveEqualACountFromScratch() {

@@ -35,6 +35,7 @@ import StepwiseServer
             _ = try await client.execute(uri: "/api/v1/sites", method: .post, body: body(Self.site))
             let cases: [(String, String, String, String)] = [
                 (Self.debug, #"{"events":[{"name":"x"}]}"#, "client_id", "VALUE_REQUIRED"),
+                (Self.debug, #"{"client_id":"1","timestamp_micros":1e300,"events":[{"name":"ok"}]}"#, "timestamp_micros", "VALUE_INVALID"),
                 (Self.debug, #"{"client_id":"1","events":[{"name":"1st_event"}]}"#, "events[0].name", "NAME_INVALID"),
                 (Self.debug, #"{"client_id":"1","events":[{"name":"session_start"}]}"#, "events[0].name", "NAME_RESERVED"),
                 (Self.debug, #"{"client_id":"1","events":[{"name":"ga_thing"}]}"#, "events[0].name", "NAME_RESERVED"),

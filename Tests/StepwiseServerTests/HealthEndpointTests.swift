@@ -57,8 +57,10 @@ import StepwiseServer
                 }
                 // One bad event: counted by its code for the site.
                 let bad = try await client.execute(uri: "/api/v1/events", method: .post, body: body(
-                    #"{"batch":[{"site":"shop.example","event":"pageview","visitor":"x","timestamp":"yesterday"},\#(eventJSON("pageview", visitor: "y"))]}"#))
+                    #"{"batch":[{"site":"shop.example","event":"pageview","visitor":"x","timestamp":"yesterday"},\#(eventJSON("pageview", visitor: "y", id: "dup-1"))]}"#))
                 #expect(bad.status == .accepted)
+                let retry = try await client.execute(uri: "/api/v1/events", method: .post, body: body(eventJSON("pageview", visitor: "y", id: "dup-1")))
+                #expect(retry.json["duplicates"]?.int == 1)
                 let put = try await client.execute(uri: "/api/v1/sites/shop.example/plan", method: .put, headers: Self.auth,
                                                    body: body(Self.plan(webhook: "http://127.0.0.1:\(port)/hook")))
                 #expect(put.status == .ok, "\(String(buffer: put.body))")
@@ -97,7 +99,8 @@ import StepwiseServer
                 #expect(signup?["name"]?.string == "signup" && signup?["points"]?[0]?["count"]?.int == 20 && signup?["points"]?[1]?["count"]?.int == 0)
                 let hourly = try await client.execute(uri: "/api/v1/sites/shop.example/volumes?interval=hour&from=\(from)&to=\(at)", method: .get, headers: Self.auth)
                 #expect(hourly.json["series"]?[0]?["points"]?.count == 48 && hourly.json["series"]?[0]?["points"]?[10]?["count"]?.int == 20)
-                for (query, field) in [("interval=minute", "interval"), ("segment=channel%3DEmail", "segment"), ("interval=hour&from=2026-01-01", "from")] {
+                for (query, field) in [("interval=minute", "interval"), ("segment=channel%3DEmail", "segment"), ("interval=hour&from=2026-01-01", "from"),
+                                      ("from=1970-01-01T00:00:00Z&to=2999-01-01T00:00:00Z", "from")] {
                     let refused = try await client.execute(uri: "/api/v1/sites/shop.example/volumes?\(query)", method: .get, headers: Self.auth)
                     #expect(refused.status == .badRequest && refused.json["error"]?["field"]?.string == field, "\(query): \(String(buffer: refused.body))")
                 }
@@ -106,7 +109,7 @@ import StepwiseServer
                 let now = try await client.execute(uri: "/api/v1/sites/shop.example/health", method: .get, headers: Self.auth)
                 #expect(now.json["quality"]?["rejected"]?[0]?["code"]?.string == "invalid_timestamp", "\(String(buffer: now.body))")
                 #expect(now.json["quality"]?["rejected"]?[0]?["count"]?.int == 1)
-                #expect(now.json["quality"]?["accepted"]?.int == events.count + 1)
+                #expect(now.json["quality"]?["accepted"]?.int == events.count + 1 && now.json["quality"]?["duplicates"]?.int == 1)
 
                 for (query, field) in [("days=0", "days"), ("weeks=13", "weeks"), ("at=noon", "at"), ("segment=device%3Dmobile", "segment"), ("include_bots=true", "include_bots")] {
                     let refused = try await client.execute(uri: "/api/v1/sites/shop.example/health?\(query)", method: .get, headers: Self.auth)

@@ -123,7 +123,7 @@ public enum HealthCalculator {
         func relativeNoise(_ key: GridKey) -> Double {
             if let known = noiseOf[key] { return known }
             let grid = grids[key]
-            let pairs = (origin + 7..<todayIndex).map { (value(grid, $0, 24), value(grid, $0 - 7, 24)) }
+            let pairs = origin + 7 < todayIndex ? (origin + 7..<todayIndex).map { (value(grid, $0, 24), value(grid, $0 - 7, 24)) } : []
             let noise = RobustBand.relativeNoise(weekOverWeek: pairs)
             noiseOf[key] = noise
             return noise
@@ -218,9 +218,11 @@ public enum HealthCalculator {
         var lastJudged: [String: Int] = [:]
         for series in watched {
             let segmentParts = (parts[series.code] ?? []).sorted()
+            var overalls: [Verdict?] = []
             for d in listed {
                 let overall = judge(series, .all, d)
-                if overall != nil { lastJudged["\(series.kind):\(series.name)|", default: 0] = d }
+                overalls.append(overall)
+                if overall != nil { lastJudged["\(series.kind):\(series.name)|"] = d }
                 var segmentVerdicts: [(Part, Verdict)] = []
                 for part in segmentParts {
                     guard let verdict = judge(series, part, d) else { continue }
@@ -254,8 +256,7 @@ public enum HealthCalculator {
                 }
             }
             if series.kind != .event, series.kind == .ratio || definitions.contains(where: { $0.code == series.code }) {
-                report.series.append(SeriesTrace(series: series.name, seriesKind: series.kind, points: listed.map { d in
-                    let verdict = judge(series, .all, d)
+                report.series.append(SeriesTrace(series: series.name, seriesKind: series.kind, points: zip(listed, overalls).map { d, verdict in
                     let range = verdict?.band.range(HealthQuery.zThreshold)
                     return TracePoint(day: LocalCalendar.format(day: start + Int64(d)), value: verdict?.observed, expected: verdict?.band.expected,
                                       low: range?.low, high: range?.high, anomalous: verdict?.kind != nil)

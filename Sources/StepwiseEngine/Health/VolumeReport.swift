@@ -63,7 +63,11 @@ public enum VolumeReader {
                 throw PredictQuery.Invalid(field: "segment", reason: "volumes are kept by device and browser; use device=… or browser=…")
             }
         }
-        // Bucket boundaries.
+        // Bucket boundaries, counted before they are built so a wide range costs nothing.
+        let span = max(to - from, 0) / (interval == .hour ? VolumeIndex.hourMillis : 86_400_000) + 1
+        guard span <= Int64(maxBuckets(interval)) + 1 else {
+            throw PredictQuery.Invalid(field: "from", reason: "about \(span) \(interval.rawValue)s is more than the \(maxBuckets(interval)) one request lists")
+        }
         var starts: [Int64] = []
         switch interval {
         case .hour:
