@@ -15,23 +15,7 @@ struct FunnelController: Sendable {
             try self.reports.admin.authorize(request)
             let site = try self.reports.knownSite(context)
             let name = try context.parameters.require("name")
-            let plan = try self.reports.plan(site)
-            guard var definition = plan.funnels.first(where: { $0.name == name }) else {
-                throw APIError(.notFound, code: "unknown_funnel",
-                               "the plan of \(site) has no funnel \(name); funnels: \(plan.funnels.map(\.name).joined(separator: ", "))", field: "name")
-            }
-            let parameters = request.uri.queryParameters
-            let filter = try ReportFilter(ReportFilter.pairs(parameters), allowed: ["from", "to", "include_bots", "segment"] + Self.options,
-                                          calendar: plan.calendar)
-            if let window = parameters.get("window") { definition.windowMillis = try Self.window(window) }
-            if let order = parameters.get("order") { definition.order = try Self.order(order) }
-            var query = try Self.build { try FunnelQuery(site: site, funnel: definition, plan: plan) }
-            for text in parameters.getAll("exclude") {
-                do { try query.exclude(String(text), plan: plan) } catch let error as FunnelQuery.Invalid {
-                    throw APIError(.badRequest, code: "invalid_value", error.description, field: error.field)
-                }
-            }
-            try Self.apply(filter, unit: parameters.get("per"), breakdown: parameters.get("breakdown"), to: &query)
+            let query = try Self.planFunnel(site: site, name: name, plan: try self.reports.plan(site), parameters: request.uri.queryParameters)
             return try Response.json(encoding: try await self.backend.funnel(query))
         }
         router.post("/api/v1/sites/{site}/funnel") { request, context in
@@ -77,6 +61,30 @@ struct FunnelController: Sendable {
             try Self.apply(filter, unit: try Self.text(body, "per"), breakdown: try Self.text(body, "breakdown"), to: &query)
             return try Response.json(encoding: try await self.backend.funnel(query))
         }
+    }
+
+    /// A plan funnel with the GET endpoint's query parameters (the dashboard reads the same).
+    static func planFunnel(site: String, name: String, plan: TrackingPlan, parameters: Parameters) throws -> FunnelQuery {
+        guard var definition = plan.funnels.first(where: { $0.name == name }) else {
+            throw APIError(.notFound, code: "unknown_funnel",
+                           "the plan of \(site) has no funnel \(name); funnels: \(plan.funnels.map(\.name).joined(separator: ", "))", field: "name")
+        }
+        let filter = try ReportFilter(ReportFilter.pairs(parameters), allowed: ["from", "to", "include_bots", "segment"] + Self.options,
+                                      calendar: plan.calendar)
+        if let window = parameters.get("window") { definition.windowMillis = try Self.window(window) }
+        if let order = parameters.get("order") { definition.order = try Self.order(order) }
+        var query = try Self.build { try FunnelQuery(site: site, funnel: definition, plan: plan) }
+        for text in parameters.getAll("exclude") { try Self.exclude(String(text), plan: plan, from: &query) }
+        try Self.apply(filter, unit: parameters.get("per"), breakdown: parameters.get("breakdown"), to: &query)
+        return query
+    }
+
+    static func exclude(_ text: String, plan: TrackingPlan, from query: inout FunnelQuery) throws {
+        let result = Result { try query.exclude(text, plan: plan) }
+        if case .failure(let error) = result, let invalid = error as? FunnelQuery.Invalid {
+            throw APIError(.badRequest, code: "invalid_value", invalid.description, field: invalid.field)
+        }
+        try result.get()
     }
 
     static func apply(_ filter: ReportFilter, unit: String?, breakdown: String?, to query: inout FunnelQuery) throws {

@@ -109,17 +109,25 @@ struct ReportFilter {
     }
 }
 
-/// The admin token check for reports, plan changes and erasure.
+/// The admin token check for reports, plan changes and erasure. A dashboard session cookie
+/// also opens the reads (GET, HEAD), so the dashboard's JSON and CSV links work in the browser;
+/// writes always need the header, so a forged cross-site form can change nothing.
 struct AdminCheck: Sendable {
     let token: String?
+    private let session: DashboardSession?
+
+    init(token: String?) {
+        self.token = token
+        session = token.map(DashboardSession.init)
+    }
 
     func authorize(_ request: Request) throws {
         guard let token else { return }
-        guard let header = request.headers[.authorization], header.hasPrefix("Bearer "),
-              constantTimeEqual(String(header.dropFirst(7)), token)
-        else {
-            throw APIError(.unauthorized, code: "unauthorized", "this endpoint needs the admin token (Authorization: Bearer TOKEN)")
+        if let header = request.headers[.authorization], header.hasPrefix("Bearer "), constantTimeEqual(String(header.dropFirst(7)), token) {
+            return
         }
+        if request.method == .get || request.method == .head, session?.session(of: request) != nil { return }
+        throw APIError(.unauthorized, code: "unauthorized", "this endpoint needs the admin token (Authorization: Bearer TOKEN)")
     }
 }
 

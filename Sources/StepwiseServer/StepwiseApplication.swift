@@ -3,7 +3,7 @@ import Logging
 import StepwiseEngine
 import StepwiseStorage
 
-/// Assembles the router: ingest, reports, operations and the overview page.
+/// Assembles the router: ingest, reports, operations and the dashboard.
 public func buildRouter(
     store: EventStore, configuration: ServerConfiguration, plans: PlanRegistry, metrics: ServerMetrics = ServerMetrics()
 ) -> Router<StepwiseRequestContext> {
@@ -31,7 +31,7 @@ public func buildRouter(
     ExperimentController(plans: plans).addRoutes(to: router)
     PlanController(plans: plans, admin: admin).addRoutes(to: router)
     SiteController(sites: sites, admin: admin).addRoutes(to: router)
-    OverviewPage(live: store.live, plans: plans, store: store).addRoutes(to: router)
+    Dashboard(backend: backend, reports: reports, store: store).addRoutes(to: router)
     TrackerScript().addRoutes(to: router)
     router.get("/healthz") { _, _ in Response.json(.object(.init(keys: ["status"], values: [.string("ok")]))) }
     router.get("/metrics") { _, _ in

@@ -155,11 +155,12 @@ import StepwiseServer
             #expect(search?["cost_per_conversion"]?["last_non_direct"]?.int == 40)
             #expect(report.json["currency"]?.string == "AUD")
 
-            // The overview page shows each channel's credit, quality and cost.
-            let page = String(buffer: try await client.execute(uri: "/", method: .get).body)
-            #expect(page.contains("<h3>Channels</h3>") && page.contains("<th scope=\"col\">Cost (AUD)</th>"))
-            #expect(page.contains("<tr><td>Paid Search</td><td>1.00</td><td>1.00</td><td>0</td><td>1</td><td>100.0%</td><td>100.0%</td><td>40.00</td><td>40.00</td></tr>"), "\(page)")
-            #expect(page.contains("<tr><td>Email</td><td>0.00</td><td>0.00</td><td>0</td><td>1</td><td>100.0%</td><td>0.0%</td><td>5.00</td><td>–</td></tr>"))
+            // The attribution page shows each channel's credit under every model, its quality and cost.
+            let page = visibleText(try await dashboardPage(client, "/sites/shop.example/attribution"))
+            #expect(page.contains("Channel first last non direct linear time decay position Assisted Cost (AUD) Cost per conversion (last non-direct)"), "\(page)")
+            #expect(page.contains("Paid Search 1.00 1.00 1.00 1.00 1.00 0 40.00 40.00"), "\(page)")
+            #expect(page.contains("Paid Search 1 100.0% 100.0%"), "\(page)")
+            #expect(page.contains("Email 1 100.0% 0.0%"), "\(page)")
         }
     }
 }

@@ -116,9 +116,9 @@ import StepwiseServer
                     #expect(refused.status == .badRequest && refused.json["error"]?["field"]?.string == field, "\(query): \(String(buffer: refused.body))")
                 }
 
-                // The overview page marks the deploy on the macro's chart and lists the open anomaly.
-                let page = String(buffer: try await client.execute(uri: "/", method: .get).body)
-                #expect(page.contains("<h3>Tracking health</h3>"))
+                // The health page marks the deploy on the macro's chart and lists the open anomaly.
+                let page = try await dashboardPage(client, "/sites/shop.example/health")
+                #expect(page.contains("<h2>Tracking health</h2>"))
                 #expect(page.contains("<title>deploy: release 42</title>"))
                 #expect(page.contains("signup went silent"))
 

@@ -187,9 +187,11 @@ import StepwiseEngine
         try await fixture.run { client in
             _ = try await client.execute(uri: "/api/v1/events", method: .post, body: body(eventJSON("cta_click")))
             let page = try await client.execute(uri: "/", method: .get)
-            let html = String(buffer: page.body)
             #expect(page.headers[.contentType]?.hasPrefix("text/html") == true)
-            #expect(html.contains("<td>cta_click</td><td>1</td><td>1</td><td>1</td>"))
+            #expect(visibleText(String(buffer: page.body)).contains("shop.example 1 1 0"))
+            // A site without a plan still shows its events.
+            let site = visibleText(try await dashboardPage(client, "/sites/shop.example", token: nil))
+            #expect(site.contains("has no tracking plan yet") && site.contains("cta_click 1 1 1"), "\(site)")
         }
     }
 }

@@ -107,11 +107,13 @@ import StepwiseServer
             let anonymous = try await client.execute(uri: "/api/v1/sites/shop.example/predict", method: .get)
             #expect(anonymous.status == .unauthorized)
 
-            // The overview page shows the predictors and the audiences.
-            let page = String(buffer: try await client.execute(uri: "/", method: .get).body)
-            #expect(page.contains("<h3>What predicts purchase</h3>"))
-            #expect(page.contains("<h3>Warmest leads</h3>") && page.contains("<tr><td>ann</td><td>5.0</td>"))
-            #expect(page.contains("<tr><td>warm</td><td>did pricing, not purchase</td><td>1</td></tr>"))
+            // The predictors and leads pages show the same, and the audiences with an export.
+            let predictors = visibleText(try await dashboardPage(client, "/sites/shop.example/predictors"))
+            #expect(predictors.contains("What predicts purchase"))
+            let leads = try await dashboardPage(client, "/sites/shop.example/leads")
+            #expect(visibleText(leads).contains("Warmest leads") && visibleText(leads).contains("ann 5.00"), "\(visibleText(leads))")
+            #expect(visibleText(leads).contains("warm did pricing, not purchase 1 CSV"))
+            #expect(leads.contains("href=\"/api/v1/sites/shop.example/audiences/warm/members?format=csv\""))
         }
     }
 
@@ -254,8 +256,8 @@ final class WebhookReceiver: Sendable {
             #expect(report.json["variants"]?[1]?["persons"]?.int == 1)
             #expect(report.json["metrics"]?[0]?["variants"]?[1]?["conversions"]?.int == 1)
             #expect(report.json["verdict"]?.string == "keep_running")
-            let page = String(buffer: try await client.execute(uri: "/", method: .get).body)
-            #expect(page.contains("<h3>Experiment button</h3>") && page.contains("Verdict: <strong>keep running</strong>"))
+            let page = visibleText(try await dashboardPage(client, "/sites/shop.example/experiments", token: nil))
+            #expect(page.contains("Experiment button") && page.contains("Verdict: keep running"), "\(page)")
             let noFunnel = try await client.execute(uri: "/api/v1/sites/shop.example/hypotheses", method: .get)
             #expect(noFunnel.status == .badRequest && noFunnel.json["error"]?["field"]?.string == "funnel")
             let ghost = try await client.execute(uri: "/api/v1/sites/shop.example/experiments/ghost", method: .get)

@@ -4,6 +4,7 @@ import HummingbirdTesting
 import StepwiseCore
 import StepwiseServer
 import StepwiseStorage
+import Testing
 
 /// A server on a fresh database in a temp folder, driven over real sockets. The folder
 /// lives as long as the fixture, so tests can inspect the store after the server stops.
@@ -82,4 +83,22 @@ func runScript(_ arguments: [String]) async throws -> (status: Int32, output: St
             continuation.resume(returning: (run.terminationStatus, text))
         }
     }
+}
+
+/// A page's visible text: tags become spaces, entities are decoded, runs of space collapse,
+/// so tests read a row as a person does ("Paid Search 1.00 1.00 0").
+func visibleText(_ html: String) -> String {
+    var text = html.replacingOccurrences(of: "<title>[^<]*</title>", with: " ", options: .regularExpression)
+        .replacingOccurrences(of: "<[^>]+>", with: " ", options: .regularExpression)
+    for (entity, character) in [("&lt;", "<"), ("&gt;", ">"), ("&quot;", "\""), ("&#39;", "'"), ("&amp;", "&")] {
+        text = text.replacingOccurrences(of: entity, with: character)
+    }
+    return text.replacingOccurrences(of: "\\s+", with: " ", options: .regularExpression)
+}
+
+/// A dashboard page's HTML, read with the admin token.
+func dashboardPage(_ client: some TestClientProtocol, _ path: String, token: String? = "admin") async throws -> String {
+    let response = try await client.execute(uri: path, method: .get, headers: token.map { [.authorization: "Bearer \($0)"] } ?? [:])
+    #expect(response.status == .ok, "\(path): \(response.status)")
+    return String(buffer: response.body)
 }

@@ -11,19 +11,20 @@ enum ServerProcess {
         return executable.deletingLastPathComponent().appendingPathComponent("stepwise")
     }
 
-    /// Starts `stepwise serve` on a free port; returns the process and its port. `stderr`
-    /// receives the server's diagnostics (default: discarded).
-    static func start(database: String, arguments: [String] = [], stderr: FileHandle = .nullDevice) throws -> (Process, Int) {
+    /// Starts `stepwise serve` (or `command`, such as `demo`) on a free port; returns the process
+    /// and its port. `stderr` receives the server's diagnostics (default: discarded).
+    static func start(database: String, arguments: [String] = [], stderr: FileHandle = .nullDevice,
+                      command: [String] = ["serve", "--open-sites"], timeout: TimeInterval = 30) throws -> (Process, Int) {
         #expect(FileManager.default.isExecutableFile(atPath: binary.path), "build the package first: \(binary.path) is missing")
         let process = Process()
         process.executableURL = binary
-        process.arguments = ["serve", "--open-sites", "--db", database, "--port", "0"] + arguments
+        process.arguments = command + ["--db", database, "--port", "0"] + arguments
         let output = Pipe()
         process.standardOutput = output
         process.standardError = stderr
         try process.run()
         var text = ""
-        let deadline = Date().addingTimeInterval(30)
+        let deadline = Date().addingTimeInterval(timeout)
         while Date() < deadline {
             let data = output.fileHandleForReading.availableData
             if data.isEmpty { break }

@@ -80,6 +80,7 @@ public enum EngagementScoreCalculator {
         return EngagementScoreReport(
             site: query.site, asOf: Timestamp.formatRFC3339(asOf), halfLifeDays: Double(query.halfLifeMillis) / 86_400_000,
             learned: query.learned, values: values, persons: persons, scoredPersons: scored.count, bands: bands,
+            histogram: ScoreBin.bins(ascending),
             top: topPersons, ranking: ranking)
     }
 

@@ -9,6 +9,8 @@ public struct EngagementScoreReport: Sendable, Equatable, Codable {
     public var persons: Int
     public var scoredPersons: Int
     public var bands: [ScoreBand]
+    /// The scores above 0 in ten equal-width bins from 0 to the highest score.
+    public var histogram: [ScoreBin]
     public var top: [ScoredPerson]
     /// How well scores at a cut-off rank who converts after it; nil without a macro.
     public var ranking: ScoreRanking?
@@ -29,6 +31,24 @@ public struct ScoreBand: Sendable, Equatable, Codable {
     /// Exclusive upper bound; nil for the top band.
     public var belowScore: Double?
     public var persons: Int
+}
+
+/// Persons whose score is in `[minScore, belowScore)` (the last bin includes its upper end).
+public struct ScoreBin: Sendable, Equatable, Codable {
+    public var minScore: Double
+    public var belowScore: Double
+    public var persons: Int
+
+    /// Ten bins of equal width over (0, highest score].
+    static func bins(_ scores: [Double], count: Int = 10) -> [ScoreBin] {
+        guard let highest = scores.max(), highest > 0 else { return [] }
+        let width = highest / Double(count)
+        var persons = [Int](repeating: 0, count: count)
+        for score in scores where score > 0 { persons[min(Int(score / width), count - 1)] += 1 }
+        return persons.enumerated().map { k, n in
+            ScoreBin(minScore: Double(k) * width, belowScore: k == count - 1 ? highest : Double(k + 1) * width, persons: n)
+        }
+    }
 }
 
 /// A person and what made them warm. `person` is their user id once identified, else their
