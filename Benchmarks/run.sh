@@ -4,6 +4,7 @@
 #   Benchmarks/run.sh                 1M and 10M events
 #   SIZES="1000000" Benchmarks/run.sh just 1M; SIZES="" only the HTTP ingest
 #   DURATION=10 Benchmarks/run.sh     seconds per wrk run (default 10)
+#   DASHBOARD=0 Benchmarks/run.sh     without the dashboard pages (Benchmarks/dashboard.sh)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
@@ -121,6 +122,11 @@ for n in $sizes; do
   row "peer: DuckDB per-person patterns from raw events, $label (ms)" "$peer" "conditional min per micro, GROUP BY person, 2 threads"
   row "peer: DuckDB per-person patterns from a bitmask column, $label (ms)" "$flags" "definitions evaluated beforehand (not timed)"
 done
+
+# Dashboard pages on the demo sites grown to 1M events (DASHBOARD=0 skips).
+if [ "${DASHBOARD:-1}" != 0 ]; then
+  while IFS= read -r line; do rows+=("$line"); done < <(WORK="$work" Benchmarks/dashboard.sh)
+fi
 
 printf '| %-58s | %14s | %s |\n' "benchmark" "value" "notes"
 printf '|%s|%s|%s|\n' "$(printf -- '-%.0s' $(seq 60))" "$(printf -- '-%.0s' $(seq 16))" "-------"
