@@ -33,6 +33,8 @@ let package = Package(
                 "StepwiseCore", "StepwiseEngine",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "GRDBSQLite", package: "GRDB.swift"),
+                // The erasure log keeps a SHA-256 of the erased id, not the id.
+                .product(name: "Crypto", package: "swift-crypto"),
             ],
             swiftSettings: strict),
         // The HTTP server (Hummingbird 2).

@@ -17,7 +17,7 @@ public final class EventStore: Sendable {
     /// The engine table fed after each commit, before callers are resumed.
     public let live: LiveEventTable
     /// False for batch tools (import) that never query: rows are not kept in memory.
-    private let feedsEngine: Bool
+    let feedsEngine: Bool
     private let queue = DispatchQueue(label: "stepwise.store.writer")
     private let pending = Mutex<PendingJobs>(PendingJobs())
     private let interns = Mutex<InternTables>(InternTables())
@@ -106,6 +106,18 @@ public final class EventStore: Sendable {
                 return true
             }
             if startDrain { queue.async { self.drain() } }
+        }
+    }
+
+    /// Runs `body` on the writer queue, between commits, with the intern caches forgotten
+    /// afterwards: for changes that delete rows the caches may hold (erasure, retention).
+    func exclusively<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+        try await withCheckedThrowingContinuation { continuation in
+            queue.async {
+                let result = Result { try body() }
+                self.interns.withLock { $0.rollback() }
+                continuation.resume(with: result)
+            }
         }
     }
 

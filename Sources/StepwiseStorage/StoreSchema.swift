@@ -156,6 +156,14 @@ enum StoreSchema {
                     created INTEGER NOT NULL) WITHOUT ROWID;
                 """)
         }
+        // v7: the erasure and retention log: what was deleted and when, never who (a hash).
+        migrator.registerMigration("v7-erasures") { db in
+            try db.execute(sql: """
+                CREATE TABLE erasures (
+                    id INTEGER PRIMARY KEY AUTOINCREMENT, site TEXT, kind TEXT NOT NULL, person_sha256 TEXT,
+                    visitors INTEGER NOT NULL, users INTEGER NOT NULL, events INTEGER NOT NULL, at INTEGER NOT NULL);
+                """)
+        }
         return migrator
     }
 }

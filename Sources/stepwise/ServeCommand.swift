@@ -67,6 +67,9 @@ func serve(_ store: EventStore, _ options: ServerOptions, banner: String, openSi
                                signs: options.webhookSecret != nil, interval: .milliseconds(options.healthIntervalMillis))
     let healthTask = Task { await health.run() }
     defer { healthTask.cancel() }
+    // Events past the retention period are deleted at start and every 6 hours.
+    let retentionTask = options.retentionMillis.map { millis in Task { await RetentionMonitor(store: store, retentionMillis: millis).run() } }
+    defer { retentionTask?.cancel() }
     do {
         try await app.runService()
     } catch {

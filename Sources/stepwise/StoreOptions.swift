@@ -63,7 +63,17 @@ struct ServerOptions: ParsableArguments {
 
     var healthIntervalMillis: Int64 { PlanDuration.millis(healthInterval) ?? 300_000 }
 
+    @Option(name: .customLong("retention"), help: "Delete events older than this, e.g. 395d or 26w, at start and every 6 hours (env STEPWISE_RETENTION); default keep all.")
+    var retention: String? = ProcessInfo.processInfo.environment["STEPWISE_RETENTION"]
+
+    var retentionMillis: Int64? { retention.flatMap { PlanDuration.millis($0) } }
+
     func validate() throws {
+        if let retention {
+            guard let millis = PlanDuration.millis(retention), millis >= 86_400_000 else {
+                throw ValidationError("--retention must be a duration of at least 1d, e.g. 395d or 26w, got '\(retention)'")
+            }
+        }
         guard let millis = PlanDuration.millis(audienceInterval), millis >= 1000 else {
             throw ValidationError("--audience-interval must be a duration of at least 1s, e.g. 60s or 5m, got '\(audienceInterval)'")
         }

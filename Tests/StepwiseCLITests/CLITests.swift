@@ -583,3 +583,22 @@ extension CLITests {
         #expect(refused.status == 2 && refused.stderr.hasPrefix("stepwise: BACKUP: \(junk) cannot be read as a Stepwise database"), "\(refused.stderr)")
     }
 }
+
+/// `stepwise erase` and `stepwise prune`, end to end.
+@Suite struct PrivacyCLITests {
+    @Test func eraseAndPruneDeleteWhatTheySayAndRefuseWhatTheyCannot() throws {
+        let cli = try CLITests()
+        #expect(try cli.stepwise("import", try cli.write("e.ndjson", cli.events)).status == 0)
+        let unknown = try cli.stepwise("erase", "--site", "s.example", "--person", "zed")
+        #expect(unknown.status == 2 && unknown.stderr == "stepwise: --person: site s.example has no visitor or user zed\n")
+        let erased = try cli.stepwise("erase", "--site", "s.example", "--person", "a")
+        #expect(erased.status == 0 && erased.stdout.hasPrefix("erased 3 events, 1 visitor ids and 0 user ids of one person on s.example (log entry 1, sha256 ca978112ca1bbdcafac231b39a23dc4da786eff8147c4e72b9807785afee48bb)"), "\(erased.stdout)\(erased.stderr)")
+        #expect(try cli.stepwise("report", "events", "--site", "s.example", "--format", "csv").stdout == "event,events,persons,sessions\npageview,1,1,1\n")
+        let bad = try cli.stepwise("prune", "--older-than", "2h")
+        #expect(bad.status == 2 && bad.stderr.contains("--older-than must be a duration of at least 1d"), "\(bad.stderr)")
+        // The remaining events are from early November 2026; a day's retention removes them all.
+        let pruned = try cli.stepwise("prune", "--older-than", "1d")
+        #expect(pruned.status == 0 && pruned.stdout == "deleted 2 events, 2 visitor ids and 0 user ids older than 1d (log entry 2)\n", "\(pruned.stdout)\(pruned.stderr)")
+        #expect(try cli.stepwise("prune", "--older-than", "1d").stdout == "nothing older than 1d\n")
+    }
+}
