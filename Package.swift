@@ -81,6 +81,8 @@ let package = Package(
             dependencies: [
                 "StepwiseServer", "StepwiseStorage", "StepwiseCore", "StepwiseEngine", "StepwisePlan",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
+                // Faults injected on the store's own connection (a full disk, a read-only database).
+                .product(name: "GRDB", package: "GRDB.swift"),
             ],
             swiftSettings: strict),
         // Drives the built `stepwise` binary: exit codes, golden outputs.
