@@ -54,7 +54,7 @@ struct GA4Endpoint: Sendable {
 
     /// The request's canonical events, or `Found` with every validation message.
     private func validated(_ request: Request, _ context: StepwiseRequestContext) async throws -> [EnrichedEvent] {
-        try ingest.checkRate(context)
+        try ingest.checkRate(request, context)
         var messages: [Message] = []
         func fail(_ path: String, _ description: String, _ code: String) { messages.append(Message(fieldPath: path, description: description, validationCode: code)) }
         let parameters = request.uri.queryParameters

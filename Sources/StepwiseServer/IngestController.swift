@@ -11,6 +11,8 @@ struct IngestController: Sendable {
     let metrics: ServerMetrics
     let writeKeys: WriteKeyCheck
     let limiter: RateLimiter?
+    /// Events per second per site; nil for no limit.
+    var siteLimiter: RateLimiter?
     let botNetworks: NetworkList
     /// Proxies whose `X-Forwarded-For` names the client.
     let trustedProxies: NetworkList
@@ -37,7 +39,7 @@ struct IngestController: Sendable {
     }
 
     private func acceptEvents(_ request: Request, _ context: StepwiseRequestContext) async throws -> Response {
-        try checkRate(context)
+        try checkRate(request, context)
         let body = try await collect(request)
         let now = Int64(Date().timeIntervalSince1970 * 1000)
         let userAgent = request.headers[.userAgent]
@@ -74,6 +76,7 @@ struct IngestController: Sendable {
             throw APIError(.badRequest, code: only.rejection.code.rawValue, only.rejection.message, field: only.rejection.field)
         }
         for rejection in decoded.rejected { metrics.recordRejected(rejection.rejection.code.rawValue) }
+        try checkSiteRate(decoded.events.map(\.event.site))
         let outcomes: [AppendOutcome]
         do {
             let fromDataCentre = botNetworks.contains(client)
@@ -108,7 +111,7 @@ struct IngestController: Sendable {
     }
 
     func identify(_ request: Request, _ context: StepwiseRequestContext) async throws -> Response {
-        try checkRate(context)
+        try checkRate(request, context)
         let body = try await collect(request)
         let object = try APIError.jsonObject(body, shape: "{site, visitor, user}")
         var values: [String: String] = [:]
@@ -130,11 +133,31 @@ struct IngestController: Sendable {
                                         values: [.string(values["site"]!), .string(values["visitor"]!), .string(values["user"]!)])))
     }
 
-    func checkRate(_ context: StepwiseRequestContext) throws {
-        guard let limiter, let wait = limiter.acquire(context.clientAddress) else { return }
-        var error = APIError(.tooManyRequests, code: "rate_limited", "too many requests from this client; retry after \(Int(wait.rounded(.up))) s")
-        error.headers[.retryAfter] = String(max(1, Int(wait.rounded(.up))))
-        throw error
+    /// Requests per second per client: the client a trusted proxy names, else the peer.
+    func checkRate(_ request: Request, _ context: StepwiseRequestContext) throws {
+        guard let limiter else { return }
+        let client = CookielessIdentity.clientAddress(peer: context.clientAddress, forwardedFor: request.headers[Self.forwardedFor], trusted: trustedProxies)
+        guard let wait = limiter.acquire(client) else { return }
+        throw Self.rateLimited("too many requests from this client", wait: wait)
+    }
+
+    /// Events per second per site, checked before storing: one site's flood cannot crowd out the others.
+    func checkSiteRate(_ sites: some Sequence<String>) throws {
+        guard let siteLimiter else { return }
+        var counts: [String: Int] = [:]
+        for site in sites { counts[site, default: 0] += 1 }
+        for (site, events) in counts.sorted(by: { $0.key < $1.key }) {
+            if let wait = siteLimiter.acquire(site, cost: Double(events)) {
+                throw Self.rateLimited("too many events for site \(site)", wait: wait)
+            }
+        }
+    }
+
+    static func rateLimited(_ what: String, wait: Double) -> APIError {
+        let seconds = max(1, Int(wait.rounded(.up)))
+        var error = APIError(.tooManyRequests, code: "rate_limited", "\(what); retry after \(seconds) s")
+        error.headers[.retryAfter] = String(seconds)
+        return error
     }
 
     func collect(_ request: Request) async throws -> ByteBuffer {

@@ -17,7 +17,7 @@ struct PlausibleEndpoint: Sendable {
     }
 
     func accept(_ request: Request, _ context: StepwiseRequestContext) async throws -> Response {
-        try ingest.checkRate(context)
+        try ingest.checkRate(request, context)
         let body = try await ingest.collect(request)
         let now = Int64(Date().timeIntervalSince1970 * 1000)
         guard case .object(let object)? = try? body.withUnsafeReadableBytes({ raw in try JSONParser.parse(buffer: raw.bindMemory(to: UInt8.self)) }) else {
@@ -87,6 +87,7 @@ struct PlausibleEndpoint: Sendable {
                 return Self.errors([Self.field(rejection.field): [rejection.message]])
             }
         }
+        try ingest.checkSiteRate(events.map(\.event.site))
         do {
             _ = try await ingest.store.append(events, received: now)
         } catch {

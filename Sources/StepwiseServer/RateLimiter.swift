@@ -13,19 +13,25 @@ final class RateLimiter: Sendable {
         self.burst = max(burst, rate, 1)
     }
 
-    /// nil when allowed; otherwise the seconds to wait before a token is available.
-    func acquire(_ key: String, now: Double = ProcessInfo.processInfo.systemUptime) -> Double? {
+    /// nil when allowed; otherwise the seconds to wait before `cost` tokens are available
+    /// (a cost above the burst waits for a full bucket and then takes it).
+    func acquire(_ key: String, cost: Double = 1, now: Double = ProcessInfo.processInfo.systemUptime) -> Double? {
+        let cost = min(cost, burst)
+        return take(key, cost: cost, now: now)
+    }
+
+    private func take(_ key: String, cost: Double, now: Double) -> Double? {
         buckets.withLock { buckets in
             if buckets.count > 100_000 { buckets.removeAll() }
             var bucket = buckets[key] ?? Bucket(tokens: burst, updated: now)
             bucket.tokens = min(burst, bucket.tokens + (now - bucket.updated) * rate)
             bucket.updated = now
             defer { buckets[key] = bucket }
-            if bucket.tokens >= 1 {
-                bucket.tokens -= 1
+            if bucket.tokens >= cost {
+                bucket.tokens -= cost
                 return nil
             }
-            return (1 - bucket.tokens) / rate
+            return (cost - bucket.tokens) / rate
         }
     }
 }

@@ -31,7 +31,7 @@ struct SegmentEndpoint: Sendable {
 
     func accept(_ request: Request, _ context: StepwiseRequestContext, type: String) async throws -> Response {
         do {
-            try ingest.checkRate(context)
+            try ingest.checkRate(request, context)
             return try await handle(request, type: type)
         } catch let refusal as Refusal {
             return Response.json(.object(JSONObject(keys: ["success", "code", "message"],
@@ -103,6 +103,7 @@ struct SegmentEndpoint: Sendable {
                 throw Refusal(status: .badRequest, message: at + "\(Self.segmentField(rejection.field)): \(rejection.message)")
             }
         }
+        try ingest.checkSiteRate(events.map(\.event.site))
         do {
             if !events.isEmpty { _ = try await ingest.store.append(events, received: now) }
             for link in links { try await ingest.store.identify(site: site.name, visitor: link.visitor, user: link.user) }

@@ -14,6 +14,9 @@ public struct ServerConfiguration: Sendable {
     /// Requests per second allowed per client address; 0 disables the limit.
     public var rateLimitPerSecond = 0.0
     public var rateLimitBurst = 0.0
+    /// Events per second allowed per site (a burst of 5 seconds' worth, at least one full
+    /// batch); 0 disables the limit.
+    public var siteRateLimitPerSecond = 0.0
     /// Data-centre networks: events from these addresses are bot traffic.
     public var botNetworks = try! NetworkList([])
     /// Reverse proxies whose `X-Forwarded-For` header names the client (for cookieless ids,

@@ -1,5 +1,6 @@
 import Hummingbird
 import Logging
+import StepwiseCore
 import StepwiseEngine
 import StepwiseStorage
 
@@ -12,9 +13,13 @@ public func buildRouter(
     router.add(middleware: CORSPolicy(origins: Set(configuration.corsOrigins), registry: sites))
     let limiter = configuration.rateLimitPerSecond > 0
         ? RateLimiter(rate: configuration.rateLimitPerSecond, burst: configuration.rateLimitBurst) : nil
-    let ingest = IngestController(store: store, metrics: metrics, writeKeys: WriteKeyCheck(keys: configuration.writeKeys, registry: sites),
+    var ingest = IngestController(store: store, metrics: metrics, writeKeys: WriteKeyCheck(keys: configuration.writeKeys, registry: sites),
                                   limiter: limiter, botNetworks: configuration.botNetworks, trustedProxies: configuration.trustedProxies,
                                   cookieless: CookielessIdentity(store: store))
+    if configuration.siteRateLimitPerSecond > 0 {
+        ingest.siteLimiter = RateLimiter(rate: configuration.siteRateLimitPerSecond,
+                                         burst: max(configuration.siteRateLimitPerSecond * 5, Double(EventBatchDecoder.maxBatch)))
+    }
     ingest.addRoutes(to: router)
     PlausibleEndpoint(ingest: ingest).addRoutes(to: router)
     SegmentEndpoint(ingest: ingest, sites: sites).addRoutes(to: router)

@@ -30,6 +30,7 @@ func serve(_ store: EventStore, _ options: ServerOptions, banner: String, openSi
     configuration.corsOrigins = options.corsOrigins
     configuration.rateLimitPerSecond = options.rateLimit
     configuration.rateLimitBurst = options.rateLimit * 2
+    configuration.siteRateLimitPerSecond = options.siteRateLimit
     configuration.botNetworks = try NetworkList(options.botNetworks)
     do { configuration.trustedProxies = try NetworkList(options.trustedProxies) } catch {
         throw CLIError.usage("--trusted-proxy: \(error)")

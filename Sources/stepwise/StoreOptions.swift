@@ -38,6 +38,9 @@ struct ServerOptions: ParsableArguments {
     @Option(name: .customLong("rate-limit"), help: "Requests per second per client address; 0 = unlimited.")
     var rateLimit: Double = 0
 
+    @Option(name: .customLong("site-rate-limit"), help: "Events per second per site (a 5-second burst, at least one batch); 0 = unlimited.")
+    var siteRateLimit: Double = 0
+
     @Option(name: .customLong("plan"), help: "Tracking plan file (stepwise.yml), one per site (repeatable); reloaded on SIGHUP.")
     var planFiles: [String] = []
 
@@ -82,6 +85,7 @@ struct ServerOptions: ParsableArguments {
         }
         guard (0...65535).contains(port) else { throw ValidationError("--port must be between 0 and 65535") }
         guard rateLimit >= 0 else { throw ValidationError("--rate-limit must not be negative") }
+        guard siteRateLimit >= 0 else { throw ValidationError("--site-rate-limit must not be negative") }
         do {
             _ = try NetworkList(botNetworks)
         } catch {
