@@ -1,4 +1,5 @@
--- wrk script: POST the JSON body named by the BODY environment variable (GET when BODY is empty).
+-- wrk script: POST the JSON body named by the BODY environment variable (GET when BODY is empty),
+-- or GET the space-separated PATHS in turn.
 local path = os.getenv("BODY") or ""
 if path ~= "" then
   local file = assert(io.open(path, "r"))
@@ -6,6 +7,16 @@ if path ~= "" then
   wrk.body = file:read("*a")
   wrk.headers["Content-Type"] = "application/json"
   file:close()
+end
+
+local paths = {}
+for p in string.gmatch(os.getenv("PATHS") or "", "%S+") do table.insert(paths, p) end
+if #paths > 0 then
+  local k = 0
+  request = function()
+    k = k % #paths + 1
+    return wrk.format("GET", paths[k])
+  end
 end
 
 function done(summary, latency, requests)
