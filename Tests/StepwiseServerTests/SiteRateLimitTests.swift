@@ -15,8 +15,8 @@ import StepwiseServer
     @Test func oneSitesFloodIsCutAtItsLimitWhileOtherSitesFlow() async throws {
         let fixture = try ServerFixture()
         let store = fixture.store
-        try await fixture.run({ $0.siteRateLimitPerSecond = 1 }) { client in
-            // The burst is max(5 s × 1, one 1000-event batch) = 1000 events. 12 concurrent batches of 250 from one site:
+        try await fixture.run({ $0.siteRateLimitPerSecond = 0.001 }) { client in
+            // The burst is one 1000-event batch; a token a quarter-hour refills nothing a loaded machine could notice. 12 concurrent batches of 250 from one site:
             let started = Date()
             let statuses = try await withThrowingTaskGroup(of: (Int, String?).self) { group in
                 for k in 0..<12 {
@@ -49,7 +49,7 @@ import StepwiseServer
 
     @Test func clientsBehindATrustedProxyAreLimitedOneByOne() async throws {
         let fixture = try ServerFixture()
-        try await fixture.run({ $0.rateLimitPerSecond = 1; $0.rateLimitBurst = 2; $0.trustedProxies = try! NetworkList(["127.0.0.0/8"]) }) { client in
+        try await fixture.run({ $0.rateLimitPerSecond = 0.001; $0.rateLimitBurst = 2; $0.trustedProxies = try! NetworkList(["127.0.0.0/8"]) }) { client in
             func send(_ ip: String) async throws -> HTTPResponse.Status {
                 try await client.execute(uri: "/api/v1/events", method: .post, headers: [HTTPField.Name("X-Forwarded-For")!: ip],
                                          body: body(eventJSON("e", visitor: ip))).status
