@@ -26,7 +26,7 @@ enum DashboardAssets {
         .kpi .value{font-size:1.6rem;font-weight:650}.kpi .label{color:var(--muted);font-size:.85rem}
         .scroll{overflow-x:auto}table{border-collapse:collapse;width:100%;margin:.4rem 0 1.4rem}
         th,td{padding:.35rem .55rem;border-bottom:1px solid var(--line);text-align:right;vertical-align:top}
-        th:first-child,td:first-child,.text{text-align:left}thead th{font-weight:600;background:var(--bg)}tbody th{font-weight:500}
+        th:first-child,td:first-child,.text{text-align:left}td.text{min-width:14rem}thead th{font-weight:600;background:var(--bg)}tbody th{font-weight:500}
         .muted{color:var(--muted)}.leak{color:var(--leak);font-weight:600}.good{color:var(--ok)}
         .alert{border:1px solid var(--leak);background:#fdecea;color:#6e1711;padding:.6rem .8rem;border-radius:6px}
         .note{border-left:4px solid var(--accent);background:var(--bg);padding:.5rem .8rem}
@@ -34,7 +34,7 @@ enum DashboardAssets {
         .verdict{display:inline-block;border-radius:3px;padding:0 .35rem;font-size:.85rem;border:1px solid var(--line)}
         .verdict.strong,.verdict.ship{background:#e3f1e7}.verdict.vanity,.verdict.negative,.verdict.do_not_ship,.verdict.stop{background:#fdecea}
         h1{font-size:1.5rem;margin:.2rem 0 .6rem}h2{font-size:1.2rem;margin:1.6rem 0 .4rem}
-        @media (max-width:600px){main{padding:.6rem}form.filters{flex-direction:column;align-items:stretch}.kpi{flex:1 1 40%;min-width:0}td,th{padding:.3rem}}
+        @media (max-width:600px){svg.chart text{font-size:20px}main{padding:.6rem}form.filters{flex-direction:column;align-items:stretch}.kpi{flex:1 1 40%;min-width:0}td,th{padding:.3rem}}
         """
 
     /// Progressive only: pickers apply themselves; every form still has its button.
