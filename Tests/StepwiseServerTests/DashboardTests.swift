@@ -50,6 +50,9 @@ import StepwiseServer
             let offsite = try await client.execute(uri: "/login", method: .post, headers: headers,
                                                    body: Self.form([("csrf", csrf), ("token", "admin"), ("next", "//evil.example/")]))
             #expect(offsite.status == .seeOther && offsite.headers[.location] == "/")
+            let split = try await client.execute(uri: "/login", method: .post, headers: headers,
+                                                 body: Self.form([("csrf", csrf), ("token", "admin"), ("next", "/x\r\nSet-Cookie: a=b")]))
+            #expect(split.headers[.location] == "/" && Self.cookie(split, "a") == nil)
 
             let signed = try await client.execute(uri: "/login", method: .post, headers: headers,
                                                   body: Self.form([("csrf", csrf), ("token", "admin"), ("next", "/sites/shop.example/leads")]))

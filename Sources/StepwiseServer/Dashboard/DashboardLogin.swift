@@ -16,9 +16,12 @@ struct DashboardLogin: Sendable {
             guard let session = self.session else { return Self.redirect("/") }
             let fields = try await Self.form(request)
             let next = Self.safeNext(fields["next"])
-            guard let cookie = request.cookies[DashboardSession.loginCSRFCookie]?.value, let sent = fields["csrf"],
-                  constantTimeEqual(cookie, sent)
-            else {
+            guard let cookie = request.cookies[DashboardSession.loginCSRFCookie]?.value else {
+                // Browsers keep Secure cookies only over HTTPS and on localhost: say so rather than loop.
+                return self.form(next: next, error: "Your browser did not return the sign-in cookie: the form came from another site, "
+                    + "or the dashboard is served over plain HTTP on a host other than localhost (put it behind HTTPS).", status: .forbidden)
+            }
+            guard let sent = fields["csrf"], constantTimeEqual(cookie, sent) else {
                 return self.form(next: next, error: "The form expired or came from another site; sign in again.", status: .forbidden)
             }
             guard let token = fields["token"], constantTimeEqual(DashboardSession(adminToken: token).mac("check"), session.mac("check")) else {
@@ -70,7 +73,8 @@ struct DashboardLogin: Sendable {
 
     /// Only a path on this server: never `//other.example` or a full URL (an open redirect).
     static func safeNext(_ next: String?) -> String {
-        guard let next, next.hasPrefix("/"), !next.hasPrefix("//"), !next.hasPrefix("/\\") else { return "/" }
+        guard let next, next.hasPrefix("/"), !next.hasPrefix("//"), !next.hasPrefix("/\\"),
+              !next.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7f }) else { return "/" }
         return next
     }
 
