@@ -6,7 +6,8 @@ import StepwisePlan
 ///
 /// Writers append committed rows (cheap); readers call `snapshot()`, which folds pending
 /// rows and identity links into a new sorted table first, so every acknowledged event is
-/// visible to the next report.
+/// visible to the next report. The fold runs outside the state lock, so a commit never waits
+/// for a report's rebuild; rebuilds take turns on a lock of their own.
 public final class LiveEventTable: Sendable {
     private struct State {
         var table: EventTable = .empty
@@ -30,6 +31,8 @@ public final class LiveEventTable: Sendable {
     }
 
     private let state = Mutex(State())
+    /// Held for a whole rebuild (and by whatever replaces the table), never by `apply`.
+    private let rebuilding = Mutex(())
     private let builder: EventTableBuilder
 
     public init(builder: EventTableBuilder = EventTableBuilder()) {
@@ -67,9 +70,26 @@ public final class LiveEventTable: Sendable {
         }
     }
 
-    /// The current table, including every row applied so far.
+    /// The current table, including every row applied before the call.
     public func snapshot() -> EventTable {
-        state.withLock { $0.refreshed(builder) }
+        rebuilding.withLock { _ in
+            // Take the fold's inputs under the state lock (copies share storage), build outside it.
+            let work = state.withLock { state -> (EventTable, EventRows, IdentityGraph, [String])? in
+                guard state.dirty else {
+                    if state.table.strings.count != state.strings.count { state.table.strings = state.strings }
+                    return nil
+                }
+                let taken = (state.table, state.pending, state.identities, state.strings)
+                state.pending.removeAll()
+                state.dirty = false
+                return taken
+            }
+            guard let (previous, pending, identities, strings) = work else { return state.withLock { $0.table } }
+            let built = builder.build(previous: previous, appended: pending, identities: identities, strings: strings)
+            // Rows applied meanwhile stay pending (and dirty) for the next snapshot.
+            state.withLock { $0.table = built }
+            return built
+        }
     }
 
     /// The hourly volumes as of now: every applied row is in them.
@@ -80,21 +100,22 @@ public final class LiveEventTable: Sendable {
     /// Counts a site's plan definitions from now on, and over every event already applied
     /// when the set changed (a new plan, or the site's first events).
     public func watch(site: String, definitions: [(name: String, when: EventMatcher)]) {
-        state.withLock { state in
+        // Rare (a plan change): rebuilt under the state lock, so no applied row escapes the fold.
+        rebuilding.withLock { _ in state.withLock { state in
             let table = state.refreshed(builder)
             guard let id = table.siteID(site) else { return }
             if state.volumes.watch(site: id, definitions: definitions) {
                 state.volumes.fold(table: table, definitionsOf: id)
             }
-        }
+        } }
     }
 
     func resetState(strings: [String], identities: IdentityGraph, rows: EventRows) {
-        state.withLock { state in
+        rebuilding.withLock { _ in state.withLock { state in
             state = State(table: .empty, pending: rows, identities: identities, strings: strings, dirty: true)
             let sites = identities.visitorSite
             state.volumes.fold(rows, siteOf: { Int($0) < sites.count ? sites[Int($0)] : 0 }, strings: strings)
-        }
+        } }
     }
 }
 
