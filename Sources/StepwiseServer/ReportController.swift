@@ -114,7 +114,8 @@ struct ReportFilter {
 /// writes always need the header, so a forged cross-site form can change nothing.
 struct AdminCheck: Sendable {
     let token: String?
-    private let session: DashboardSession?
+    /// The dashboard's credentials, derived from the token.
+    let session: DashboardSession?
 
     init(token: String?) {
         self.token = token

@@ -25,8 +25,7 @@ extension Dashboard {
         var api: String?
         if let chosen, !chosen.isEmpty, steps.isEmpty {
             query = try FunnelController.planFunnel(site: state.site, name: chosen, plan: plan,
-                                                    parameters: parameters(DashboardState(site: state.site, tab: state.tab,
-                                                                                          query: state.pairs.filter { $0.0 != "funnel" })))
+                                                    parameters: Self.parameters(state.pairs.filter { $0.0 != "funnel" }))
             api = state.api("funnels/\(DashboardState.pathEscape(chosen))", keys: DashboardState.filterKeys + ["breakdown", "window", "order", "per"])
         } else if steps.count >= 2 {
             let filter = try ReportFilter(state.filterPairs, allowed: state.tab.filters, calendar: plan.calendar)

@@ -22,9 +22,8 @@ extension Dashboard {
         kpis += "</div>"
         var body = DashboardLayout.section("Summary", api: api, kpis + trendChart(report, macroIndex) + ratesTable(report))
         if let funnel = plan.funnels.first {
-            let pairs = state.pairs.filter { DashboardState.filterKeys.contains($0.0) }
             let query = try FunnelController.planFunnel(site: state.site, name: funnel.name, plan: plan,
-                                                        parameters: Parameters(pairs.map { (Substring($0.0), Substring($0.1)) }))
+                                                        parameters: Self.parameters(state.filterPairs))
             let result = try await backend.funnel(query)
             body += DashboardLayout.section("Funnel \(funnel.name)", api: state.api("funnels/\(DashboardState.pathEscape(funnel.name))", keys: DashboardState.filterKeys),
                                             funnelChart(result) + "<p><a href=\"\(escape(state.link(.funnels, adding: [("funnel", funnel.name)])))\">Explore funnels</a></p>")

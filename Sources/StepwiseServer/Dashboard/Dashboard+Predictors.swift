@@ -6,8 +6,7 @@ import StepwisePlan
 extension Dashboard {
     func predictors(_ state: DashboardState, plan: TrackingPlan) async throws -> View {
         let filter = try filter(state, plan: plan)
-        let macros = plan.macros.map(\.name)
-        let controls = DashboardLayout.select("macro", label: "Macro", options: macros.map { ($0, $0) }, selected: state.value("macro") ?? macros.first)
+        let controls = Self.macroPicker(state, plan: plan)
         let query = try ReportController.checked {
             try PredictQuery.fromOptions(site: state.site, plan: plan, from: filter.from, to: filter.to, segments: filter.segments,
                                          includeBots: filter.includeBots, macro: state.value("macro"), micros: nil, lookback: state.value("lookback"))

@@ -19,7 +19,7 @@ struct Dashboard: Sendable {
         self.backend = backend
         self.reports = reports
         self.store = store
-        session = reports.admin.token.map(DashboardSession.init)
+        session = reports.admin.session
     }
 
     /// A rendered page body and the page's own form controls.
@@ -30,10 +30,10 @@ struct Dashboard: Sendable {
 
     func addRoutes(to router: Router<StepwiseRequestContext>) {
         DashboardAssets.addRoutes(to: router)
-        DashboardLogin(session: session).addRoutes(to: router)
+        DashboardLogin(admin: reports.admin).addRoutes(to: router)
         router.get("/") { request, _ in
             guard let access = self.access(request, site: nil) else { return DashboardLogin.redirectToLogin(request) }
-            return self.timed { self.siteList(access) }
+            return Self.html(self.siteList(access), status: .ok, since: .now)
         }
         router.get("/sites/{site}") { request, context in
             try await self.serve(request, context, tab: .overview)
@@ -60,12 +60,13 @@ struct Dashboard: Sendable {
         guard let access = access(request, site: site) else { return DashboardLogin.redirectToLogin(request) }
         let start = ContinuousClock.now
         let state = DashboardState(site: site, tab: tab, query: ReportFilter.pairs(request.uri.queryParameters))
-        let sites = access == .shared(site: site) ? [site] : siteNames
+        let known = reports.live.snapshot().siteNames
+        let sites = access == .shared(site: site) ? [site] : known
         var status = HTTPResponse.Status.ok
         var view = View(body: "")
         var error: String?
         do {
-            guard sites.contains(site) else { throw APIError(.notFound, code: "unknown_site", "no events have been stored for site \(site)") }
+            guard known.contains(site) else { throw APIError(.notFound, code: "unknown_site", "no events have been stored for site \(site)") }
             if let key = state.unknownKeys.first {
                 throw APIError(.badRequest, code: "unknown_parameter", "\(tab.title) does not read '\(key)'")
             }
@@ -104,12 +105,16 @@ struct Dashboard: Sendable {
         try ReportFilter(state.filterPairs, allowed: state.tab.filters, calendar: plan.calendar)
     }
 
-    /// The page's filters and options as the API's query parameters.
-    func parameters(_ state: DashboardState) -> Parameters {
-        Parameters(state.pairs.map { (Substring($0.0), Substring($0.1)) })
+    /// Query pairs as the API's query parameters, for the builders the API uses.
+    static func parameters(_ pairs: [(String, String)]) -> Parameters {
+        Parameters(pairs.map { (Substring($0.0), Substring($0.1)) })
     }
 
-    var siteNames: [String] { SiteSummary.all(in: reports.live.snapshot()).map(\.site) }
+    /// The plan's macros as a picker (the page's `macro` option).
+    static func macroPicker(_ state: DashboardState, plan: TrackingPlan) -> String {
+        let macros = plan.macros.map(\.name)
+        return DashboardLayout.select("macro", label: "Macro", options: macros.map { ($0, $0) }, selected: state.value("macro") ?? macros.first)
+    }
 
     func siteList(_ access: DashboardAccess) -> String {
         let summaries = SiteSummary.all(in: reports.live.snapshot())
@@ -136,11 +141,6 @@ struct Dashboard: Sendable {
             [escape(row.event), DashboardLayout.int(row.events, "events.\(k).events"), DashboardLayout.int(row.persons, "events.\(k).persons"),
              DashboardLayout.int(row.sessions, "events.\(k).sessions")]
         }))
-    }
-
-    func timed(_ render: () -> String) -> Response {
-        let start = ContinuousClock.now
-        return Self.html(render(), status: .ok, since: start)
     }
 
     /// `Server-Timing` carries the render time, so the benchmark reads server time, not the network's.

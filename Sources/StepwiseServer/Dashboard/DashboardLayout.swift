@@ -8,8 +8,6 @@ enum DashboardAccess: Sendable, Equatable {
     /// Signed in; `csrf` guards the sign-out form (nil when the admin token came as a header).
     case admin(csrf: String?)
     case shared(site: String)
-
-    var canExport: Bool { if case .shared = self { false } else { true } }
 }
 
 /// The page shell: header, site and page navigation, the filter form, and numbers marked with

@@ -38,13 +38,6 @@ struct DashboardState: Sendable {
         return Self.url(target.path(site: site ?? self.site), kept + (share.map { [("share", $0)] } ?? []))
     }
 
-    /// This page with some parameters replaced (nil removes one).
-    func replacing(_ changes: [String: String?]) -> String {
-        var kept = pairs.filter { changes[$0.0] == nil }
-        for (key, value) in changes.sorted(by: { $0.key < $1.key }) { if let value = value ?? nil { kept.append((key, value)) } }
-        return Self.url(tab.path(site: site), kept + (share.map { [("share", $0)] } ?? []))
-    }
-
     /// The JSON endpoint answering the same question with the same query.
     func api(_ endpoint: String, keys: [String]) -> String {
         Self.url("/api/v1/sites/\(Self.pathEscape(site))/\(endpoint)", pairs.filter { keys.contains($0.0) })
