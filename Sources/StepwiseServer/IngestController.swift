@@ -39,12 +39,11 @@ struct IngestController: Sendable {
     }
 
     private func acceptEvents(_ request: Request, _ context: StepwiseRequestContext) async throws -> Response {
-        try checkRate(request, context)
+        let client = client(request, context)
+        try checkRate(client: client)
         let body = try await collect(request)
         let now = Int64(Date().timeIntervalSince1970 * 1000)
         let userAgent = request.headers[.userAgent]
-        let client = CookielessIdentity.clientAddress(
-            peer: context.clientAddress, forwardedFor: request.headers[Self.forwardedFor], trusted: trustedProxies)
         // `?cookieless=1` (the tracker's cookieless mode): an event without a visitor gets the
         // server's daily id. Without it a missing visitor stays an error, so a broken
         // integration is caught rather than counted.
@@ -133,11 +132,16 @@ struct IngestController: Sendable {
                                         values: [.string(values["site"]!), .string(values["visitor"]!), .string(values["user"]!)])))
     }
 
-    /// Requests per second per client: the client a trusted proxy names, else the peer.
-    func checkRate(_ request: Request, _ context: StepwiseRequestContext) throws {
-        guard let limiter else { return }
-        let client = CookielessIdentity.clientAddress(peer: context.clientAddress, forwardedFor: request.headers[Self.forwardedFor], trusted: trustedProxies)
-        guard let wait = limiter.acquire(client) else { return }
+    /// The client a trusted proxy names, else the peer.
+    func client(_ request: Request, _ context: StepwiseRequestContext) -> String {
+        CookielessIdentity.clientAddress(peer: context.clientAddress, forwardedFor: request.headers[Self.forwardedFor], trusted: trustedProxies)
+    }
+
+    /// Requests per second per client.
+    func checkRate(_ request: Request, _ context: StepwiseRequestContext) throws { try checkRate(client: client(request, context)) }
+
+    func checkRate(client: String) throws {
+        guard let limiter, let wait = limiter.acquire(client) else { return }
         throw Self.rateLimited("too many requests from this client", wait: wait)
     }
 

@@ -17,7 +17,8 @@ struct PlausibleEndpoint: Sendable {
     }
 
     func accept(_ request: Request, _ context: StepwiseRequestContext) async throws -> Response {
-        try ingest.checkRate(request, context)
+        let client = ingest.client(request, context)
+        try ingest.checkRate(client: client)
         let body = try await ingest.collect(request)
         let now = Int64(Date().timeIntervalSince1970 * 1000)
         guard case .object(let object)? = try? body.withUnsafeReadableBytes({ raw in try JSONParser.parse(buffer: raw.bindMemory(to: UInt8.self)) }) else {
@@ -63,8 +64,6 @@ struct PlausibleEndpoint: Sendable {
 
         // `domain` may list several sites: the event is recorded for each.
         let agent = request.headers[.userAgent]
-        let client = CookielessIdentity.clientAddress(peer: context.clientAddress, forwardedFor: request.headers[IngestController.forwardedFor],
-                                                      trusted: ingest.trustedProxies)
         var events: [EnrichedEvent] = []
         for site in domain.split(separator: ",").map({ $0.trimmingCharacters(in: .whitespaces) }) where !site.isEmpty {
             if let registry = ingest.writeKeys.registry, !registry.accepts(site) {

@@ -17,11 +17,7 @@ final class RateLimiter: Sendable {
     /// (a cost above the burst waits for a full bucket and then takes it).
     func acquire(_ key: String, cost: Double = 1, now: Double = ProcessInfo.processInfo.systemUptime) -> Double? {
         let cost = min(cost, burst)
-        return take(key, cost: cost, now: now)
-    }
-
-    private func take(_ key: String, cost: Double, now: Double) -> Double? {
-        buckets.withLock { buckets in
+        return buckets.withLock { buckets in
             if buckets.count > 100_000 { buckets.removeAll() }
             var bucket = buckets[key] ?? Bucket(tokens: burst, updated: now)
             bucket.tokens = min(burst, bucket.tokens + (now - bucket.updated) * rate)
