@@ -31,6 +31,8 @@ public final class LiveEventTable: Sendable {
     }
 
     private let state = Mutex(State())
+    /// What a snapshot finds: a table already current, or the inputs of a fold.
+    private enum Work { case ready(EventTable), fold(EventTable, EventRows, IdentityGraph, [String]) }
     /// Held for a whole rebuild (and by whatever replaces the table), never by `apply`.
     private let rebuilding = Mutex(())
     private let builder: EventTableBuilder
@@ -74,25 +76,26 @@ public final class LiveEventTable: Sendable {
     public func snapshot() -> EventTable {
         rebuilding.withLock { _ in
             // Take the fold's inputs under the state lock (copies share storage), build outside it.
-            let work = state.withLock { state -> (EventTable, EventRows, IdentityGraph, [String])? in
+            let work = state.withLock { state -> Work in
                 guard state.dirty else {
                     if state.table.strings.count != state.strings.count { state.table.strings = state.strings }
-                    return nil
+                    return .ready(state.table)
                 }
-                let taken = (state.table, state.pending, state.identities, state.strings)
-                state.pending.removeAll()
-                state.dirty = false
-                return taken
+                defer { state.pending.removeAll(); state.dirty = false }
+                return .fold(state.table, state.pending, state.identities, state.strings)
             }
-            guard let (previous, pending, identities, strings) = work else { return state.withLock { $0.table } }
-            let built = builder.build(previous: previous, appended: pending, identities: identities, strings: strings)
-            // Rows applied meanwhile stay pending (and dirty) for the next snapshot.
-            state.withLock { $0.table = built }
-            return built
+            switch work {
+            case .ready(let table):
+                return table
+            case .fold(let previous, let pending, let identities, let strings):
+                let built = builder.build(previous: previous, appended: pending, identities: identities, strings: strings)
+                // Rows applied meanwhile stay pending (and dirty) for the next snapshot.
+                state.withLock { $0.table = built }
+                return built
+            }
         }
     }
 
-    /// The hourly volumes as of now: every applied row is in them.
     public func volumes() -> VolumeIndex {
         state.withLock { $0.volumes }
     }

@@ -24,45 +24,41 @@ extension EventStore {
     /// pages are zeroed (`secure_delete`) and the WAL is truncated, then the engine is rebuilt.
     /// `person` is a user id or a visitor id; nil when the site knows no such person.
     public func erase(site: String, person: String, now: Date = Date()) async throws -> ErasureRecord? {
-        let record = try await exclusively { [self] () -> ErasureRecord? in
-            let record = try pool.writeWithoutTransaction { db -> ErasureRecord? in
-                try db.execute(sql: "PRAGMA secure_delete = ON")
-                defer { try? db.execute(sql: "PRAGMA secure_delete = OFF") }
-                var record: ErasureRecord?
-                try db.inTransaction(.immediate) {
-                    record = try Self.erase(site: site, person: person, at: now, db)
-                    return record == nil ? .rollback : .commit
-                }
-                return record
-            }
-            if record != nil { try finishDeletion() }
-            return record
-        }
-        return record
+        try await deleting { db in try Self.erase(site: site, person: person, at: now, db) }
     }
 
     /// Deletes every event older than `cutoff` (Unix ms) on every site, the visitors and users
     /// left without events, and the URLs, referrers and props no remaining event uses; logs the
     /// run and rebuilds the engine. Returns the log entry (nil when nothing was old enough).
     public func prune(before cutoff: Int64, now: Date = Date()) async throws -> ErasureRecord? {
-        try await exclusively { [self] () -> ErasureRecord? in
+        try await deleting { db in
+            let events = try Self.deleteEvents(where: "ts < ?", [cutoff], db)
+            guard events > 0 else { return nil }
+            try db.execute(sql: "DELETE FROM visitors WHERE id NOT IN (SELECT visitor FROM events)")
+            let visitors = db.changesCount
+            try db.execute(sql: "DELETE FROM users WHERE id NOT IN (SELECT user_id FROM events WHERE user_id IS NOT NULL) AND id NOT IN (SELECT user_id FROM visitors WHERE user_id IS NOT NULL)")
+            return try Self.log(site: nil, kind: "retention", person: nil, visitors: visitors, users: db.changesCount, events: events, at: now, db)
+        }
+    }
+
+    /// Runs `delete` in one transaction on the writer, between commits, with deleted content
+    /// zeroed; committed only when it returns a log entry. Then the WAL's copies of deleted pages
+    /// go and the engine forgets the rows.
+    private func deleting(_ delete: @escaping @Sendable (Database) throws -> ErasureRecord?) async throws -> ErasureRecord? {
+        try await exclusively { [self] in
             let record = try pool.writeWithoutTransaction { db -> ErasureRecord? in
                 try db.execute(sql: "PRAGMA secure_delete = ON")
                 defer { try? db.execute(sql: "PRAGMA secure_delete = OFF") }
                 var record: ErasureRecord?
                 try db.inTransaction(.immediate) {
-                    let events = try Self.deleteEvents(where: "ts < ?", [cutoff], db)
-                    guard events > 0 else { return .rollback }
-                    try db.execute(sql: "DELETE FROM visitors WHERE id NOT IN (SELECT visitor FROM events)")
-                    let visitors = db.changesCount
-                    try db.execute(sql: "DELETE FROM users WHERE id NOT IN (SELECT user_id FROM events WHERE user_id IS NOT NULL) AND id NOT IN (SELECT user_id FROM visitors WHERE user_id IS NOT NULL)")
-                    let users = db.changesCount
-                    record = try Self.log(site: nil, kind: "retention", person: nil, visitors: visitors, users: users, events: events, at: now, db)
-                    return .commit
+                    record = try delete(db)
+                    return record == nil ? .rollback : .commit
                 }
                 return record
             }
-            if record != nil { try finishDeletion() }
+            guard record != nil else { return nil }
+            try pool.writeWithoutTransaction { db in _ = try Row.fetchAll(db, sql: "PRAGMA wal_checkpoint(TRUNCATE)") }
+            if feedsEngine { try reloadEngine() }
             return record
         }
     }
@@ -77,12 +73,6 @@ extension EventStore {
                               at: Timestamp.formatRFC3339(row[7]))
             }
         }
-    }
-
-    /// After a deletion: the WAL's copies of deleted pages go, and the engine forgets the rows.
-    private func finishDeletion() throws {
-        try pool.writeWithoutTransaction { db in _ = try Row.fetchAll(db, sql: "PRAGMA wal_checkpoint(TRUNCATE)") }
-        if feedsEngine { try reloadEngine() }
     }
 
     private static func erase(site: String, person: String, at now: Date, _ db: Database) throws -> ErasureRecord? {
