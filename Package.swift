@@ -68,7 +68,7 @@ let package = Package(
             path: "Benchmarks/StepwiseBench",
             swiftSettings: strict),
         .testTarget(name: "StepwiseCoreTests", dependencies: ["StepwiseCore"], swiftSettings: strict),
-        .testTarget(name: "StepwisePlanTests", dependencies: ["StepwisePlan"], swiftSettings: strict),
+        .testTarget(name: "StepwisePlanTests", dependencies: ["StepwisePlan", "StepwiseDemo"], swiftSettings: strict),
         .testTarget(
             name: "StepwiseEngineTests", dependencies: ["StepwiseEngine", "StepwiseCore", "StepwisePlan"],
             exclude: ["Fixtures/make_wilson_fixtures.py", "Fixtures/make_predict_fixtures.py", "Fixtures/make_sample_size_fixtures.py", "Fixtures/make_experiment_fixtures.py"], swiftSettings: strict),
@@ -79,7 +79,7 @@ let package = Package(
         .testTarget(
             name: "StepwiseServerTests",
             dependencies: [
-                "StepwiseServer", "StepwiseStorage", "StepwiseCore", "StepwiseEngine", "StepwisePlan",
+                "StepwiseServer", "StepwiseStorage", "StepwiseCore", "StepwiseEngine", "StepwisePlan", "StepwiseDemo",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 // Faults injected on the store's own connection (a full disk, a read-only database).
                 .product(name: "GRDB", package: "GRDB.swift"),

@@ -20,6 +20,9 @@ public struct SeededRandom: RandomNumberGenerator, Sendable {
 
     public mutating func int(_ range: ClosedRange<Int>) -> Int { Int.random(in: range, using: &self) }
 
+    /// Uniform in 0..<n (0 when n ≤ 1): an index into n things.
+    public mutating func below(_ n: Int) -> Int { n <= 1 ? 0 : Int.random(in: 0..<n, using: &self) }
+
     /// Picks an index with probability proportional to its weight.
     public mutating func weighted(_ weights: [Double]) -> Int {
         let total = weights.reduce(0, +)

@@ -139,7 +139,7 @@ import Testing
 }
 
 /// A tiny seeded generator (SplitMix64) for the A/A repeats and the health series.
-struct SplitMix {
+struct SplitMix: RandomNumberGenerator {
     var state: UInt64
     init(seed: UInt64) { state = seed }
     mutating func next() -> UInt64 {

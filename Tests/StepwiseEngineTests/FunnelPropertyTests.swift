@@ -6,24 +6,12 @@ import StepwisePlan
 /// Properties every funnel answer must have, over seeded random worlds (a few hundred persons,
 /// events of five step names and five others, across sessions and days).
 @Suite struct FunnelPropertyTests {
-    /// SplitMix64: small, seeded, the same on every machine.
-    struct Mix: RandomNumberGenerator {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-    }
-
     static let steps = ["view", "cart", "checkout", "pay", "done"]
     static let others = ["scroll", "hover", "chat", "search", "share"]
 
     static func world(seed: UInt64, noise: Bool, into fixture: inout EngineFixture) {
-        var random = Mix(state: seed)
-        var other = Mix(state: ~seed)   // the noise draws apart, so both worlds have the same step events
+        var random = SplitMix(seed: seed)
+        var other = SplitMix(seed: ~seed)   // the noise draws apart, so both worlds have the same step events
         for person in 0..<300 {
             var minute = Double(Int.random(in: 0...20_000, using: &random))
             for _ in 0..<Int.random(in: 1...12, using: &random) {

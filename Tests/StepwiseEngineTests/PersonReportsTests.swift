@@ -130,6 +130,18 @@ import Testing
         #expect(report.top[0].micros == [MicroCount(name: "pricing", completions: 1), MicroCount(name: "newsletter", completions: 1)])
         #expect(report.persons == 2 && report.scoredPersons == 1)
         #expect(report.values.first { $0.name == "newsletter" }?.source == .default)
+        // One scored person: the top bin of ten over (0, 1.75], which ends at the score itself.
+        #expect(report.histogram.count == 10 && report.histogram.map(\.persons) == [0, 0, 0, 0, 0, 0, 0, 0, 0, 1])
+        #expect(abs(report.histogram[9].minScore - 1.575) < 1e-12 && report.histogram[9].belowScore == 1.75)
+    }
+
+    /// Worked by hand: the highest score 10 makes bins of width 1; 0 is not scored; 10 falls in
+    /// the last bin, which includes its upper end; 9.99 there too; 1.0 starts the second bin.
+    @Test func scoreHistogramHasTenEqualBinsUpToTheHighestScore() {
+        let bins = ScoreBin.bins([0, 0.5, 1.0, 2.5, 9.99, 10])
+        #expect(bins.map(\.persons) == [1, 1, 1, 0, 0, 0, 0, 0, 0, 2])
+        #expect(bins.map(\.minScore) == [0, 1, 2, 3, 4, 5, 6, 7, 8, 9] && bins.map(\.belowScore) == [1, 2, 3, 4, 5, 6, 7, 8, 9, 10])
+        #expect(ScoreBin.bins([]).isEmpty && ScoreBin.bins([0, 0]).isEmpty)
     }
 
     @Test func scoreRankingIsMeasuredAfterTheCutoff() throws {

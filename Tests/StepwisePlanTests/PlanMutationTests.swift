@@ -1,26 +1,16 @@
 import Testing
+import StepwiseDemo
 @testable import StepwisePlan
 
 /// The plan loader never crashes on a broken file: seeded mutations of SPEC §2's example
 /// (lines dropped, repeated, swapped or re-indented; keys and values garbled) either load or
 /// fail with a `PlanError` that names a line of the file and a reason.
 @Suite struct PlanMutationTests {
-    struct Mix {
-        var state: UInt64
-        mutating func below(_ n: Int) -> Int {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return Int((z ^ (z >> 31)) % UInt64(max(n, 1)))
-        }
-    }
-
     static let garbage = ["", ":", "- ", "{", "}", "[", "]", "\"", "'", "*", "&a", "*a", "!!binary", "~", "null", "-1e999", "\t",
                           "{ gte: [] }", "kind: micro", "steps: [nope]", "when: {}", "7x", "0d", "\u{0}", "é", "<<: *a", "? x"]
 
     @Test func mutatedPlansLoadOrNameALineAndAReason() {
-        var random = Mix(state: 42)
+        var random = SeededRandom(seed: 42)
         var loaded = 0, refused = 0
         let original = TrackingPlanLoaderTests.plan.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
         for _ in 0..<3000 {

@@ -4,6 +4,7 @@ import Hummingbird
 import HummingbirdTesting
 import Testing
 import StepwiseCore
+import StepwiseDemo
 import StepwiseServer
 
 /// Bad input never crashes or corrupts: seeded random mutations of valid bodies (byte flips,
@@ -11,16 +12,9 @@ import StepwiseServer
 /// real HTTP. Each answer is a 2xx or a 4xx, never a 5xx; the server keeps answering; and what
 /// was stored reads back as valid events. The seed is fixed: a failure replays exactly.
 @Suite struct MutationFuzzTests {
+    /// Seeded mutations of a valid body.
     struct Mutator {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-        mutating func below(_ n: Int) -> Int { Int(next() % UInt64(max(n, 1))) }
+        var random: SeededRandom
 
         static let tokens: [String] = [
             "\"", "{", "}", "[", "]", ",", ":", "\\", "\\u", "\\ud800", "\\u0000", "null", "true", "1e999", "-0", "0.0000001e-400",
@@ -31,15 +25,15 @@ import StepwiseServer
 
         mutating func mutate(_ seed: String) -> [UInt8] {
             var bytes = Array(seed.utf8)
-            for _ in 0...below(4) {
-                let at = below(bytes.count + 1)
-                switch below(6) {
-                case 0 where !bytes.isEmpty: bytes[min(at, bytes.count - 1)] ^= UInt8(1 << below(8))
-                case 1: bytes.removeSubrange(at..<min(bytes.count, at + below(12) + 1))
-                case 2: bytes.insert(contentsOf: Array(Self.tokens[below(Self.tokens.count)].utf8), at: at)
-                case 3 where at < bytes.count: bytes.insert(contentsOf: bytes[at..<min(bytes.count, at + below(40) + 1)], at: at)
+            for _ in 0...random.below(4) {
+                let at = random.below(bytes.count + 1)
+                switch random.below(6) {
+                case 0 where !bytes.isEmpty: bytes[min(at, bytes.count - 1)] ^= UInt8(1 << random.below(8))
+                case 1: bytes.removeSubrange(at..<min(bytes.count, at + random.below(12) + 1))
+                case 2: bytes.insert(contentsOf: Array(Self.tokens[random.below(Self.tokens.count)].utf8), at: at)
+                case 3 where at < bytes.count: bytes.insert(contentsOf: bytes[at..<min(bytes.count, at + random.below(40) + 1)], at: at)
                 case 4: bytes = Array(bytes.prefix(at))
-                default: bytes.insert(UInt8(truncatingIfNeeded: next()), at: at)
+                default: bytes.insert(UInt8(truncatingIfNeeded: random.next()), at: at)
                 }
             }
             return bytes
@@ -67,7 +61,7 @@ import StepwiseServer
         try await fixture.run { client in
             let site = #"{"name":"shop.example","segment_write_key":"seg-fuzz-key","ga4_measurement_id":"G-FUZZ1","ga4_api_secret":"fuzz-secret"}"#
             #expect(try await client.execute(uri: "/api/v1/sites", method: .post, body: body(site)).status == .created)
-            var mutator = Mutator(state: 20_261_123)
+            var mutator = Mutator(random: SeededRandom(seed: 20_261_123))
             var statuses: [Int: Int] = [:]
             for target in Self.targets {
                 // The seed itself is accepted: the mutations start from valid input.
