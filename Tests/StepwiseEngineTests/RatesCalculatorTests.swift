@@ -54,21 +54,25 @@ import Testing
             steps: [pricing_view, video_75, add_to_cart, { event: purchase }]
         """
 
-    static func world() -> EngineFixture {
+    /// The world above; `copies` repeats it with fresh visitors (`v1.1`, `v2.1`, ...).
+    static func world(copies: Int = 1) -> EngineFixture {
         var world = EngineFixture()
-        world.event("pageview", "v1", minute: 0, path: "/pricing")
-        world.event("pageview", "v1", minute: 5, path: "/pricing")
-        world.event("cta_click", "v1", minute: 10, path: "/pricing")
-        world.event("pageview", "v1", minute: 100, path: "/pricing")
-        world.event("video_progress", "v1", minute: 101, path: "/pricing", props: #"{"percent":80}"#)
-        world.event("pageview", "v2", minute: 0, path: "/product/1", device: .mobile)
-        world.event("add_to_cart", "v2", minute: 1, path: "/product/1", device: .mobile)
-        world.event("add_to_cart", "v2", minute: 3, path: "/product/1", device: .mobile)
-        world.event("add_to_cart", "v2", minute: 200, device: .mobile)
-        world.event("pageview", "v3", minute: 0)
-        world.event("pageview", "v3", minute: 1500, path: "/pricing")
-        world.event("pageview", "b1", minute: 0, bot: .userAgent, path: "/pricing")
-        world.event("add_to_cart", "b1", minute: 1, bot: .userAgent)
+        for copy in 0..<copies {
+            func key(_ visitor: String) -> String { copy == 0 ? visitor : "\(visitor).\(copy)" }
+            world.event("pageview", key("v1"), minute: 0, path: "/pricing")
+            world.event("pageview", key("v1"), minute: 5, path: "/pricing")
+            world.event("cta_click", key("v1"), minute: 10, path: "/pricing")
+            world.event("pageview", key("v1"), minute: 100, path: "/pricing")
+            world.event("video_progress", key("v1"), minute: 101, path: "/pricing", props: #"{"percent":80}"#)
+            world.event("pageview", key("v2"), minute: 0, path: "/product/1", device: .mobile)
+            world.event("add_to_cart", key("v2"), minute: 1, path: "/product/1", device: .mobile)
+            world.event("add_to_cart", key("v2"), minute: 3, path: "/product/1", device: .mobile)
+            world.event("add_to_cart", key("v2"), minute: 200, device: .mobile)
+            world.event("pageview", key("v3"), minute: 0)
+            world.event("pageview", key("v3"), minute: 1500, path: "/pricing")
+            world.event("pageview", key("b1"), minute: 0, bot: .userAgent, path: "/pricing")
+            world.event("add_to_cart", key("b1"), minute: 1, bot: .userAgent)
+        }
         return world
     }
 
@@ -211,6 +215,45 @@ import Testing
         #expect(cart.frequency?.distribution.first { $0.completions == "3" }?.persons == 1)
         // Last add_to_cart at minute 200; as of minute 1560: 1360 minutes.
         #expect(cart.recency?.medianDays == 1360.0 / 1440)
+    }
+
+    /// Enough persons for the scan to split them into slices across the cores: every person
+    /// is counted once, whichever slice and worker took them, and two runs give one answer.
+    @Test func slicedScansCountEveryPersonOnceAndAgreeRunToRun() throws {
+        let copies = 12_000
+        let plan = try TrackingPlanLoader.load(yaml: Self.plan)
+        let query = RatesQuery(site: "s", plan: plan, asOf: EngineFixture.at(minute: 1560))
+        let one = RatesCalculator.compute(query, in: Self.world().table())
+        let table = Self.world(copies: copies).table()
+        let many = RatesCalculator.compute(query, in: table)
+        #expect(many == RatesCalculator.compute(query, in: table))
+        #expect(many.persons == one.persons * copies && many.sessions == one.sessions * copies)
+        for (a, b) in zip(one.definitions, many.definitions) {
+            #expect([b.completions, b.persons, b.sessions] == [a.completions, a.persons, a.sessions].map { $0 * copies }, "\(a.name)")
+            #expect(b.value == a.value.map { $0 * Double(copies) }, "\(a.name)")
+            #expect(b.perAudience?.numerator == a.perAudience.map { $0.numerator * copies }, "\(a.name)")
+            #expect(b.perAudience?.denominator == a.perAudience.map { $0.denominator * copies }, "\(a.name)")
+            #expect(b.frequency?.mean == a.frequency?.mean, "\(a.name)")
+            #expect(b.timeToComplete.fromSessionStart?.count == a.timeToComplete.fromSessionStart.map { $0.count * copies }, "\(a.name)")
+        }
+    }
+
+    /// One event name with more candidate definitions than a 64-bit mask holds: the path
+    /// masks come in windows of 64, and each window decides its own slots.
+    @Test func manyDefinitionsOnOneEventAreJudgedWindowByWindow() throws {
+        var world = EngineFixture()
+        world.event("pageview", "a", minute: 0, path: "/p/3")
+        world.event("pageview", "a", minute: 1, path: "/p/3")
+        world.event("pageview", "b", minute: 0, path: "/p/7")
+        let definitions = (0..<130).map { k in "  d\(k): { kind: micro, when: { event: pageview, path: /p/\(k % 10) }, count: every }" }
+        let plan = try TrackingPlanLoader.load(yaml: "site: s\nconversions:\n" + definitions.joined(separator: "\n")
+            + "\n  any_page: { kind: micro, when: { event: pageview }, count: every }\n")
+        let counts = Self.counts(RatesCalculator.compute(RatesQuery(site: "s", plan: plan), in: world.table()))
+        for k in 0..<130 {
+            let expected = k % 10 == 3 ? [2, 1, 1] : k % 10 == 7 ? [1, 1, 1] : [0, 0, 0]
+            #expect(counts["d\(k)"] == expected, "d\(k)")
+        }
+        #expect(counts["any_page"] == [3, 2, 2])
     }
 
     @Test func valuesComeFromAPropOrFallBackToTheEventsRevenue() throws {

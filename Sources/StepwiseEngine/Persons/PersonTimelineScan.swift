@@ -53,7 +53,6 @@ final class PersonTimelineScan {
     }
     private let state: UnsafeMutableBufferPointer<State>
     private let touched: UnsafeMutableBufferPointer<Int32>
-    private let chosen: UnsafeMutableBufferPointer<Int32>
     private var matches: UnsafeMutableBufferPointer<TimelineMatch>
     private let collectsSessions: Bool
     private var sessions: UnsafeMutableBufferPointer<SessionStart>
@@ -73,15 +72,13 @@ final class PersonTimelineScan {
         state.initialize(repeating: State())
         touched = .allocate(capacity: max(n, 1))
         touched.initialize(repeating: 0)
-        chosen = .allocate(capacity: max(n, 1))
-        chosen.initialize(repeating: 0)
         matches = .allocate(capacity: 256)
     }
 
     deinit {
         _ = matchers.deinitialize(); _ = values.deinitialize(); segments.deinitialize(count: 1)
         matchers.deallocate(); values.deallocate(); segments.deallocate()
-        state.deallocate(); touched.deallocate(); chosen.deallocate(); matches.deallocate(); sessions.deallocate()
+        state.deallocate(); touched.deallocate(); matches.deallocate(); sessions.deallocate()
     }
 
     /// Calls `body` for each person of `persons` with at least one event the range and segments keep.
@@ -102,7 +99,8 @@ final class PersonTimelineScan {
         _ p: Int, _ table: EventTable, _ timestamp: UnsafeBufferPointer<Int64>, _ name: UnsafeBufferPointer<UInt32>,
         _ path: UnsafeBufferPointer<UInt32>, _ body: (PersonTimeline) -> Void
     ) {
-        let kinds = context.kinds
+        let candidateStart = context.candidateStart, candidates = context.candidates
+        let candidateKinds = context.candidateKinds
         let from = context.from, to = context.to, timeout = context.timeout
         let checkEvents = context.segments.hasEventConditions, noSegments = context.segments.isEmpty
         var session: Int32 = -1
@@ -127,27 +125,34 @@ final class PersonTimelineScan {
                 if firstActive == .max { firstActive = t }
                 lastActive = t
             }
-            let picked = context.gather(name: Int(name[i]), path: Int(path[i]), into: chosen)
-            for j in 0..<picked {
-                let d = Int(chosen[j])
-                let kind = kinds[d]
-                if kind.hasDetails, !matchers[d].matchesDetails(i, in: table) { continue }
-                if !state[d].touched { state[d].touched = true; touched[touchedCount] = Int32(d); touchedCount += 1 }
-                if kind.hasSequence, !state[d].sequence.admits(kind, session: session, returnGap: returnGap) { continue }
-                guard active else { continue }
-                let firstForPerson = !state[d].matched
-                let firstInSession = state[d].matchedSession != session
-                state[d].matched = true
-                state[d].matchedSession = session
-                let counted = switch kind.rule {
-                case .every: true
-                case .oncePerSession: firstInSession
-                case .oncePerPerson: firstForPerson
+            let code = Int(name[i])
+            let start = Int(candidateStart[code]), candidateCount = Int(candidateStart[code + 1]) - start
+            var base = 0
+            while base < candidateCount {
+                var slots = context.slots(name: code, from: base, of: candidateCount, path: Int(path[i]))
+                while slots != 0 {
+                    let slot = start + base + slots.trailingZeroBitCount
+                    slots &= slots - 1
+                    let d = Int(candidates[slot]), kind = candidateKinds[slot]
+                    if kind.hasDetails, !matchers[d].matchesDetails(i, in: table) { continue }
+                    if !state[d].touched { state[d].touched = true; touched[touchedCount] = Int32(d); touchedCount += 1 }
+                    if kind.hasSequence, !state[d].sequence.admits(kind, session: session, returnGap: returnGap) { continue }
+                    guard active else { continue }
+                    let firstForPerson = !state[d].matched
+                    let firstInSession = state[d].matchedSession != session
+                    state[d].matched = true
+                    state[d].matchedSession = session
+                    let counted = switch kind.rule {
+                    case .every: true
+                    case .oncePerSession: firstInSession
+                    case .oncePerPerson: firstForPerson
+                    }
+                    if count == matches.count { Self.grow(&matches) }
+                    let value = counted && kind.hasValue ? values[d]!.value(i, in: table) : 0
+                    matches[count] = TimelineMatch(definition: Int32(d), event: UInt32(i), time: t, value: value, counted: counted)
+                    count += 1
                 }
-                if count == matches.count { Self.grow(&matches) }
-                let value = counted && kind.hasValue ? values[d]!.value(i, in: table) : 0
-                matches[count] = TimelineMatch(definition: Int32(d), event: UInt32(i), time: t, value: value, counted: counted)
-                count += 1
+                base += 64
             }
         }
         for k in 0..<touchedCount { state[Int(touched[k])] = State() }

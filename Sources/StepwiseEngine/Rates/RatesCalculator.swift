@@ -33,20 +33,32 @@ public enum RatesCalculator {
         let context = ScanContext(
             table: table, plan: plan, from: from, to: to, includeBots: query.includeBots, segments: query.segments,
             buckets: buckets, asOf: asOf)
+        // Workers take slices of persons in turn, so a core the machine stalls for a moment
+        // holds up one slice rather than half the scan. Values (sums of doubles) are kept per
+        // slice and added in slice order: the report never depends on who took which slice.
         let workers = max(1, min(ProcessInfo.processInfo.activeProcessorCount, persons.count / 20_000 + 1))
-        let chunk = (persons.count + workers - 1) / max(workers, 1)
+        let slices = workers == 1 ? 1 : 8 * workers
+        let size = (persons.count + slices - 1) / slices
+        let next = Atomic<Int>(0)
         let partials = Mutex<[RatesTally?]>(Array(repeating: nil, count: workers))
+        let sliceValues = Mutex<[[Double]]>(Array(repeating: [], count: slices))
         DispatchQueue.concurrentPerform(iterations: workers) { w in
-            let start = persons.lowerBound + w * chunk
-            let range = start..<min(persons.upperBound, start + chunk)
             let scan = RatesScan(context)
-            scan.run(range.isEmpty ? 0..<0 : range)
+            while true {
+                let k = next.wrappingAdd(1, ordering: .relaxed).oldValue
+                guard k < slices else { break }
+                let start = min(persons.upperBound, persons.lowerBound + k * size)
+                scan.run(start..<min(persons.upperBound, start + size))
+                let values = scan.takeValues()
+                sliceValues.withLock { $0[k] = values }
+            }
             var tally = scan.tally
             tally.samples = scan.takeSamples().map { [$0] }
             partials.withLock { $0[w] = tally }
         }
         var tally = RatesTally(definitions: plan.conversions.count, buckets: buckets.count)
         for partial in partials.withLock({ $0 }) { tally.merge(partial!) }
+        for values in sliceValues.withLock({ $0 }) { for d in values.indices { tally.value[d] += values[d] } }
         return tally.report(query: query, context: context)
     }
 }
@@ -90,6 +102,12 @@ struct SeriesBuckets {
         let first = startDay(bucket)
         return (calendar.start(ofDay: first), calendar.start(ofDay: first + (interval == .day ? 1 : 7)))
     }
+
+    /// Every bucket's start and the last one's end (`count + 1` instants): a scan finds an
+    /// instant's bucket among them instead of asking the calendar once per person.
+    var boundaries: [Int64] {
+        count == 0 ? [] : (0..<count).map { bounds($0).0 } + [bounds(count - 1).1]
+    }
 }
 
 /// What every worker of one scan shares, compiled once. The lookup tables the hot loop
@@ -115,13 +133,10 @@ final class ScanContext: @unchecked Sendable {
 
         var hasSequence: Bool { hasNth || hasReturn }
     }
-    let kinds: UnsafeMutableBufferPointer<Kind>
-    /// Flattened `[definition * pathCount + path code]`: the path glob's verdict.
-    let pathVerdicts: UnsafeMutableBufferPointer<Bool>
     let pathCount: Int
-    /// Per name code with path-conditioned candidates (and at most 64 of them): the offset of
-    /// its `pathCount` masks in `pathMasks`, bit k set when candidate slot k passes that path;
-    /// -1 when every candidate passes whatever the path.
+    /// Per name code with path-conditioned candidates: the offset of its masks in `pathMasks`,
+    /// `pathCount` per window of 64 candidate slots, bit k set when the window's slot k passes
+    /// that path; -1 when every candidate passes whatever the path.
     let pathMaskOffset: UnsafeMutableBufferPointer<Int>
     let pathMasks: UnsafeMutableBufferPointer<UInt64>
     let hasAudiences: Bool
@@ -135,6 +150,9 @@ final class ScanContext: @unchecked Sendable {
     /// Definitions to try per local name code: `candidates[candidateStart[c] ..< candidateStart[c + 1]]`.
     let candidateStart: UnsafeMutableBufferPointer<Int32>
     let candidates: UnsafeMutableBufferPointer<Int32>
+    /// `kinds` of `candidates`, slot by slot: the hot loop reads a candidate's kind beside its
+    /// index instead of after it.
+    let candidateKinds: UnsafeMutableBufferPointer<Kind>
     let audienceStart: UnsafeMutableBufferPointer<Int32>
     let audienceCandidates: UnsafeMutableBufferPointer<Int32>
     let segments: CompiledSegments
@@ -179,12 +197,11 @@ final class ScanContext: @unchecked Sendable {
         let (pathMaskOffset, pathMasks) = Self.pathMasks(
             candidateStart: candidateStart, candidates: candidates, kinds: kinds, pathVerdicts: pathVerdicts, pathCount: pathCount)
         let (audienceStart, audienceCandidates) = Self.candidateLists(audiences, names: table.nameDictionary.count)
-        self.kinds = Self.owned(kinds)
-        self.pathVerdicts = Self.owned(pathVerdicts)
         self.pathMaskOffset = Self.owned(pathMaskOffset)
         self.pathMasks = Self.owned(pathMasks)
         self.candidateStart = Self.owned(candidateStart)
         self.candidates = Self.owned(candidates)
+        candidateKinds = Self.owned(candidates.map { kinds[Int($0)] })
         self.audienceStart = Self.owned(audienceStart)
         self.audienceCandidates = Self.owned(audienceCandidates)
         self.segments = CompiledSegments(segments, table: table)
@@ -198,36 +215,19 @@ final class ScanContext: @unchecked Sendable {
 
     deinit {
         audiencePathVerdicts.deallocate(); audienceDetails.deallocate()
-        kinds.deallocate(); pathVerdicts.deallocate(); pathMaskOffset.deallocate(); pathMasks.deallocate()
-        candidateStart.deallocate(); candidates.deallocate(); audienceStart.deallocate(); audienceCandidates.deallocate()
+        pathMaskOffset.deallocate(); pathMasks.deallocate()
+        candidateStart.deallocate(); candidates.deallocate(); candidateKinds.deallocate(); audienceStart.deallocate(); audienceCandidates.deallocate()
     }
 
-    /// Writes the definitions whose name and path pass for an event into `chosen`; returns
-    /// how many. Details and the behavioural conditions are left to the caller.
+    /// The candidates of name `code` whose path glob passes `path`, as a mask over the 64
+    /// candidate slots from `base` (a multiple of 64 below `count`, the name's candidate count):
+    /// bit k stands for `candidates[candidateStart[code] + base + k]`. Details and the
+    /// behavioural conditions are left to the caller.
     @inline(__always)
-    func gather(name code: Int, path: Int, into chosen: UnsafeMutableBufferPointer<Int32>) -> Int {
-        let start = Int(candidateStart[code])
-        let count = Int(candidateStart[code + 1]) - start
-        var picked = 0
-        if count > 64 {
-            for c in start..<(start + count) {
-                let d = Int(candidates[c])
-                if kinds[d].hasPath, !pathVerdicts[d * pathCount + path] { continue }
-                chosen[picked] = Int32(d)
-                picked += 1
-            }
-        } else if count > 0 {
-            // Slots of the name's candidates whose path glob passes, decided per path in advance.
-            let offset = pathMaskOffset[code]
-            var slots = offset >= 0 ? pathMasks[offset + path] : UInt64.max >> (64 - count)
-            while slots != 0 {
-                let slot = slots.trailingZeroBitCount
-                slots &= slots - 1
-                chosen[picked] = candidates[start + slot]
-                picked += 1
-            }
-        }
-        return picked
+    func slots(name code: Int, from base: Int, of count: Int, path: Int) -> UInt64 {
+        let offset = pathMaskOffset[code]
+        if offset >= 0 { return pathMasks[offset + (base >> 6) * pathCount + path] }
+        return count - base >= 64 ? .max : UInt64.max >> (64 - (count - base))
     }
 
     private static func owned<T>(_ array: [T]) -> UnsafeMutableBufferPointer<T> {
@@ -243,12 +243,17 @@ final class ScanContext: @unchecked Sendable {
         var masks: [UInt64] = []
         for code in offsets.indices {
             let slots = Int(candidateStart[code])..<Int(candidateStart[code + 1])
-            guard slots.count <= 64, slots.contains(where: { kinds[Int(candidates[$0])].hasPath }) else { continue }
+            guard slots.contains(where: { kinds[Int(candidates[$0])].hasPath }) else { continue }
             offsets[code] = masks.count
-            for path in 0..<pathCount {
-                var mask: UInt64 = 0
-                for (bit, slot) in slots.enumerated() where pathVerdicts[Int(candidates[slot]) * pathCount + path] { mask |= 1 << UInt64(bit) }
-                masks.append(mask)
+            for window in stride(from: slots.lowerBound, to: slots.upperBound, by: 64) {
+                let windowSlots = window..<min(window + 64, slots.upperBound)
+                for path in 0..<pathCount {
+                    var mask: UInt64 = 0
+                    for (bit, slot) in windowSlots.enumerated() where pathVerdicts[Int(candidates[slot]) * pathCount + path] {
+                        mask |= 1 << UInt64(bit)
+                    }
+                    masks.append(mask)
+                }
             }
         }
         return (offsets, masks)

@@ -14,9 +14,17 @@ final class RatesScan {
     private let segments: UnsafeMutablePointer<CompiledSegments>
     private let n: Int
     private let buckets: Int
+    /// The series' bucket boundaries (`buckets + 1`, ascending), see `SeriesBuckets.boundaries`.
+    private let boundaries: UnsafeMutableBufferPointer<Int64>
+    private let weekly: Bool
+    // Scalars of the shared context, read once here: reading a struct that holds arrays
+    // (the calendar, the segments) per person would retain and release objects both cores share.
+    private let checkEvents: Bool
+    private let noSegments: Bool
 
     /// Per definition, for the person being walked: whether and in which session it last
-    /// matched, its n-th-in-session counter, its series bucket, completions and last match.
+    /// matched, its n-th-in-session counter, its series bucket, its sessions, completions and
+    /// last match. The person's totals join the counters once, at the person's end.
     private struct PersonState {
         var touched = false
         var matched = false
@@ -24,6 +32,7 @@ final class RatesScan {
         var matchedSession: Int32 = -1
         var sequence = SequenceState()
         var lastBucket: Int32 = -1
+        var sessions: Int32 = 0
         var completions: Int32 = 0
         var lastMatch: Int64 = 0
     }
@@ -41,8 +50,6 @@ final class RatesScan {
     /// Definitions the current person has touched (matched or entered the audience of):
     /// only these are reset and tallied at the person's end.
     private let touched: UnsafeMutableBufferPointer<Int32>
-    /// The candidates of the current event.
-    private let chosen: UnsafeMutableBufferPointer<Int32>
     private let counters: UnsafeMutableBufferPointer<Counters>
     /// `[definition * buckets + bucket]`.
     private let seriesCompletions: UnsafeMutableBufferPointer<Int>
@@ -68,6 +75,11 @@ final class RatesScan {
         segments.initialize(to: context.segments)
         n = context.definitions.count
         buckets = context.buckets.count
+        boundaries = .allocate(capacity: buckets + 1)
+        _ = boundaries.initialize(from: context.buckets.boundaries)
+        weekly = context.buckets.interval == .week
+        checkEvents = context.segments.hasEventConditions
+        noSegments = context.segments.isEmpty
         stepPairs = context.stepPairs.map { ($0.from, $0.to) }
         stepPersons = .allocate(capacity: max(2 * stepPairs.count, 1))
         stepPersons.initialize(repeating: 0)
@@ -75,8 +87,6 @@ final class RatesScan {
         state.initialize(repeating: PersonState())
         touched = .allocate(capacity: n)
         touched.initialize(repeating: 0)
-        chosen = .allocate(capacity: max(n, 1))
-        chosen.initialize(repeating: 0)
         counters = .allocate(capacity: n)
         counters.initialize(repeating: Counters())
         seriesCompletions = .allocate(capacity: n * buckets)
@@ -96,8 +106,8 @@ final class RatesScan {
         _ = samples.deinitialize(); samples.deallocate()
         _ = matchers.deinitialize(); _ = audiences.deinitialize(); _ = values.deinitialize(); segments.deinitialize(count: 1)
         matchers.deallocate(); audiences.deallocate(); values.deallocate(); segments.deallocate()
-        stepPersons.deallocate()
-        state.deallocate(); touched.deallocate(); chosen.deallocate(); counters.deallocate(); seriesCompletions.deallocate(); seriesPersons.deallocate(); seriesActive.deallocate()
+        stepPersons.deallocate(); boundaries.deallocate()
+        state.deallocate(); touched.deallocate(); counters.deallocate(); seriesCompletions.deallocate(); seriesPersons.deallocate(); seriesActive.deallocate()
         activeTotals.deallocate()
     }
 
@@ -122,13 +132,13 @@ final class RatesScan {
         var touchedCount = 0
         let firstVisit = timestamp[run.lowerBound]
         // Local copies of the context's buffers and scalars: the loop keeps them in registers.
-        let kinds = context.kinds
+        let candidateStart = context.candidateStart, candidates = context.candidates
+        let candidateKinds = context.candidateKinds
         let audienceStart = context.audienceStart, audienceCandidates = context.audienceCandidates
         let audiencePathVerdicts = context.audiencePathVerdicts, audienceDetails = context.audienceDetails
-        let from = context.from, to = context.to, timeout = context.timeout, seriesBuckets = context.buckets
+        let from = context.from, to = context.to, timeout = context.timeout
         let pathCount = context.pathCount
-        let checkEvents = context.segments.hasEventConditions
-        let noSegments = context.segments.isEmpty
+        let checkEvents = checkEvents, noSegments = noSegments
         var session: Int32 = -1
         var sessionStart: Int64 = 0
         var previous = Int64.min
@@ -155,54 +165,58 @@ final class RatesScan {
                 personActive = true
                 if activeSession != session { activeSession = session; activeTotals[1] += 1 }
                 if t < bucketStart || t >= bucketEnd {
-                    bucket = seriesBuckets.bucket(t)
-                    (bucketStart, bucketEnd) = seriesBuckets.bounds(bucket)
+                    bucket = self.bucket(t)
+                    (bucketStart, bucketEnd) = (boundaries[bucket], boundaries[bucket + 1])
                 }
                 if activeBucket != bucket { activeBucket = bucket; seriesActive[bucket] += 1 }
             }
 
-            // The candidate definitions whose name and path pass, gathered first; then each
-            // is judged inline (a nested function here costs the loop its registers).
-            let picked = context.gather(name: Int(name[i]), path: Int(path[i]), into: chosen)
-            for j in 0..<picked {
-                let d = Int(chosen[j])
-                let kind = kinds[d]
-                if kind.hasDetails, !matchers[d].matchesDetails(i, in: table) { continue }
-                if !state[d].touched { state[d].touched = true; touched[touchedCount] = Int32(d); touchedCount += 1 }
-                if kind.hasSequence, !state[d].sequence.admits(kind, session: session, returnGap: returnGap) { continue }
-                guard active else { continue }
-                // Persons, sessions and the series' persons count every match: the count rule
-                // only decides which matches are completions.
-                let firstForPerson = !state[d].matched
-                let firstInSession = state[d].matchedSession != session
-                if firstForPerson {
-                    state[d].matched = true
-                    counters[d].persons += 1
-                    samples[SampleMetric.fromFirstVisit.rawValue * n + d].append(seconds: t - firstVisit)
+            // The candidate definitions whose name and path pass, 64 slots at a time; each is
+            // judged inline (a nested function here costs the loop its registers).
+            let code = Int(name[i])
+            let start = Int(candidateStart[code]), count = Int(candidateStart[code + 1]) - start
+            var base = 0
+            while base < count {
+                var slots = context.slots(name: code, from: base, of: count, path: Int(path[i]))
+                while slots != 0 {
+                    let slot = start + base + slots.trailingZeroBitCount
+                    slots &= slots - 1
+                    let d = Int(candidates[slot]), kind = candidateKinds[slot]
+                    if kind.hasDetails, !matchers[d].matchesDetails(i, in: table) { continue }
+                    if !state[d].touched { state[d].touched = true; touched[touchedCount] = Int32(d); touchedCount += 1 }
+                    if kind.hasSequence, !state[d].sequence.admits(kind, session: session, returnGap: returnGap) { continue }
+                    guard active else { continue }
+                    // Persons, sessions and the series' persons count every match: the count rule
+                    // only decides which matches are completions.
+                    let firstForPerson = !state[d].matched
+                    let firstInSession = state[d].matchedSession != session
+                    if firstForPerson {
+                        state[d].matched = true
+                        samples[SampleMetric.fromFirstVisit.rawValue * n + d].append(seconds: t - firstVisit)
+                    }
+                    if firstInSession {
+                        state[d].matchedSession = session
+                        state[d].sessions += 1
+                        samples[SampleMetric.fromSessionStart.rawValue * n + d].append(millis: t - sessionStart)
+                    }
+                    if state[d].lastBucket != bucket {
+                        state[d].lastBucket = Int32(bucket)
+                        seriesPersons[d * buckets + bucket] += 1
+                    }
+                    state[d].lastMatch = t
+                    switch kind.rule {
+                    case .every: break
+                    case .oncePerSession: guard firstInSession else { continue }
+                    case .oncePerPerson: guard firstForPerson else { continue }
+                    }
+                    if kind.hasValue { counters[d].value += values[d]!.value(i, in: table) }
+                    seriesCompletions[d * buckets + bucket] += 1
+                    state[d].completions += 1
                 }
-                if firstInSession {
-                    state[d].matchedSession = session
-                    counters[d].sessions += 1
-                    samples[SampleMetric.fromSessionStart.rawValue * n + d].append(millis: t - sessionStart)
-                }
-                if state[d].lastBucket != bucket {
-                    state[d].lastBucket = Int32(bucket)
-                    seriesPersons[d * buckets + bucket] += 1
-                }
-                state[d].lastMatch = t
-                switch kind.rule {
-                case .every: break
-                case .oncePerSession: guard firstInSession else { continue }
-                case .oncePerPerson: guard firstForPerson else { continue }
-                }
-                counters[d].completions += 1
-                if kind.hasValue { counters[d].value += values[d]!.value(i, in: table) }
-                seriesCompletions[d * buckets + bucket] += 1
-                state[d].completions += 1
+                base += 64
             }
 
             guard active, context.hasAudiences else { continue }
-            let code = Int(name[i])
             for c in Int(audienceStart[code])..<Int(audienceStart[code + 1]) {
                 let d = Int(audienceCandidates[c])
                 if !state[d].inAudience, audiencePathVerdicts[d * pathCount + Int(path[i])],
@@ -225,6 +239,9 @@ final class RatesScan {
                 if state[d].matched { counters[d].audienceCompleted += 1 }
             }
             if state[d].matched {
+                counters[d].persons += 1
+                counters[d].sessions += Int(state[d].sessions)
+                counters[d].completions += Int(state[d].completions)
                 samples[SampleMetric.frequency.rawValue * n + d].append(UInt32(state[d].completions))
                 samples[SampleMetric.recency.rawValue * n + d].append(seconds: context.asOf - state[d].lastMatch)
             }
@@ -233,6 +250,17 @@ final class RatesScan {
             stepPersons[2 * k] += 1
             if state[pair.to].matched { stepPersons[2 * k + 1] += 1 }
         }
+    }
+
+    /// The bucket holding `t`, an instant inside the series: guessed from the nominal bucket
+    /// length, then corrected (DST moves a boundary by an hour, so the guess is rarely off).
+    @inline(__always) private func bucket(_ t: Int64) -> Int {
+        // Constant divisors: the compiler turns them into multiplications.
+        let days = (t - boundaries[0]) / 86_400_000
+        var b = min(max(Int(weekly ? days / 7 : days), 0), buckets - 1)
+        while b > 0, boundaries[b] > t { b -= 1 }
+        while b < buckets - 1, boundaries[b + 1] <= t { b += 1 }
+        return b
     }
 
     var tally: RatesTally {
@@ -250,6 +278,12 @@ final class RatesScan {
         tally.audienceSize = counters.map(\.audienceSize)
         tally.audienceCompleted = counters.map(\.audienceCompleted)
         return tally
+    }
+
+    /// The definitions' values summed since the last call (see `RatesCalculator`), then zeroed.
+    func takeValues() -> [Double] {
+        defer { for d in 0..<n { counters[d].value = 0 } }
+        return counters.map(\.value)
     }
 
     /// Hands the samples over to the caller, who must `free()` them.
@@ -271,54 +305,3 @@ enum SampleMetric: Int, CaseIterable {
     /// Seconds from the person's last match to the as-of moment.
     case recency
 }
-
-/// Append-only `UInt32` samples in fixed-size chunks the scan owns: growing never copies,
-/// and four bytes a sample keep the scan's memory traffic low. `free()` releases them. Sendable
-/// because ownership moves from a worker to the report, never shared.
-struct Samples: @unchecked Sendable {
-    static let chunkSize = 1 << 14
-    private(set) var chunks: [UnsafeMutablePointer<UInt32>] = []
-    private var current: UnsafeMutablePointer<UInt32>?
-    private var used = Samples.chunkSize
-    /// Zeros are counted, not stored: a match on a session's (or person's) first event is
-    /// the common case, and a count of them is all a quantile needs.
-    private(set) var zeros = 0
-
-    /// Samples held, zeros included.
-    var count: Int { zeros + stored }
-    var stored: Int { chunks.isEmpty ? 0 : (chunks.count - 1) * Self.chunkSize + used }
-
-    @inline(__always) mutating func append(_ value: UInt32) {
-        if value == 0 { zeros += 1; return }
-        if used == Self.chunkSize {
-            let chunk = UnsafeMutablePointer<UInt32>.allocate(capacity: Self.chunkSize)
-            chunks.append(chunk)
-            current = chunk
-            used = 0
-        }
-        current![used] = value
-        used += 1
-    }
-
-    /// A duration, clamped to what four bytes hold (49 days in milliseconds, 136 years in seconds).
-    @inline(__always) mutating func append(millis: Int64) { append(UInt32(clamping: millis)) }
-    @inline(__always) mutating func append(seconds millis: Int64) { append(UInt32(clamping: millis / 1000)) }
-
-    /// Calls `body` with each filled run of the stored (non-zero) samples, in order.
-    func forEachChunk(_ body: (UnsafeBufferPointer<UInt32>) -> Void) {
-        for (k, chunk) in chunks.enumerated() {
-            body(UnsafeBufferPointer(start: chunk, count: k == chunks.count - 1 ? used : Self.chunkSize))
-        }
-    }
-
-    /// Samples holding `values` (tests).
-    init<S: Sequence<UInt32>>(_ values: S) { for value in values { append(value) } }
-
-    init() {}
-
-    mutating func free() {
-        for chunk in chunks { chunk.deallocate() }
-        self = Samples()
-    }
-}
-

@@ -54,12 +54,15 @@ struct RatesTally: Sendable {
     }
 
     /// Assembles the report; the samples are handed over (and reordered) to find their
-    /// quantiles, one definition per core at a time.
+    /// quantiles, one metric of one definition per core at a time.
     mutating func report(query: RatesQuery, context: ScanContext) -> RatesReport {
         let n = completions.count
         let samples = (0..<n).map { d in SampleBox(SampleMetric.allCases.map { self.samples[$0.rawValue * n + d] }) }
         self.samples = []
-        DispatchQueue.concurrentPerform(iterations: n) { d in samples[d].summarise(asOf: context.asOf) }
+        let metrics = SampleMetric.allCases
+        DispatchQueue.concurrentPerform(iterations: n * metrics.count) { k in
+            samples[k / metrics.count].summarise(metrics[k % metrics.count], asOf: context.asOf)
+        }
         let buckets = context.buckets
         let definitions = context.definitions.enumerated().map { d, definition in
             let series = (0..<bucketCount).map { b in
@@ -115,9 +118,10 @@ struct RatesTally: Sendable {
     }
 }
 
-/// One definition's samples, summarised (and freed) by one worker.
+/// One definition's samples; each metric is summarised (and freed) by one worker, which
+/// writes only that metric's field.
 private final class SampleBox: @unchecked Sendable {
-    private var parts: [[Samples]]
+    private let parts: [[Samples]]
     var firstVisit: DurationSummary?
     var sessionStart: DurationSummary?
     var frequency: Frequency?
@@ -126,104 +130,44 @@ private final class SampleBox: @unchecked Sendable {
     /// `parts[metric]`: every worker's samples of that metric.
     init(_ parts: [[Samples]]) { self.parts = parts }
 
-    func summarise(asOf: Int64) {
-        defer { for m in parts.indices { for i in parts[m].indices { parts[m][i].free() } } }
-        firstVisit = Self.durations(parts[SampleMetric.fromFirstVisit.rawValue], secondsPerUnit: 1)
-        sessionStart = Self.durations(parts[SampleMetric.fromSessionStart.rawValue], secondsPerUnit: 0.001)
-        let frequencies = parts[SampleMetric.frequency.rawValue]
-        if let (median, p90) = Quantile.medianAndP90(frequencies) {
-            let labels: [(String, ClosedRange<UInt32>)] = [("1", 1...1), ("2", 2...2), ("3", 3...3), ("4-5", 4...5), ("6-10", 6...10), ("11+", 11...UInt32.max)]
-            var distribution = [Int](repeating: 0, count: labels.count)
-            var total = 0, count = frequencies.reduce(0) { $0 + $1.zeros }
-            for part in frequencies {
-                part.forEachChunk { chunk in
-                    for value in chunk {
-                        distribution[value <= 3 ? Int(value) - 1 : value <= 5 ? 3 : value <= 10 ? 4 : 5] += 1
-                        total += Int(value)
-                    }
-                    count += chunk.count
-                }
+    func summarise(_ metric: SampleMetric, asOf: Int64) {
+        // The copy frees the chunks; `parts` is not read again.
+        var samples = parts[metric.rawValue]
+        defer { for i in samples.indices { samples[i].free() } }
+        switch metric {
+        case .fromFirstVisit: firstVisit = Self.durations(samples, secondsPerUnit: 1)
+        case .fromSessionStart: sessionStart = Self.durations(samples, secondsPerUnit: 0.001)
+        case .frequency: frequency = Self.frequency(samples)
+        case .recency:
+            if let (median, p90) = Quantile.medianAndP90(samples) {
+                recency = Recency(asOf: Timestamp.formatRFC3339(asOf), medianDays: median / 86_400, p90Days: p90 / 86_400)
             }
-            frequency = Frequency(mean: Double(total) / Double(count), median: median, p90: p90,
-                                  distribution: zip(labels, distribution).map { .init(completions: $0.0, persons: $1) })
         }
-        if let (median, p90) = Quantile.medianAndP90(parts[SampleMetric.recency.rawValue]) {
-            recency = Recency(asOf: Timestamp.formatRFC3339(asOf), medianDays: median / 86_400, p90Days: p90 / 86_400)
+    }
+
+    private static func frequency(_ frequencies: [Samples]) -> Frequency? {
+        guard let (median, p90) = Quantile.medianAndP90(frequencies) else { return nil }
+        let labels: [(String, ClosedRange<UInt32>)] = [("1", 1...1), ("2", 2...2), ("3", 3...3), ("4-5", 4...5), ("6-10", 6...10), ("11+", 11...UInt32.max)]
+        var distribution = [Int](repeating: 0, count: labels.count)
+        var total = 0, count = 0
+        func add(_ value: UInt32, times: Int) {
+            count += times
+            guard value > 0 else { return }
+            distribution[value <= 3 ? Int(value) - 1 : value <= 5 ? 3 : value <= 10 ? 4 : 5] += times
+            total += Int(value) * times
         }
+        var small = [Int](repeating: 0, count: Samples.smallLimit)
+        for part in frequencies {
+            part.addSmallCounts(to: &small)
+            part.forEachChunk { chunk in for value in chunk { add(value, times: 1) } }
+        }
+        for (value, times) in small.enumerated() where times > 0 { add(UInt32(value), times: times) }
+        return Frequency(mean: Double(total) / Double(count), median: median, p90: p90,
+                         distribution: zip(labels, distribution).map { .init(completions: $0.0, persons: $1) })
     }
 
     private static func durations(_ parts: [Samples], secondsPerUnit: Double) -> DurationSummary? {
         guard let (median, p90) = Quantile.medianAndP90(parts) else { return nil }
         return DurationSummary(count: parts.reduce(0) { $0 + $1.count }, medianSeconds: median * secondsPerUnit, p90Seconds: p90 * secondsPerUnit)
-    }
-}
-
-/// Quantiles the way numpy's default computes them (linear interpolation between the closest
-/// ranks), so they can be checked against it.
-///
-/// Exact, in two streaming passes and no sorting: a histogram of the high 16 bits finds the
-/// bucket of each wanted rank, a histogram of the low 16 bits inside those buckets the value.
-enum Quantile {
-    /// Median and 90th percentile of all parts' samples; nil when there are none.
-    static func medianAndP90(_ parts: [Samples]) -> (Double, Double)? {
-        let count = parts.reduce(0) { $0 + $1.count }
-        guard count > 0 else { return nil }
-        let positions = [0.5, 0.9].map { Double(count - 1) * $0 }
-        let ranks = positions.flatMap { h in [Int(h.rounded(.down)), min(Int(h.rounded(.down)) + 1, count - 1)] }
-        let values = select(parts, ranks: ranks)
-        func interpolate(_ q: Int) -> Double {
-            let h = positions[q], lower = Double(values[2 * q]), upper = Double(values[2 * q + 1])
-            return lower + (h - h.rounded(.down)) * (upper - lower)
-        }
-        return (interpolate(0), interpolate(1))
-    }
-
-    /// The values at the given 0-based ranks of the sorted samples. Zeros, counted rather
-    /// than stored, come first.
-    static func select(_ parts: [Samples], ranks allRanks: [Int]) -> [UInt32] {
-        let zeros = parts.reduce(0) { $0 + $1.zeros }
-        let ranks = allRanks.filter { $0 >= zeros }.map { $0 - zeros }
-        guard !ranks.isEmpty else { return allRanks.map { _ in 0 } }
-        let found = selectStored(parts, ranks: ranks)
-        var next = 0
-        return allRanks.map { rank in
-            guard rank >= zeros else { return 0 }
-            defer { next += 1 }
-            return found[next]
-        }
-    }
-
-    private static func selectStored(_ parts: [Samples], ranks: [Int]) -> [UInt32] {
-        var high = [Int](repeating: 0, count: 1 << 16)
-        high.withUnsafeMutableBufferPointer { high in
-            for part in parts { part.forEachChunk { for value in $0 { high[Int(value >> 16)] += 1 } } }
-        }
-        // Each rank's high bucket, and its rank inside that bucket.
-        var targets: [(bucket: Int, rank: Int)] = []
-        for rank in ranks {
-            var seen = 0, bucket = 0
-            while seen + high[bucket] <= rank { seen += high[bucket]; bucket += 1 }
-            targets.append((bucket, rank - seen))
-        }
-        let buckets = Array(Set(targets.map(\.bucket))).sorted()
-        // `low[slot << 16 | low 16 bits]`, slot 1... for the target buckets; slot 0 collects the rest.
-        var slotOfBucket = [UInt8](repeating: 0, count: 1 << 16)
-        for (b, bucket) in buckets.enumerated() { slotOfBucket[bucket] = UInt8(b + 1) }
-        var low = [Int](repeating: 0, count: (buckets.count + 1) << 16)
-        low.withUnsafeMutableBufferPointer { low in
-            slotOfBucket.withUnsafeBufferPointer { slotOfBucket in
-                for part in parts {
-                    part.forEachChunk { chunk in
-                        for value in chunk { low[Int(slotOfBucket[Int(value >> 16)]) << 16 | Int(value & 0xFFFF)] += 1 }
-                    }
-                }
-            }
-        }
-        return targets.map { target in
-            let base = (buckets.firstIndex(of: target.bucket)! + 1) << 16
-            var seen = 0, value = 0
-            while seen + low[base + value] <= target.rank { seen += low[base + value]; value += 1 }
-            return UInt32(target.bucket << 16 | value)
-        }
     }
 }
