@@ -99,7 +99,7 @@ final class PersonTimelineScan {
         _ p: Int, _ table: EventTable, _ timestamp: UnsafeBufferPointer<Int64>, _ name: UnsafeBufferPointer<UInt32>,
         _ path: UnsafeBufferPointer<UInt32>, _ body: (PersonTimeline) -> Void
     ) {
-        let candidateStart = context.candidateStart, candidates = context.candidates
+        let candidates = context.candidates
         let candidateKinds = context.candidateKinds
         let from = context.from, to = context.to, timeout = context.timeout
         let checkEvents = context.segments.hasEventConditions, noSegments = context.segments.isEmpty
@@ -125,34 +125,26 @@ final class PersonTimelineScan {
                 if firstActive == .max { firstActive = t }
                 lastActive = t
             }
-            let code = Int(name[i])
-            let start = Int(candidateStart[code]), candidateCount = Int(candidateStart[code + 1]) - start
-            var base = 0
-            while base < candidateCount {
-                var slots = context.slots(name: code, from: base, of: candidateCount, path: Int(path[i]))
-                while slots != 0 {
-                    let slot = start + base + slots.trailingZeroBitCount
-                    slots &= slots - 1
-                    let d = Int(candidates[slot]), kind = candidateKinds[slot]
-                    if kind.hasDetails, !matchers[d].matchesDetails(i, in: table) { continue }
-                    if !state[d].touched { state[d].touched = true; touched[touchedCount] = Int32(d); touchedCount += 1 }
-                    if kind.hasSequence, !state[d].sequence.admits(kind, session: session, returnGap: returnGap) { continue }
-                    guard active else { continue }
-                    let firstForPerson = !state[d].matched
-                    let firstInSession = state[d].matchedSession != session
-                    state[d].matched = true
-                    state[d].matchedSession = session
-                    let counted = switch kind.rule {
-                    case .every: true
-                    case .oncePerSession: firstInSession
-                    case .oncePerPerson: firstForPerson
-                    }
-                    if count == matches.count { Self.grow(&matches) }
-                    let value = counted && kind.hasValue ? values[d]!.value(i, in: table) : 0
-                    matches[count] = TimelineMatch(definition: Int32(d), event: UInt32(i), time: t, value: value, counted: counted)
-                    count += 1
+            var slots = context.candidateSlots(name: Int(name[i]), path: Int(path[i]))
+            while let slot = slots.next() {
+                let d = Int(candidates[slot]), kind = candidateKinds[slot]
+                if kind.hasDetails, !matchers[d].matchesDetails(i, in: table) { continue }
+                if !state[d].touched { state[d].touched = true; touched[touchedCount] = Int32(d); touchedCount += 1 }
+                if kind.hasSequence, !state[d].sequence.admits(kind, session: session, returnGap: returnGap) { continue }
+                guard active else { continue }
+                let firstForPerson = !state[d].matched
+                let firstInSession = state[d].matchedSession != session
+                state[d].matched = true
+                state[d].matchedSession = session
+                let counted = switch kind.rule {
+                case .every: true
+                case .oncePerSession: firstInSession
+                case .oncePerPerson: firstForPerson
                 }
-                base += 64
+                if count == matches.count { Self.grow(&matches) }
+                let value = counted && kind.hasValue ? values[d]!.value(i, in: table) : 0
+                matches[count] = TimelineMatch(definition: Int32(d), event: UInt32(i), time: t, value: value, counted: counted)
+                count += 1
             }
         }
         for k in 0..<touchedCount { state[Int(touched[k])] = State() }

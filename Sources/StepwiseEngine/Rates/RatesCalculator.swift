@@ -219,15 +219,11 @@ final class ScanContext: @unchecked Sendable {
         candidateStart.deallocate(); candidates.deallocate(); candidateKinds.deallocate(); audienceStart.deallocate(); audienceCandidates.deallocate()
     }
 
-    /// The candidates of name `code` whose path glob passes `path`, as a mask over the 64
-    /// candidate slots from `base` (a multiple of 64 below `count`, the name's candidate count):
-    /// bit k stands for `candidates[candidateStart[code] + base + k]`. Details and the
-    /// behavioural conditions are left to the caller.
+    /// The candidate slots of an event with name `code` on `path` whose path glob passes.
     @inline(__always)
-    func slots(name code: Int, from base: Int, of count: Int, path: Int) -> UInt64 {
-        let offset = pathMaskOffset[code]
-        if offset >= 0 { return pathMasks[offset + (base >> 6) * pathCount + path] }
-        return count - base >= 64 ? .max : UInt64.max >> (64 - (count - base))
+    func candidateSlots(name code: Int, path: Int) -> CandidateSlots {
+        CandidateSlots(start: Int(candidateStart[code]), count: Int(candidateStart[code + 1]) - Int(candidateStart[code]),
+                       path: path, pathCount: pathCount, maskOffset: pathMaskOffset[code], masks: pathMasks)
     }
 
     private static func owned<T>(_ array: [T]) -> UnsafeMutableBufferPointer<T> {
@@ -317,5 +313,44 @@ struct ValueReader {
             }
             return number ?? (key == "revenue" ? table.revenue[i] : 0)
         }
+    }
+}
+
+/// The slots of `ScanContext.candidates` (and `candidateKinds`) an event's name and path pass,
+/// read 64 at a time from the path masks. Details and the behavioural conditions are left to
+/// the caller. A value, not a closure: the scan's loop keeps its registers and its `continue`.
+struct CandidateSlots {
+    private let start: Int
+    private let count: Int
+    private let path: Int
+    private let pathCount: Int
+    private let maskOffset: Int
+    private let masks: UnsafeMutableBufferPointer<UInt64>
+    private var base = 0
+    private var slots: UInt64
+
+    @inline(__always)
+    init(start: Int, count: Int, path: Int, pathCount: Int, maskOffset: Int, masks: UnsafeMutableBufferPointer<UInt64>) {
+        (self.start, self.count, self.path, self.pathCount, self.maskOffset, self.masks) = (start, count, path, pathCount, maskOffset, masks)
+        slots = 0
+        if count > 0 { slots = window() }
+    }
+
+    /// The window's mask: bit k for slot `start + base + k`; all pass when no candidate of the
+    /// name has a path condition (`maskOffset` -1).
+    @inline(__always) private func window() -> UInt64 {
+        if maskOffset >= 0 { return masks[maskOffset + (base >> 6) * pathCount + path] }
+        return count - base >= 64 ? .max : UInt64.max >> (64 - (count - base))
+    }
+
+    @inline(__always) mutating func next() -> Int? {
+        while slots == 0 {
+            base += 64
+            guard base < count else { return nil }
+            slots = window()
+        }
+        let slot = start + base + slots.trailingZeroBitCount
+        slots &= slots - 1
+        return slot
     }
 }

@@ -132,7 +132,7 @@ final class RatesScan {
         var touchedCount = 0
         let firstVisit = timestamp[run.lowerBound]
         // Local copies of the context's buffers and scalars: the loop keeps them in registers.
-        let candidateStart = context.candidateStart, candidates = context.candidates
+        let candidates = context.candidates
         let candidateKinds = context.candidateKinds
         let audienceStart = context.audienceStart, audienceCandidates = context.audienceCandidates
         let audiencePathVerdicts = context.audiencePathVerdicts, audienceDetails = context.audienceDetails
@@ -171,49 +171,42 @@ final class RatesScan {
                 if activeBucket != bucket { activeBucket = bucket; seriesActive[bucket] += 1 }
             }
 
-            // The candidate definitions whose name and path pass, 64 slots at a time; each is
-            // judged inline (a nested function here costs the loop its registers).
+            // The candidate definitions whose name and path pass; each is judged inline (a
+            // nested function here costs the loop its registers).
             let code = Int(name[i])
-            let start = Int(candidateStart[code]), count = Int(candidateStart[code + 1]) - start
-            var base = 0
-            while base < count {
-                var slots = context.slots(name: code, from: base, of: count, path: Int(path[i]))
-                while slots != 0 {
-                    let slot = start + base + slots.trailingZeroBitCount
-                    slots &= slots - 1
-                    let d = Int(candidates[slot]), kind = candidateKinds[slot]
-                    if kind.hasDetails, !matchers[d].matchesDetails(i, in: table) { continue }
-                    if !state[d].touched { state[d].touched = true; touched[touchedCount] = Int32(d); touchedCount += 1 }
-                    if kind.hasSequence, !state[d].sequence.admits(kind, session: session, returnGap: returnGap) { continue }
-                    guard active else { continue }
-                    // Persons, sessions and the series' persons count every match: the count rule
-                    // only decides which matches are completions.
-                    let firstForPerson = !state[d].matched
-                    let firstInSession = state[d].matchedSession != session
-                    if firstForPerson {
-                        state[d].matched = true
-                        samples[SampleMetric.fromFirstVisit.rawValue * n + d].append(seconds: t - firstVisit)
-                    }
-                    if firstInSession {
-                        state[d].matchedSession = session
-                        state[d].sessions += 1
-                        samples[SampleMetric.fromSessionStart.rawValue * n + d].append(millis: t - sessionStart)
-                    }
-                    if state[d].lastBucket != bucket {
-                        state[d].lastBucket = Int32(bucket)
-                        seriesPersons[d * buckets + bucket] += 1
-                    }
-                    state[d].lastMatch = t
-                    switch kind.rule {
-                    case .every: break
-                    case .oncePerSession: guard firstInSession else { continue }
-                    case .oncePerPerson: guard firstForPerson else { continue }
-                    }
-                    if kind.hasValue { counters[d].value += values[d]!.value(i, in: table) }
-                    seriesCompletions[d * buckets + bucket] += 1
-                    state[d].completions += 1
+            var slots = context.candidateSlots(name: code, path: Int(path[i]))
+            while let slot = slots.next() {
+                let d = Int(candidates[slot]), kind = candidateKinds[slot]
+                if kind.hasDetails, !matchers[d].matchesDetails(i, in: table) { continue }
+                if !state[d].touched { state[d].touched = true; touched[touchedCount] = Int32(d); touchedCount += 1 }
+                if kind.hasSequence, !state[d].sequence.admits(kind, session: session, returnGap: returnGap) { continue }
+                guard active else { continue }
+                // Persons, sessions and the series' persons count every match: the count rule
+                // only decides which matches are completions.
+                let firstForPerson = !state[d].matched
+                let firstInSession = state[d].matchedSession != session
+                if firstForPerson {
+                    state[d].matched = true
+                    samples[SampleMetric.fromFirstVisit.rawValue * n + d].append(seconds: t - firstVisit)
                 }
-                base += 64
+                if firstInSession {
+                    state[d].matchedSession = session
+                    state[d].sessions += 1
+                    samples[SampleMetric.fromSessionStart.rawValue * n + d].append(millis: t - sessionStart)
+                }
+                if state[d].lastBucket != bucket {
+                    state[d].lastBucket = Int32(bucket)
+                    seriesPersons[d * buckets + bucket] += 1
+                }
+                state[d].lastMatch = t
+                switch kind.rule {
+                case .every: break
+                case .oncePerSession: guard firstInSession else { continue }
+                case .oncePerPerson: guard firstForPerson else { continue }
+                }
+                if kind.hasValue { counters[d].value += values[d]!.value(i, in: table) }
+                seriesCompletions[d * buckets + bucket] += 1
+                state[d].completions += 1
             }
 
             guard active, context.hasAudiences else { continue }
