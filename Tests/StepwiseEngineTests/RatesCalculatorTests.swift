@@ -238,9 +238,9 @@ import Testing
         }
     }
 
-    /// One event name with more candidate definitions than a 64-bit mask holds: the path
-    /// masks come in windows of 64, and each window decides its own slots.
-    @Test func manyDefinitionsOnOneEventAreJudgedWindowByWindow() throws {
+    /// More definitions on one event than a 64-bit word holds: the scan's definition sets
+    /// span words, and each word is judged on its own.
+    @Test func manyDefinitionsOnOneEventAreJudgedWordByWord() throws {
         var world = EngineFixture()
         world.event("pageview", "a", minute: 0, path: "/p/3")
         world.event("pageview", "a", minute: 1, path: "/p/3")

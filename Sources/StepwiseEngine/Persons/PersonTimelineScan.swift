@@ -99,8 +99,8 @@ final class PersonTimelineScan {
         _ p: Int, _ table: EventTable, _ timestamp: UnsafeBufferPointer<Int64>, _ name: UnsafeBufferPointer<UInt32>,
         _ path: UnsafeBufferPointer<UInt32>, _ body: (PersonTimeline) -> Void
     ) {
-        let candidates = context.candidates
-        let candidateKinds = context.candidateKinds
+        let words = context.words, kinds = context.kinds
+        let nameDefinitions = context.nameDefinitions, pathDefinitions = context.pathDefinitions
         let from = context.from, to = context.to, timeout = context.timeout
         let checkEvents = context.segments.hasEventConditions, noSegments = context.segments.isEmpty
         var session: Int32 = -1
@@ -125,26 +125,31 @@ final class PersonTimelineScan {
                 if firstActive == .max { firstActive = t }
                 lastActive = t
             }
-            var slots = context.candidateSlots(name: Int(name[i]), path: Int(path[i]))
-            while let slot = slots.next() {
-                let d = Int(candidates[slot]), kind = candidateKinds[slot]
-                if kind.hasDetails, !matchers[d].matchesDetails(i, in: table) { continue }
-                if !state[d].touched { state[d].touched = true; touched[touchedCount] = Int32(d); touchedCount += 1 }
-                if kind.hasSequence, !state[d].sequence.admits(kind, session: session, returnGap: returnGap) { continue }
-                guard active else { continue }
-                let firstForPerson = !state[d].matched
-                let firstInSession = state[d].matchedSession != session
-                state[d].matched = true
-                state[d].matchedSession = session
-                let counted = switch kind.rule {
-                case .every: true
-                case .oncePerSession: firstInSession
-                case .oncePerPerson: firstForPerson
+            let code = Int(name[i]), pathCode = Int(path[i])
+            for w in 0..<words {
+                var hits = nameDefinitions[code * words + w] & pathDefinitions[pathCode * words + w]
+                while hits != 0 {
+                    let d = w << 6 | hits.trailingZeroBitCount
+                    hits &= hits - 1
+                    let kind = kinds[d]
+                    if kind.hasDetails, !matchers[d].matchesDetails(i, in: table) { continue }
+                    if !state[d].touched { state[d].touched = true; touched[touchedCount] = Int32(d); touchedCount += 1 }
+                    if kind.hasSequence, !state[d].sequence.admits(kind, session: session, returnGap: returnGap) { continue }
+                    guard active else { continue }
+                    let firstForPerson = !state[d].matched
+                    let firstInSession = state[d].matchedSession != session
+                    state[d].matched = true
+                    state[d].matchedSession = session
+                    let counted = switch kind.rule {
+                    case .every: true
+                    case .oncePerSession: firstInSession
+                    case .oncePerPerson: firstForPerson
+                    }
+                    if count == matches.count { Self.grow(&matches) }
+                    let value = counted && kind.hasValue ? values[d]!.value(i, in: table) : 0
+                    matches[count] = TimelineMatch(definition: Int32(d), event: UInt32(i), time: t, value: value, counted: counted)
+                    count += 1
                 }
-                if count == matches.count { Self.grow(&matches) }
-                let value = counted && kind.hasValue ? values[d]!.value(i, in: table) : 0
-                matches[count] = TimelineMatch(definition: Int32(d), event: UInt32(i), time: t, value: value, counted: counted)
-                count += 1
             }
         }
         for k in 0..<touchedCount { state[Int(touched[k])] = State() }

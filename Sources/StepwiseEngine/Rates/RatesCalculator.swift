@@ -121,7 +121,6 @@ final class ScanContext: @unchecked Sendable {
     let values: [ValueReader?]
     /// What each definition's matcher needs checked beyond its name, and its count rule.
     struct Kind {
-        var hasPath: Bool
         var hasDetails: Bool
         var hasNth: Bool
         var hasReturn: Bool
@@ -134,11 +133,22 @@ final class ScanContext: @unchecked Sendable {
         var hasSequence: Bool { hasNth || hasReturn }
     }
     let pathCount: Int
-    /// Per name code with path-conditioned candidates: the offset of its masks in `pathMasks`,
-    /// `pathCount` per window of 64 candidate slots, bit k set when the window's slot k passes
-    /// that path; -1 when every candidate passes whatever the path.
-    let pathMaskOffset: UnsafeMutableBufferPointer<Int>
-    let pathMasks: UnsafeMutableBufferPointer<UInt64>
+    /// Definitions as bit sets of `words` 64-bit words (bit `d % 64` of word `d / 64`): the
+    /// rates scan judges all of an event's candidates at once with them.
+    let words: Int
+    /// `[code * words + w]`: the definitions whose event name is that name code.
+    let nameDefinitions: UnsafeMutableBufferPointer<UInt64>
+    /// `[path * words + w]`: the definitions whose path glob passes that path code (or that have none).
+    let pathDefinitions: UnsafeMutableBufferPointer<UInt64>
+    /// `[w]`: the definitions counted on every match, once per session, once per person; those
+    /// with details or behavioural conditions to check one by one; those with a value.
+    let everyMatch: UnsafeMutableBufferPointer<UInt64>
+    let oncePerSession: UnsafeMutableBufferPointer<UInt64>
+    let oncePerPerson: UnsafeMutableBufferPointer<UInt64>
+    let checkedOneByOne: UnsafeMutableBufferPointer<UInt64>
+    let valued: UnsafeMutableBufferPointer<UInt64>
+    /// Per definition: what its matcher needs checked beyond name and path, its count rule.
+    let kinds: UnsafeMutableBufferPointer<Kind>
     let hasAudiences: Bool
     /// Flattened `[definition * pathCount + path code]`: whether an event on that path can
     /// belong to the definition's denominator audience (its path glob; true without one).
@@ -147,12 +157,6 @@ final class ScanContext: @unchecked Sendable {
     let audienceDetails: UnsafeMutableBufferPointer<Bool>
     /// Consecutive steps of the plan's funnels that are both definitions (SPEC §4.1 step-to-step rates).
     let stepPairs: [(funnel: String, from: Int, to: Int)]
-    /// Definitions to try per local name code: `candidates[candidateStart[c] ..< candidateStart[c + 1]]`.
-    let candidateStart: UnsafeMutableBufferPointer<Int32>
-    let candidates: UnsafeMutableBufferPointer<Int32>
-    /// `kinds` of `candidates`, slot by slot: the hot loop reads a candidate's kind beside its
-    /// index instead of after it.
-    let candidateKinds: UnsafeMutableBufferPointer<Kind>
     let audienceStart: UnsafeMutableBufferPointer<Int32>
     let audienceCandidates: UnsafeMutableBufferPointer<Int32>
     let segments: CompiledSegments
@@ -172,7 +176,7 @@ final class ScanContext: @unchecked Sendable {
         values = definitions.map { $0.value.map(ValueReader.init) }
         let kinds = definitions.map { definition in
             let when = definition.when
-            return Kind(hasPath: when.path != nil, hasDetails: when.url != nil || when.referrer != nil || !when.props.isEmpty,
+            return Kind(hasDetails: when.url != nil || when.referrer != nil || !when.props.isEmpty,
                         hasNth: when.nthInSession != nil, hasReturn: when.returnedWithinMillis != nil,
                         hasValue: definition.value != nil, rule: definition.count, nth: when.nthInSession ?? 0,
                         returnedWithinMillis: when.returnedWithinMillis ?? 0)
@@ -193,15 +197,36 @@ final class ScanContext: @unchecked Sendable {
                 return (funnel.name, i, j)
             }
         }
-        let (candidateStart, candidates) = Self.candidateLists(matchers.map(Optional.some), names: table.nameDictionary.count)
-        let (pathMaskOffset, pathMasks) = Self.pathMasks(
-            candidateStart: candidateStart, candidates: candidates, kinds: kinds, pathVerdicts: pathVerdicts, pathCount: pathCount)
         let (audienceStart, audienceCandidates) = Self.candidateLists(audiences, names: table.nameDictionary.count)
-        self.pathMaskOffset = Self.owned(pathMaskOffset)
-        self.pathMasks = Self.owned(pathMasks)
-        self.candidateStart = Self.owned(candidateStart)
-        self.candidates = Self.owned(candidates)
-        candidateKinds = Self.owned(candidates.map { kinds[Int($0)] })
+        let definitionCount = plan.conversions.count
+        let words = max(1, (definitionCount + 63) / 64)
+        self.words = words
+        func set(_ included: (Int) -> Bool) -> UnsafeMutableBufferPointer<UInt64> {
+            var bits = [UInt64](repeating: 0, count: words)
+            for d in 0..<definitionCount where included(d) { bits[d >> 6] |= 1 << UInt64(d & 63) }
+            return Self.owned(bits)
+        }
+        everyMatch = set { kinds[$0].rule == .every }
+        oncePerSession = set { kinds[$0].rule == .oncePerSession }
+        oncePerPerson = set { kinds[$0].rule == .oncePerPerson }
+        checkedOneByOne = set { kinds[$0].hasDetails || kinds[$0].hasSequence }
+        valued = set { kinds[$0].hasValue }
+        let names = table.nameDictionary.count
+        var nameDefinitions = [UInt64](repeating: 0, count: names * words)
+        for (d, matcher) in matchers.enumerated() where matcher.canMatch {
+            for code in matcher.nameCode.map({ [Int($0)] }) ?? Array(0..<names) {
+                nameDefinitions[code * words + (d >> 6)] |= 1 << UInt64(d & 63)
+            }
+        }
+        var pathDefinitions = [UInt64](repeating: 0, count: pathCount * words)
+        for path in 0..<pathCount {
+            for d in 0..<definitionCount where pathVerdicts[d * pathCount + path] {
+                pathDefinitions[path * words + (d >> 6)] |= 1 << UInt64(d & 63)
+            }
+        }
+        self.nameDefinitions = Self.owned(nameDefinitions)
+        self.pathDefinitions = Self.owned(pathDefinitions)
+        self.kinds = Self.owned(kinds)
         self.audienceStart = Self.owned(audienceStart)
         self.audienceCandidates = Self.owned(audienceCandidates)
         self.segments = CompiledSegments(segments, table: table)
@@ -215,44 +240,15 @@ final class ScanContext: @unchecked Sendable {
 
     deinit {
         audiencePathVerdicts.deallocate(); audienceDetails.deallocate()
-        pathMaskOffset.deallocate(); pathMasks.deallocate()
-        candidateStart.deallocate(); candidates.deallocate(); candidateKinds.deallocate(); audienceStart.deallocate(); audienceCandidates.deallocate()
-    }
-
-    /// The candidate slots of an event with name `code` on `path` whose path glob passes.
-    @inline(__always)
-    func candidateSlots(name code: Int, path: Int) -> CandidateSlots {
-        CandidateSlots(start: Int(candidateStart[code]), count: Int(candidateStart[code + 1]) - Int(candidateStart[code]),
-                       path: path, pathCount: pathCount, maskOffset: pathMaskOffset[code], masks: pathMasks)
+        nameDefinitions.deallocate(); pathDefinitions.deallocate(); kinds.deallocate()
+        everyMatch.deallocate(); oncePerSession.deallocate(); oncePerPerson.deallocate(); checkedOneByOne.deallocate(); valued.deallocate()
+        audienceStart.deallocate(); audienceCandidates.deallocate()
     }
 
     private static func owned<T>(_ array: [T]) -> UnsafeMutableBufferPointer<T> {
         let buffer = UnsafeMutableBufferPointer<T>.allocate(capacity: max(array.count, 1))
         _ = buffer.initialize(from: array)
         return buffer
-    }
-
-    private static func pathMasks(
-        candidateStart: [Int32], candidates: [Int32], kinds: [Kind], pathVerdicts: [Bool], pathCount: Int
-    ) -> ([Int], [UInt64]) {
-        var offsets = [Int](repeating: -1, count: candidateStart.count - 1)
-        var masks: [UInt64] = []
-        for code in offsets.indices {
-            let slots = Int(candidateStart[code])..<Int(candidateStart[code + 1])
-            guard slots.contains(where: { kinds[Int(candidates[$0])].hasPath }) else { continue }
-            offsets[code] = masks.count
-            for window in stride(from: slots.lowerBound, to: slots.upperBound, by: 64) {
-                let windowSlots = window..<min(window + 64, slots.upperBound)
-                for path in 0..<pathCount {
-                    var mask: UInt64 = 0
-                    for (bit, slot) in windowSlots.enumerated() where pathVerdicts[Int(candidates[slot]) * pathCount + path] {
-                        mask |= 1 << UInt64(bit)
-                    }
-                    masks.append(mask)
-                }
-            }
-        }
-        return (offsets, masks)
     }
 
     private static func candidateLists(_ matchers: [CompiledMatcher?], names: Int) -> ([Int32], [Int32]) {
@@ -313,44 +309,5 @@ struct ValueReader {
             }
             return number ?? (key == "revenue" ? table.revenue[i] : 0)
         }
-    }
-}
-
-/// The slots of `ScanContext.candidates` (and `candidateKinds`) an event's name and path pass,
-/// read 64 at a time from the path masks. Details and the behavioural conditions are left to
-/// the caller. A value, not a closure: the scan's loop keeps its registers and its `continue`.
-struct CandidateSlots {
-    private let start: Int
-    private let count: Int
-    private let path: Int
-    private let pathCount: Int
-    private let maskOffset: Int
-    private let masks: UnsafeMutableBufferPointer<UInt64>
-    private var base = 0
-    private var slots: UInt64
-
-    @inline(__always)
-    init(start: Int, count: Int, path: Int, pathCount: Int, maskOffset: Int, masks: UnsafeMutableBufferPointer<UInt64>) {
-        (self.start, self.count, self.path, self.pathCount, self.maskOffset, self.masks) = (start, count, path, pathCount, maskOffset, masks)
-        slots = 0
-        if count > 0 { slots = window() }
-    }
-
-    /// The window's mask: bit k for slot `start + base + k`; all pass when no candidate of the
-    /// name has a path condition (`maskOffset` -1).
-    @inline(__always) private func window() -> UInt64 {
-        if maskOffset >= 0 { return masks[maskOffset + (base >> 6) * pathCount + path] }
-        return count - base >= 64 ? .max : UInt64.max >> (64 - (count - base))
-    }
-
-    @inline(__always) mutating func next() -> Int? {
-        while slots == 0 {
-            base += 64
-            guard base < count else { return nil }
-            slots = window()
-        }
-        let slot = start + base + slots.trailingZeroBitCount
-        slots &= slots - 1
-        return slot
     }
 }

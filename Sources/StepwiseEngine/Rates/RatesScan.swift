@@ -22,16 +22,12 @@ final class RatesScan {
     private let checkEvents: Bool
     private let noSegments: Bool
 
-    /// Per definition, for the person being walked: whether and in which session it last
-    /// matched, its n-th-in-session counter, its series bucket, its sessions, completions and
-    /// last match. The person's totals join the counters once, at the person's end.
+    /// Per definition, for the person being walked: whether it entered its denominator
+    /// audience, its n-th-in-session counter, its sessions, completions and last match. The
+    /// person's totals join the counters once, at the person's end.
     private struct PersonState {
-        var touched = false
-        var matched = false
         var inAudience = false
-        var matchedSession: Int32 = -1
         var sequence = SequenceState()
-        var lastBucket: Int32 = -1
         var sessions: Int32 = 0
         var completions: Int32 = 0
         var lastMatch: Int64 = 0
@@ -47,9 +43,14 @@ final class RatesScan {
     }
 
     private let state: UnsafeMutableBufferPointer<PersonState>
-    /// Definitions the current person has touched (matched or entered the audience of):
-    /// only these are reset and tallied at the person's end.
-    private let touched: UnsafeMutableBufferPointer<Int32>
+    /// Bit sets of definitions (`ScanContext.words` words each) for the person being walked:
+    /// those it touched (matched or entered the audience of: only these are reset and tallied
+    /// at its end), matched (active matches), matched in the current session, in the current
+    /// series bucket.
+    private let touched: UnsafeMutableBufferPointer<UInt64>
+    private let matched: UnsafeMutableBufferPointer<UInt64>
+    private let matchedInSession: UnsafeMutableBufferPointer<UInt64>
+    private let matchedInBucket: UnsafeMutableBufferPointer<UInt64>
     private let counters: UnsafeMutableBufferPointer<Counters>
     /// `[definition * buckets + bucket]`.
     private let seriesCompletions: UnsafeMutableBufferPointer<Int>
@@ -85,8 +86,14 @@ final class RatesScan {
         stepPersons.initialize(repeating: 0)
         state = .allocate(capacity: n)
         state.initialize(repeating: PersonState())
-        touched = .allocate(capacity: n)
+        touched = .allocate(capacity: context.words)
         touched.initialize(repeating: 0)
+        matched = .allocate(capacity: context.words)
+        matched.initialize(repeating: 0)
+        matchedInSession = .allocate(capacity: context.words)
+        matchedInSession.initialize(repeating: 0)
+        matchedInBucket = .allocate(capacity: context.words)
+        matchedInBucket.initialize(repeating: 0)
         counters = .allocate(capacity: n)
         counters.initialize(repeating: Counters())
         seriesCompletions = .allocate(capacity: n * buckets)
@@ -107,7 +114,8 @@ final class RatesScan {
         _ = matchers.deinitialize(); _ = audiences.deinitialize(); _ = values.deinitialize(); segments.deinitialize(count: 1)
         matchers.deallocate(); audiences.deallocate(); values.deallocate(); segments.deallocate()
         stepPersons.deallocate(); boundaries.deallocate()
-        state.deallocate(); touched.deallocate(); counters.deallocate(); seriesCompletions.deallocate(); seriesPersons.deallocate(); seriesActive.deallocate()
+        state.deallocate(); touched.deallocate(); matched.deallocate(); matchedInSession.deallocate(); matchedInBucket.deallocate()
+        counters.deallocate(); seriesCompletions.deallocate(); seriesPersons.deallocate(); seriesActive.deallocate()
         activeTotals.deallocate()
     }
 
@@ -129,11 +137,12 @@ final class RatesScan {
         _ path: UnsafeBufferPointer<UInt32>
     ) {
         let run = table.events(ofPerson: p)
-        var touchedCount = 0
         let firstVisit = timestamp[run.lowerBound]
         // Local copies of the context's buffers and scalars: the loop keeps them in registers.
-        let candidates = context.candidates
-        let candidateKinds = context.candidateKinds
+        let words = context.words, kinds = context.kinds
+        let nameDefinitions = context.nameDefinitions, pathDefinitions = context.pathDefinitions
+        let everyMatch = context.everyMatch, oncePerSession = context.oncePerSession, oncePerPerson = context.oncePerPerson
+        let checkedOneByOne = context.checkedOneByOne, valued = context.valued
         let audienceStart = context.audienceStart, audienceCandidates = context.audienceCandidates
         let audiencePathVerdicts = context.audiencePathVerdicts, audienceDetails = context.audienceDetails
         let from = context.from, to = context.to, timeout = context.timeout
@@ -158,6 +167,7 @@ final class RatesScan {
                 session += 1
                 sessionStart = t
                 sessionKept = noSegments || segments.pointee.keepsSession(firstEvent: i, isFirstSession: session == 0, in: table)
+                for w in 0..<words { matchedInSession[w] = 0 }
             }
             previous = t
             let active = sessionKept && t >= from && t < to && (!checkEvents || segments.pointee.keepsEvent(i, in: table))
@@ -168,80 +178,116 @@ final class RatesScan {
                     bucket = self.bucket(t)
                     (bucketStart, bucketEnd) = (boundaries[bucket], boundaries[bucket + 1])
                 }
-                if activeBucket != bucket { activeBucket = bucket; seriesActive[bucket] += 1 }
+                if activeBucket != bucket {
+                    activeBucket = bucket
+                    seriesActive[bucket] += 1
+                    for w in 0..<words { matchedInBucket[w] = 0 }
+                }
             }
 
-            // The candidate definitions whose name and path pass; each is judged inline (a
-            // nested function here costs the loop its registers).
-            let code = Int(name[i])
-            var slots = context.candidateSlots(name: code, path: Int(path[i]))
-            while let slot = slots.next() {
-                let d = Int(candidates[slot]), kind = candidateKinds[slot]
-                if kind.hasDetails, !matchers[d].matchesDetails(i, in: table) { continue }
-                if !state[d].touched { state[d].touched = true; touched[touchedCount] = Int32(d); touchedCount += 1 }
-                if kind.hasSequence, !state[d].sequence.admits(kind, session: session, returnGap: returnGap) { continue }
-                guard active else { continue }
+            // The definitions whose name and path pass, 64 at a time as bit sets; details and
+            // behavioural conditions are checked one by one, the rest is set arithmetic.
+            let code = Int(name[i]), pathCode = Int(path[i])
+            for w in 0..<words {
+                var hits = nameDefinitions[code * words + w] & pathDefinitions[pathCode * words + w]
+                guard hits != 0 else { continue }
+                var checked = hits & checkedOneByOne[w]
+                while checked != 0 {
+                    let bit = checked & (0 &- checked)
+                    checked &= checked - 1
+                    let d = w << 6 | bit.trailingZeroBitCount
+                    let kind = kinds[d]
+                    if kind.hasDetails, !matchers[d].matchesDetails(i, in: table) { hits &= ~bit; continue }
+                    touched[w] |= bit
+                    if kind.hasSequence, !state[d].sequence.admits(kind, session: session, returnGap: returnGap) { hits &= ~bit }
+                }
+                touched[w] |= hits
+                guard active, hits != 0 else { continue }
                 // Persons, sessions and the series' persons count every match: the count rule
                 // only decides which matches are completions.
-                let firstForPerson = !state[d].matched
-                let firstInSession = state[d].matchedSession != session
-                if firstForPerson {
-                    state[d].matched = true
+                let firstForPerson = hits & ~matched[w], firstInSession = hits & ~matchedInSession[w]
+                let firstInBucket = hits & ~matchedInBucket[w]
+                matched[w] |= hits; matchedInSession[w] |= hits; matchedInBucket[w] |= hits
+                var bits = firstForPerson
+                while bits != 0 {
+                    let d = w << 6 | bits.trailingZeroBitCount
+                    bits &= bits - 1
                     samples[SampleMetric.fromFirstVisit.rawValue * n + d].append(seconds: t - firstVisit)
                 }
-                if firstInSession {
-                    state[d].matchedSession = session
+                bits = firstInSession
+                while bits != 0 {
+                    let d = w << 6 | bits.trailingZeroBitCount
+                    bits &= bits - 1
                     state[d].sessions += 1
                     samples[SampleMetric.fromSessionStart.rawValue * n + d].append(millis: t - sessionStart)
                 }
-                if state[d].lastBucket != bucket {
-                    state[d].lastBucket = Int32(bucket)
+                bits = firstInBucket
+                while bits != 0 {
+                    let d = w << 6 | bits.trailingZeroBitCount
+                    bits &= bits - 1
                     seriesPersons[d * buckets + bucket] += 1
                 }
-                state[d].lastMatch = t
-                switch kind.rule {
-                case .every: break
-                case .oncePerSession: guard firstInSession else { continue }
-                case .oncePerPerson: guard firstForPerson else { continue }
+                let completes = (hits & everyMatch[w]) | (firstInSession & oncePerSession[w]) | (firstForPerson & oncePerPerson[w])
+                bits = hits
+                while bits != 0 {
+                    let bit = bits & (0 &- bits)
+                    let d = w << 6 | bits.trailingZeroBitCount
+                    bits &= bits - 1
+                    state[d].lastMatch = t
+                    guard completes & bit != 0 else { continue }
+                    if valued[w] & bit != 0 { counters[d].value += values[d]!.value(i, in: table) }
+                    seriesCompletions[d * buckets + bucket] += 1
+                    state[d].completions += 1
                 }
-                if kind.hasValue { counters[d].value += values[d]!.value(i, in: table) }
-                seriesCompletions[d * buckets + bucket] += 1
-                state[d].completions += 1
             }
 
             guard active, context.hasAudiences else { continue }
             for c in Int(audienceStart[code])..<Int(audienceStart[code + 1]) {
                 let d = Int(audienceCandidates[c])
-                if !state[d].inAudience, audiencePathVerdicts[d * pathCount + Int(path[i])],
+                if !state[d].inAudience, audiencePathVerdicts[d * pathCount + pathCode],
                    !audienceDetails[d] || audiences[d]!.matchesDetails(i, in: table) {
-                    if !state[d].touched { state[d].touched = true; touched[touchedCount] = Int32(d); touchedCount += 1 }
+                    touched[d >> 6] |= 1 << UInt64(d & 63)
                     state[d].inAudience = true
                 }
             }
         }
 
         defer {
-            for k in 0..<touchedCount { state[Int(touched[k])] = PersonState() }
+            for w in 0..<words {
+                var bits = touched[w]
+                while bits != 0 {
+                    state[w << 6 | bits.trailingZeroBitCount] = PersonState()
+                    bits &= bits - 1
+                }
+                touched[w] = 0; matched[w] = 0; matchedInSession[w] = 0; matchedInBucket[w] = 0
+            }
         }
         guard personActive else { return }
         activeTotals[0] += 1
-        for k in 0..<touchedCount {
-            let d = Int(touched[k])
-            if state[d].inAudience {
-                counters[d].audienceSize += 1
-                if state[d].matched { counters[d].audienceCompleted += 1 }
-            }
-            if state[d].matched {
-                counters[d].persons += 1
-                counters[d].sessions += Int(state[d].sessions)
-                counters[d].completions += Int(state[d].completions)
-                samples[SampleMetric.frequency.rawValue * n + d].append(UInt32(state[d].completions))
-                samples[SampleMetric.recency.rawValue * n + d].append(seconds: context.asOf - state[d].lastMatch)
+        for w in 0..<words {
+            var bits = touched[w]
+            while bits != 0 {
+                let bit = bits & (0 &- bits)
+                let d = w << 6 | bits.trailingZeroBitCount
+                bits &= bits - 1
+                let didMatch = matched[w] & bit != 0
+                if state[d].inAudience {
+                    counters[d].audienceSize += 1
+                    if didMatch { counters[d].audienceCompleted += 1 }
+                }
+                if didMatch {
+                    counters[d].persons += 1
+                    counters[d].sessions += Int(state[d].sessions)
+                    counters[d].completions += Int(state[d].completions)
+                    samples[SampleMetric.frequency.rawValue * n + d].append(UInt32(state[d].completions))
+                    samples[SampleMetric.recency.rawValue * n + d].append(seconds: context.asOf - state[d].lastMatch)
+                }
             }
         }
-        for (k, pair) in stepPairs.enumerated() where state[pair.from].matched {
+        func didMatch(_ d: Int) -> Bool { matched[d >> 6] & 1 << UInt64(d & 63) != 0 }
+        for (k, pair) in stepPairs.enumerated() where didMatch(pair.from) {
             stepPersons[2 * k] += 1
-            if state[pair.to].matched { stepPersons[2 * k + 1] += 1 }
+            if didMatch(pair.to) { stepPersons[2 * k + 1] += 1 }
         }
     }
 

@@ -6,12 +6,13 @@ struct Samples: @unchecked Sendable {
     /// Values below this are counted, not stored: zeros (a match on a session's or person's
     /// first event) and small counts (a person's completions) are the common case, and a count
     /// of each value is all a quantile or a distribution needs.
-    static let smallLimit = 64
+    static let smallLimit = 16
     private(set) var chunks: [UnsafeMutablePointer<UInt32>] = []
     private var current: UnsafeMutablePointer<UInt32>?
     private var used = Samples.chunkSize
-    /// `small[v]`: how many times the value `v < smallLimit` was appended; allocated on the first.
-    private var small: UnsafeMutablePointer<Int>?
+    /// How many times each value `v < smallLimit` was appended, in place (one cache line).
+    private var small: (UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32,
+                        UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32) = (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
     private(set) var smallCount = 0
     /// The largest stored sample: it sizes the quantile histograms.
     private(set) var maximum: UInt32 = 0
@@ -22,11 +23,7 @@ struct Samples: @unchecked Sendable {
 
     @inline(__always) mutating func append(_ value: UInt32) {
         if value < Self.smallLimit {
-            if small == nil {
-                small = .allocate(capacity: Self.smallLimit)
-                small!.initialize(repeating: 0, count: Self.smallLimit)
-            }
-            small![Int(value)] += 1
+            withUnsafeMutableBytes(of: &small) { $0.storeBytes(of: $0.load(fromByteOffset: Int(value) * 4, as: UInt32.self) &+ 1, toByteOffset: Int(value) * 4, as: UInt32.self) }
             smallCount += 1
             return
         }
@@ -47,8 +44,9 @@ struct Samples: @unchecked Sendable {
 
     /// Adds how often each small value was appended to `counts` (`smallLimit` slots).
     func addSmallCounts(to counts: inout [Int]) {
-        guard let small else { return }
-        for value in 0..<Self.smallLimit { counts[value] += small[value] }
+        withUnsafeBytes(of: small) { small in
+            for value in 0..<Self.smallLimit { counts[value] += Int(small.load(fromByteOffset: value * 4, as: UInt32.self)) }
+        }
     }
 
     /// Calls `body` with each filled run of the stored (not small) samples, in order.
@@ -65,7 +63,6 @@ struct Samples: @unchecked Sendable {
 
     mutating func free() {
         for chunk in chunks { chunk.deallocate() }
-        small?.deallocate()
         self = Samples()
     }
 }
