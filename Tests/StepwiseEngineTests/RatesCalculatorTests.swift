@@ -245,12 +245,21 @@ import Testing
         world.event("pageview", "a", minute: 0, path: "/p/3")
         world.event("pageview", "a", minute: 1, path: "/p/3")
         world.event("pageview", "b", minute: 0, path: "/p/7")
-        let definitions = (0..<130).map { k in "  d\(k): { kind: micro, when: { event: pageview, path: /p/\(k % 10) }, count: every }" }
+        world.event("click", "c", minute: 0, path: "/p/3")
+        // d0, d3, d6, ... on clicks, the rest on pageviews; paths /p/0 ... /p/9 in turn.
+        let definitions = (0..<130).map { k in
+            "  d\(k): { kind: micro, when: { event: \(k % 3 == 0 ? "click" : "pageview"), path: /p/\(k % 10) }, count: every }"
+        }
         let plan = try TrackingPlanLoader.load(yaml: "site: s\nconversions:\n" + definitions.joined(separator: "\n")
             + "\n  any_page: { kind: micro, when: { event: pageview }, count: every }\n")
         let counts = Self.counts(RatesCalculator.compute(RatesQuery(site: "s", plan: plan), in: world.table()))
         for k in 0..<130 {
-            let expected = k % 10 == 3 ? [2, 1, 1] : k % 10 == 7 ? [1, 1, 1] : [0, 0, 0]
+            let expected = switch (k % 3 == 0, k % 10) {
+            case (true, 3): [1, 1, 1]
+            case (false, 3): [2, 1, 1]
+            case (false, 7): [1, 1, 1]
+            default: [0, 0, 0]
+            }
             #expect(counts["d\(k)"] == expected, "d\(k)")
         }
         #expect(counts["any_page"] == [3, 2, 2])
