@@ -130,6 +130,24 @@ import Testing
         #expect(pricing.value == nil)
     }
 
+    @Test func denominatorAudiencesCheckPropsToo() throws {
+        var world = EngineFixture()
+        world.event("pageview", "a", minute: 0, path: "/pricing", props: #"{"plan":"pro"}"#)
+        world.event("signup", "a", minute: 1)
+        world.event("pageview", "b", minute: 0, path: "/pricing", props: #"{"plan":"free"}"#)
+        world.event("signup", "b", minute: 1)
+        world.event("pageview", "c", minute: 0, path: "/pricing", props: #"{"plan":"pro"}"#)
+        world.event("signup", "d", minute: 0)
+        let plan = try TrackingPlanLoader.load(yaml: """
+            site: s
+            conversions:
+              signup_pro: { kind: micro, when: { event: signup }, denominator: { event: pageview, props: { plan: pro } } }
+              signup_any: { kind: micro, when: { event: signup }, denominator: { event: pageview } }
+            """)
+        let report = RatesCalculator.compute(RatesQuery(site: "s", plan: plan), in: world.table())
+        #expect(report.definitions.map(\.perAudience) == [Rate(1, of: 2, kind: .audience), Rate(2, of: 3, kind: .audience)])
+    }
+
     @Test func botsAreLeftOutUnlessAskedFor() throws {
         let report = try Self.report(includeBots: true)
         #expect(report.persons == 4)

@@ -150,15 +150,13 @@ final class ScanContext: @unchecked Sendable {
     /// Per definition: what its matcher needs checked beyond name and path, its count rule.
     let kinds: UnsafeMutableBufferPointer<Kind>
     let hasAudiences: Bool
-    /// Flattened `[definition * pathCount + path code]`: whether an event on that path can
-    /// belong to the definition's denominator audience (its path glob; true without one).
-    let audiencePathVerdicts: UnsafeMutableBufferPointer<Bool>
-    /// Per definition: the audience needs URL, referrer or props checked too.
-    let audienceDetails: UnsafeMutableBufferPointer<Bool>
+    /// The same sets for the definitions' denominator audiences: by name code, by path code,
+    /// and `[w]` those that need URL, referrer or props checked too.
+    let audienceNames: UnsafeMutableBufferPointer<UInt64>
+    let audiencePaths: UnsafeMutableBufferPointer<UInt64>
+    let audienceDetails: UnsafeMutableBufferPointer<UInt64>
     /// Consecutive steps of the plan's funnels that are both definitions (SPEC §4.1 step-to-step rates).
     let stepPairs: [(funnel: String, from: Int, to: Int)]
-    let audienceStart: UnsafeMutableBufferPointer<Int32>
-    let audienceCandidates: UnsafeMutableBufferPointer<Int32>
     let segments: CompiledSegments
     let from: Int64
     let to: Int64
@@ -182,14 +180,7 @@ final class ScanContext: @unchecked Sendable {
                         returnedWithinMillis: when.returnedWithinMillis ?? 0)
         }
         pathCount = table.pathDictionary.count
-        // The matchers decided each path once; the scan reads their verdicts side by side.
-        let allPaths = Array(repeating: true, count: table.pathDictionary.count)
-        let pathVerdicts = matchers.flatMap { $0.pathVerdict ?? allPaths }
         hasAudiences = definitions.contains { $0.denominator != nil }
-        audiencePathVerdicts = Self.owned(audiences.flatMap { $0?.pathVerdict ?? allPaths })
-        audienceDetails = Self.owned(definitions.map { definition in
-            definition.denominator.map { $0.url != nil || $0.referrer != nil || !$0.props.isEmpty } ?? false
-        })
         let index = Dictionary(definitions.enumerated().map { ($1.name, $0) }, uniquingKeysWith: { first, _ in first })
         stepPairs = plan.funnels.flatMap { funnel in
             zip(funnel.steps, funnel.steps.dropFirst()).compactMap { a, b -> (String, Int, Int)? in
@@ -197,7 +188,6 @@ final class ScanContext: @unchecked Sendable {
                 return (funnel.name, i, j)
             }
         }
-        let (audienceStart, audienceCandidates) = Self.candidateLists(audiences, names: table.nameDictionary.count)
         let definitionCount = plan.conversions.count
         let words = max(1, (definitionCount + 63) / 64)
         self.words = words
@@ -211,24 +201,11 @@ final class ScanContext: @unchecked Sendable {
         oncePerPerson = set { kinds[$0].rule == .oncePerPerson }
         checkedOneByOne = set { kinds[$0].hasDetails || kinds[$0].hasSequence }
         valued = set { kinds[$0].hasValue }
-        let names = table.nameDictionary.count
-        var nameDefinitions = [UInt64](repeating: 0, count: names * words)
-        for (d, matcher) in matchers.enumerated() where matcher.canMatch {
-            for code in matcher.nameCode.map({ [Int($0)] }) ?? Array(0..<names) {
-                nameDefinitions[code * words + (d >> 6)] |= 1 << UInt64(d & 63)
-            }
-        }
-        var pathDefinitions = [UInt64](repeating: 0, count: pathCount * words)
-        for path in 0..<pathCount {
-            for d in 0..<definitionCount where pathVerdicts[d * pathCount + path] {
-                pathDefinitions[path * words + (d >> 6)] |= 1 << UInt64(d & 63)
-            }
-        }
-        self.nameDefinitions = Self.owned(nameDefinitions)
-        self.pathDefinitions = Self.owned(pathDefinitions)
+        let denominators = plan.conversions.map(\.denominator)
+        audienceDetails = set { d in denominators[d].map { $0.url != nil || $0.referrer != nil || !$0.props.isEmpty } ?? false }
+        (nameDefinitions, pathDefinitions) = Self.nameAndPathSets(matchers, words: words, table: table)
+        (audienceNames, audiencePaths) = Self.nameAndPathSets(audiences, words: words, table: table)
         self.kinds = Self.owned(kinds)
-        self.audienceStart = Self.owned(audienceStart)
-        self.audienceCandidates = Self.owned(audienceCandidates)
         self.segments = CompiledSegments(segments, table: table)
         self.from = from
         self.to = to
@@ -239,10 +216,9 @@ final class ScanContext: @unchecked Sendable {
     }
 
     deinit {
-        audiencePathVerdicts.deallocate(); audienceDetails.deallocate()
+        audienceNames.deallocate(); audiencePaths.deallocate(); audienceDetails.deallocate()
         nameDefinitions.deallocate(); pathDefinitions.deallocate(); kinds.deallocate()
         everyMatch.deallocate(); oncePerSession.deallocate(); oncePerPerson.deallocate(); checkedOneByOne.deallocate(); valued.deallocate()
-        audienceStart.deallocate(); audienceCandidates.deallocate()
     }
 
     private static func owned<T>(_ array: [T]) -> UnsafeMutableBufferPointer<T> {
@@ -251,17 +227,21 @@ final class ScanContext: @unchecked Sendable {
         return buffer
     }
 
-    private static func candidateLists(_ matchers: [CompiledMatcher?], names: Int) -> ([Int32], [Int32]) {
-        var start: [Int32] = [0]
-        var list: [Int32] = []
-        for code in 0..<names {
-            for (d, matcher) in matchers.enumerated() {
-                guard let matcher, matcher.canMatch, matcher.nameCode == nil || matcher.nameCode == UInt32(code) else { continue }
-                list.append(Int32(d))
-            }
-            start.append(Int32(list.count))
+    /// `[code * words + w]` the matchers that accept a name code, `[path * words + w]` those
+    /// whose path glob passes a path code (or that have none); a nil matcher is in neither.
+    private static func nameAndPathSets(_ matchers: [CompiledMatcher?], words: Int, table: EventTable)
+        -> (UnsafeMutableBufferPointer<UInt64>, UnsafeMutableBufferPointer<UInt64>) {
+        let names = table.nameDictionary.count, paths = table.pathDictionary.count
+        var nameSets = [UInt64](repeating: 0, count: names * words)
+        var pathSets = [UInt64](repeating: 0, count: paths * words)
+        for (d, matcher) in matchers.enumerated() {
+            guard let matcher, matcher.canMatch else { continue }
+            let bit: UInt64 = 1 << UInt64(d & 63)
+            for code in matcher.nameCode.map({ [Int($0)] }) ?? Array(0..<names) { nameSets[code * words + (d >> 6)] |= bit }
+            // The matcher decided each path once.
+            for path in 0..<paths where matcher.pathVerdict?[path] ?? true { pathSets[path * words + (d >> 6)] |= bit }
         }
-        return (start, list)
+        return (owned(nameSets), owned(pathSets))
     }
 }
 

@@ -22,11 +22,9 @@ final class RatesScan {
     private let checkEvents: Bool
     private let noSegments: Bool
 
-    /// Per definition, for the person being walked: whether it entered its denominator
-    /// audience, its n-th-in-session counter, its sessions, completions and last match. The
-    /// person's totals join the counters once, at the person's end.
+    /// Per definition, for the person being walked: its n-th-in-session counter, its sessions,
+    /// completions and last match. The person's totals join the counters once, at its end.
     private struct PersonState {
-        var inAudience = false
         var sequence = SequenceState()
         var sessions: Int32 = 0
         var completions: Int32 = 0
@@ -46,8 +44,9 @@ final class RatesScan {
     /// Bit sets of definitions (`ScanContext.words` words each) for the person being walked:
     /// those it touched (matched or entered the audience of: only these are reset and tallied
     /// at its end), matched (active matches), matched in the current session, in the current
-    /// series bucket.
+    /// series bucket, whose denominator audience it entered.
     private let touched: UnsafeMutableBufferPointer<UInt64>
+    private let inAudience: UnsafeMutableBufferPointer<UInt64>
     private let matched: UnsafeMutableBufferPointer<UInt64>
     private let matchedInSession: UnsafeMutableBufferPointer<UInt64>
     private let matchedInBucket: UnsafeMutableBufferPointer<UInt64>
@@ -88,6 +87,8 @@ final class RatesScan {
         state.initialize(repeating: PersonState())
         touched = .allocate(capacity: context.words)
         touched.initialize(repeating: 0)
+        inAudience = .allocate(capacity: context.words)
+        inAudience.initialize(repeating: 0)
         matched = .allocate(capacity: context.words)
         matched.initialize(repeating: 0)
         matchedInSession = .allocate(capacity: context.words)
@@ -114,7 +115,7 @@ final class RatesScan {
         _ = matchers.deinitialize(); _ = audiences.deinitialize(); _ = values.deinitialize(); segments.deinitialize(count: 1)
         matchers.deallocate(); audiences.deallocate(); values.deallocate(); segments.deallocate()
         stepPersons.deallocate(); boundaries.deallocate()
-        state.deallocate(); touched.deallocate(); matched.deallocate(); matchedInSession.deallocate(); matchedInBucket.deallocate()
+        state.deallocate(); touched.deallocate(); inAudience.deallocate(); matched.deallocate(); matchedInSession.deallocate(); matchedInBucket.deallocate()
         counters.deallocate(); seriesCompletions.deallocate(); seriesPersons.deallocate(); seriesActive.deallocate()
         activeTotals.deallocate()
     }
@@ -143,10 +144,8 @@ final class RatesScan {
         let nameDefinitions = context.nameDefinitions, pathDefinitions = context.pathDefinitions
         let everyMatch = context.everyMatch, oncePerSession = context.oncePerSession, oncePerPerson = context.oncePerPerson
         let checkedOneByOne = context.checkedOneByOne, valued = context.valued
-        let audienceStart = context.audienceStart, audienceCandidates = context.audienceCandidates
-        let audiencePathVerdicts = context.audiencePathVerdicts, audienceDetails = context.audienceDetails
+        let audienceNames = context.audienceNames, audiencePaths = context.audiencePaths, audienceDetails = context.audienceDetails
         let from = context.from, to = context.to, timeout = context.timeout
-        let pathCount = context.pathCount
         let checkEvents = checkEvents, noSegments = noSegments
         var session: Int32 = -1
         var sessionStart: Int64 = 0
@@ -242,13 +241,16 @@ final class RatesScan {
             }
 
             guard active, context.hasAudiences else { continue }
-            for c in Int(audienceStart[code])..<Int(audienceStart[code + 1]) {
-                let d = Int(audienceCandidates[c])
-                if !state[d].inAudience, audiencePathVerdicts[d * pathCount + pathCode],
-                   !audienceDetails[d] || audiences[d]!.matchesDetails(i, in: table) {
-                    touched[d >> 6] |= 1 << UInt64(d & 63)
-                    state[d].inAudience = true
+            for w in 0..<words {
+                var entered = audienceNames[code * words + w] & audiencePaths[pathCode * words + w] & ~inAudience[w]
+                var checked = entered & audienceDetails[w]
+                while checked != 0 {
+                    let bit = checked & (0 &- checked)
+                    checked &= checked - 1
+                    if !audiences[w << 6 | bit.trailingZeroBitCount]!.matchesDetails(i, in: table) { entered &= ~bit }
                 }
+                inAudience[w] |= entered
+                touched[w] |= entered
             }
         }
 
@@ -259,7 +261,7 @@ final class RatesScan {
                     state[w << 6 | bits.trailingZeroBitCount] = PersonState()
                     bits &= bits - 1
                 }
-                touched[w] = 0; matched[w] = 0; matchedInSession[w] = 0; matchedInBucket[w] = 0
+                touched[w] = 0; inAudience[w] = 0; matched[w] = 0; matchedInSession[w] = 0; matchedInBucket[w] = 0
             }
         }
         guard personActive else { return }
@@ -271,7 +273,7 @@ final class RatesScan {
                 let d = w << 6 | bits.trailingZeroBitCount
                 bits &= bits - 1
                 let didMatch = matched[w] & bit != 0
-                if state[d].inAudience {
+                if inAudience[w] & bit != 0 {
                     counters[d].audienceSize += 1
                     if didMatch { counters[d].audienceCompleted += 1 }
                 }
