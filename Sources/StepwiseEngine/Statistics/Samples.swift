@@ -11,6 +11,7 @@ struct Samples: @unchecked Sendable {
     private var current: UnsafeMutablePointer<UInt32>?
     private var used = Samples.chunkSize
     /// How many times each value `v < smallLimit` was appended, in place (one cache line).
+    /// Four bytes a count suffice: a table indexes its events with `UInt32`.
     private var small: (UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32,
                         UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32) = (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
     private(set) var smallCount = 0
