@@ -29,6 +29,8 @@ struct DemoCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
+        let hold = try store.hold(beside: "stop it first (the demo writes its sites, then serves them)")
+        defer { withExtendedLifetime(hold) {} }
         let eventStore = try store.open()
         let existing = Set(eventStore.live.snapshot().siteNames)
         // The period ends at the last full hour, so the data always looks recent.

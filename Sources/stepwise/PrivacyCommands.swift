@@ -3,19 +3,21 @@ import Foundation
 import StepwisePlan
 import StepwiseStorage
 
-/// `stepwise erase --site S --person P`: a person's events and ids, gone (stop the server first,
-/// or use `DELETE /api/v1/sites/{site}/persons/{person}` on a running one).
+/// `stepwise erase --site S --person P`: a person's events and ids, gone. Refused while a server
+/// holds the database (use `DELETE /api/v1/sites/{site}/persons/{person}` on a running one).
 struct EraseCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "erase",
         abstract: "Erase a person (a user id or visitor id): their events, ids, audience memberships and webhook deliveries. Logged by hash.",
-        discussion: "The server caches ids: erase through DELETE /api/v1/sites/{site}/persons/{person} while it runs, or stop it first.")
+        discussion: "Refused while a server runs on the database (it caches ids): erase through DELETE /api/v1/sites/{site}/persons/{person} then.")
 
     @Option(help: "The site.") var site: String
     @Option(help: "The person: a user id, or a visitor id (with everything of the user it was linked to).") var person: String
     @OptionGroup var store: StoreOptions
 
     func run() async throws {
+        let hold = try store.hold(beside: "erase through DELETE /api/v1/sites/{site}/persons/{person} while it runs, or stop it first")
+        defer { withExtendedLifetime(hold) {} }
         let eventStore = try store.open(loadEngine: false)
         guard let record = try await eventStore.erase(site: site, person: person) else {
             throw CLIError.usage("--person: site \(site) has no visitor or user \(person)")
@@ -40,6 +42,8 @@ struct PruneCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
+        let hold = try store.hold(beside: "a server prunes by itself with serve --retention; or stop it first")
+        defer { withExtendedLifetime(hold) {} }
         let eventStore = try store.open(loadEngine: false)
         let cutoff = Int64(Date().timeIntervalSince1970 * 1000) - PlanDuration.millis(olderThan)!
         guard let record = try await eventStore.prune(before: cutoff) else {

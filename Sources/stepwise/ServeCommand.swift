@@ -15,6 +15,8 @@ struct ServeCommand: AsyncParsableCommand {
     @OptionGroup var server: ServerOptions
 
     func run() async throws {
+        let hold = try store.hold(beside: "one server per database; stop the other first")
+        defer { withExtendedLifetime(hold) {} }
         let eventStore = try store.open()
         try await serve(eventStore, server, banner: "Stepwise")
     }

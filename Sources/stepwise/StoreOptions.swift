@@ -9,6 +9,17 @@ struct StoreOptions: ParsableArguments {
     @Option(name: .long, help: "SQLite database file (env STEPWISE_DB).")
     var db: String = ProcessInfo.processInfo.environment["STEPWISE_DB"] ?? "./stepwise.db"
 
+    /// Takes the database for this process (see `DatabaseHold`); keep the value alive as long
+    /// as the hold is needed. `beside` says what to do instead while a server runs.
+    func hold(beside alternative: String) throws -> DatabaseHold? {
+        do {
+            return try DatabaseHold.take(database: db)
+        } catch {
+            let holder = error.pid.map { "another Stepwise process (pid \($0))" } ?? "another Stepwise process"
+            throw CLIError.runtime("--db: \(db) is held by \(holder): \(alternative)")
+        }
+    }
+
     func open(loadEngine: Bool = true) throws -> EventStore {
         do {
             return try EventStore(path: db, loadEngine: loadEngine)

@@ -44,6 +44,26 @@ import Testing
         return Run(status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self), stderr: String(decoding: stderr, as: UTF8.self))
     }
 
+    /// `stepwise serve` on a free port, running once it says it listens.
+    func startServer() throws -> Process {
+        let binary = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath().deletingLastPathComponent().appendingPathComponent("stepwise")
+        let process = Process()
+        process.executableURL = binary
+        process.arguments = ["serve", "--db", database, "--port", "0"]
+        let out = Pipe()
+        process.standardOutput = out
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        var text = ""
+        while !text.contains("listening on") {
+            let data = out.fileHandleForReading.availableData
+            if data.isEmpty { break }
+            text += String(decoding: data, as: UTF8.self)
+        }
+        #expect(text.contains("listening on"), "\(text)")
+        return process
+    }
+
     /// Two visitors: `a` with two sessions (a 2-hour gap), `b` with one; plus a bot.
     let events = """
         {"site":"s.example","event":"pageview","visitor":"a","timestamp":"2026-11-02T10:00:00Z","id":"1"}
@@ -600,5 +620,28 @@ extension CLITests {
         let pruned = try cli.stepwise("prune", "--older-than", "1d")
         #expect(pruned.status == 0 && pruned.stdout == "deleted 2 events, 2 visitor ids and 0 user ids older than 1d (log entry 2)\n", "\(pruned.stdout)\(pruned.stderr)")
         #expect(try cli.stepwise("prune", "--older-than", "1d").stdout == "nothing older than 1d\n")
+    }
+
+    /// A server caches ids, so erase and prune (and a second server) wait for it to end; the
+    /// hold goes with the server's process, even when it is killed.
+    @Test func aServerHoldsItsDatabaseAgainstEraseAndPruneUntilItEnds() throws {
+        let cli = try CLITests()
+        #expect(try cli.stepwise("import", try cli.write("e.ndjson", cli.events)).status == 0)
+        let before = try cli.stepwise("report", "events", "--site", "s.example", "--format", "csv").stdout
+        let server = try cli.startServer()
+        let held = "stepwise: --db: \(cli.database) is held by another Stepwise process (pid \(server.processIdentifier)): "
+        let erase = try cli.stepwise("erase", "--site", "s.example", "--person", "a")
+        #expect(erase.status == 1 && erase.stderr == held + "erase through DELETE /api/v1/sites/{site}/persons/{person} while it runs, or stop it first\n",
+                "\(erase.stderr)")
+        let prune = try cli.stepwise("prune", "--older-than", "1d")
+        #expect(prune.status == 1 && prune.stderr == held + "a server prunes by itself with serve --retention; or stop it first\n", "\(prune.stderr)")
+        let second = try cli.stepwise("serve", "--port", "0")
+        #expect(second.status == 1 && second.stderr == held + "one server per database; stop the other first\n", "\(second.stderr)")
+        #expect(try cli.stepwise("report", "events", "--site", "s.example", "--format", "csv").stdout == before)
+
+        kill(server.processIdentifier, SIGKILL)
+        server.waitUntilExit()
+        let erased = try cli.stepwise("erase", "--site", "s.example", "--person", "a")
+        #expect(erased.status == 0 && erased.stdout.hasPrefix("erased 3 events"), "\(erased.stdout)\(erased.stderr)")
     }
 }
