@@ -1,8 +1,9 @@
 import Foundation
 import Testing
 
-/// The `stepwise` command as a user runs it: whole outputs and SPEC §6 exit codes.
-@Suite struct CLITests {
+/// The `stepwise` command as a user runs it: whole outputs and SPEC §6 exit codes. Each
+/// instance works in its own temporary folder, removed with it.
+@Suite final class CLITests: Sendable {
     struct Run {
         var status: Int32
         var stdout: String
@@ -15,6 +16,8 @@ import Testing
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("stepwise-cli-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
     }
+
+    deinit { try? FileManager.default.removeItem(at: directory) }
 
     var database: String { directory.appendingPathComponent("cli.db").path }
 
