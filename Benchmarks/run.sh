@@ -73,7 +73,8 @@ for n in $sizes; do
 
   # Peer: SQLite itself copying the same rows into a fresh WAL database (no parsing).
   rm -f "$work"/peer-$n.db*
-  sqlite3 "$work/import-$n.db" .schema > "$work/schema.sql"
+  # (sqlite_sequence, made by AUTOINCREMENT, is SQLite's own and cannot be created by hand.)
+  sqlite3 "$work/import-$n.db" .schema | grep -v '^CREATE TABLE sqlite_sequence' > "$work/schema.sql"
   sqlite3 "$work/peer-$n.db" "PRAGMA journal_mode=WAL;" >/dev/null
   start=$(date +%s.%N)
   sqlite3 "$work/peer-$n.db" ".read $work/schema.sql" "PRAGMA synchronous=FULL; PRAGMA cache_size=-65536; ATTACH '$work/import-$n.db' AS src; INSERT INTO events SELECT * FROM src.events;"
