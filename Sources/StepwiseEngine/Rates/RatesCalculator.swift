@@ -119,7 +119,7 @@ final class ScanContext: @unchecked Sendable {
     let matchers: [CompiledMatcher]
     let audiences: [CompiledMatcher?]
     let values: [ValueReader?]
-    /// What each definition's matcher needs checked beyond its name, and its count rule.
+    /// What each definition's matcher needs checked beyond its name and path, and its count rule.
     struct Kind {
         var hasDetails: Bool
         var hasNth: Bool

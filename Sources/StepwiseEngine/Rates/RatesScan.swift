@@ -1,9 +1,10 @@
 import StepwisePlan
 
-/// One worker's walk over a slice of persons, producing a `RatesTally`.
+/// One worker's walk over the slices of persons it takes, producing a `RatesTally`.
 ///
-/// The hot loop touches only raw buffers: per-definition counters and per-person state are
-/// fixed slots it owns, so a match costs a few loads and adds, never an array copy check.
+/// The hot loop touches only raw buffers: an event's matching definitions are a bit set (see
+/// `ScanContext.nameDefinitions`), the person's firsts are set arithmetic, and per-definition
+/// counters and state are fixed slots the scan owns, never an array copy check.
 final class RatesScan {
     private let context: ScanContext
     // Matchers, value readers and segments memoise as they go: each lives in a slot the
