@@ -17,12 +17,17 @@ public final class DatabaseHold: Sendable {
     private let descriptor: Int32
 
     /// Takes the hold, or throws `Held`. Nil when the hold file cannot be made (an unwritable
-    /// folder): opening the database then says what is wrong.
+    /// folder: opening the database then says what is wrong) or locked at all.
     public static func take(database: String) throws(Held) -> DatabaseHold? {
         let path = database + "-hold"
         let descriptor = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
         guard descriptor >= 0 else { return nil }
         guard flock(descriptor, LOCK_EX | LOCK_NB) == 0 else {
+            // Only a lock someone holds is a refusal; a file system without locks is not.
+            guard errno == EWOULDBLOCK else {
+                close(descriptor)
+                return nil
+            }
             var bytes = [UInt8](repeating: 0, count: 32)
             let count = pread(descriptor, &bytes, bytes.count, 0)
             close(descriptor)

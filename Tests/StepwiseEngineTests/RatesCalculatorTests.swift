@@ -283,6 +283,19 @@ import Testing
         #expect(counts["any_page"] == [3, 2, 2])
     }
 
+    /// Frequencies below 16 are counted and larger ones stored: both meet in the summary.
+    @Test func frequencyJoinsCountedAndStoredCompletions() throws {
+        var world = EngineFixture()
+        for minute in 0..<20 { world.event("tap", "a", minute: Double(minute)) }
+        for minute in 0..<2 { world.event("tap", "b", minute: Double(minute)) }
+        world.event("tap", "c", minute: 0)
+        let plan = try TrackingPlanLoader.load(yaml: "site: s\nconversions:\n  tap: { kind: micro, when: { event: tap }, count: every }\n")
+        let frequency = try #require(RatesCalculator.compute(RatesQuery(site: "s", plan: plan), in: world.table()).definitions[0].frequency)
+        // numpy.percentile([1, 2, 20], [50, 90]) == [2.0, 16.4]; mean 23 / 3.
+        #expect(frequency.median == 2 && abs(frequency.p90 - 16.4) < 1e-12 && abs(frequency.mean - 23.0 / 3) < 1e-12)
+        #expect(frequency.distribution.map(\.persons) == [1, 1, 0, 0, 0, 1])
+    }
+
     @Test func valuesComeFromAPropOrFallBackToTheEventsRevenue() throws {
         var world = EngineFixture()
         world.event("purchase", "a", minute: 0, props: #"{"revenue":"12.5"}"#, revenue: 99)  // the prop wins

@@ -132,7 +132,6 @@ final class ScanContext: @unchecked Sendable {
 
         var hasSequence: Bool { hasNth || hasReturn }
     }
-    let pathCount: Int
     /// Definitions as bit sets of `words` 64-bit words (bit `d % 64` of word `d / 64`): the
     /// rates scan judges all of an event's candidates at once with them.
     let words: Int
@@ -179,7 +178,6 @@ final class ScanContext: @unchecked Sendable {
                         hasValue: definition.value != nil, rule: definition.count, nth: when.nthInSession ?? 0,
                         returnedWithinMillis: when.returnedWithinMillis ?? 0)
         }
-        pathCount = table.pathDictionary.count
         hasAudiences = definitions.contains { $0.denominator != nil }
         let index = Dictionary(definitions.enumerated().map { ($1.name, $0) }, uniquingKeysWith: { first, _ in first })
         stepPairs = plan.funnels.flatMap { funnel in

@@ -18,8 +18,7 @@ final class RatesScan {
     /// The series' bucket boundaries (`buckets + 1`, ascending), see `SeriesBuckets.boundaries`.
     private let boundaries: UnsafeMutableBufferPointer<Int64>
     private let weekly: Bool
-    // Scalars of the shared context, read once here: reading a struct that holds arrays
-    // (the calendar, the segments) per person would retain and release objects both cores share.
+    // The segments' two flags, read once per scan rather than once per person.
     private let checkEvents: Bool
     private let noSegments: Bool
 
@@ -305,6 +304,7 @@ final class RatesScan {
         return b
     }
 
+    /// Everything but the values, which `takeValues` hands over slice by slice.
     var tally: RatesTally {
         var tally = RatesTally(definitions: n, buckets: buckets)
         tally.stepPersons = Array(stepPersons.prefix(2 * stepPairs.count))
@@ -316,7 +316,6 @@ final class RatesScan {
         tally.completions = counters.map(\.completions)
         tally.persons = counters.map(\.persons)
         tally.sessionsMatched = counters.map(\.sessions)
-        tally.value = counters.map(\.value)
         tally.audienceSize = counters.map(\.audienceSize)
         tally.audienceCompleted = counters.map(\.audienceCompleted)
         return tally
