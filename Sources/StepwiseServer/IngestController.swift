@@ -75,7 +75,7 @@ struct IngestController: Sendable {
             throw APIError(.badRequest, code: only.rejection.code.rawValue, only.rejection.message, field: only.rejection.field)
         }
         for rejection in decoded.rejected { metrics.recordRejected(rejection.rejection.code.rawValue) }
-        try checkSiteRate(decoded.events.map(\.event.site))
+        try checkSiteRate(decoded.events.lazy.map(\.event.site))
         let outcomes: [AppendOutcome]
         do {
             let fromDataCentre = botNetworks.contains(client)
@@ -148,12 +148,10 @@ struct IngestController: Sendable {
     /// Events per second per site, checked before storing: one site's flood cannot crowd out the others.
     func checkSiteRate(_ sites: some Sequence<String>) throws {
         guard let siteLimiter else { return }
-        var counts: [String: Int] = [:]
+        var counts: [String: Double] = [:]
         for site in sites { counts[site, default: 0] += 1 }
-        for (site, events) in counts.sorted(by: { $0.key < $1.key }) {
-            if let wait = siteLimiter.acquire(site, cost: Double(events)) {
-                throw Self.rateLimited("too many events for site \(site)", wait: wait)
-            }
+        if let (site, wait) = siteLimiter.acquire(counts) {
+            throw Self.rateLimited("too many events for site \(site)", wait: wait)
         }
     }
 

@@ -86,7 +86,7 @@ struct PlausibleEndpoint: Sendable {
                 return Self.errors([Self.field(rejection.field): [rejection.message]])
             }
         }
-        try ingest.checkSiteRate(events.map(\.event.site))
+        try ingest.checkSiteRate(events.lazy.map(\.event.site))
         do {
             _ = try await ingest.store.append(events, received: now)
         } catch {

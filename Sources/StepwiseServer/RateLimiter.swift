@@ -19,9 +19,7 @@ final class RateLimiter: Sendable {
         let cost = min(cost, burst)
         return buckets.withLock { buckets in
             if buckets.count > 100_000 { buckets.removeAll() }
-            var bucket = buckets[key] ?? Bucket(tokens: burst, updated: now)
-            bucket.tokens = min(burst, bucket.tokens + (now - bucket.updated) * rate)
-            bucket.updated = now
+            var bucket = refilled(buckets[key], now: now)
             defer { buckets[key] = bucket }
             if bucket.tokens >= cost {
                 bucket.tokens -= cost
@@ -29,5 +27,30 @@ final class RateLimiter: Sendable {
             }
             return (cost - bucket.tokens) / rate
         }
+    }
+
+    /// All or nothing, for a request that spends on several keys (a batch across sites): the
+    /// costs are taken only when every key has its own; otherwise nothing is taken and the
+    /// answer is the first key, by name, that lacks it and its wait.
+    func acquire(_ costs: [String: Double], now: Double = ProcessInfo.processInfo.systemUptime) -> (key: String, wait: Double)? {
+        buckets.withLock { buckets in
+            if buckets.count > 100_000 { buckets.removeAll() }
+            var taken: [(String, Bucket)] = []
+            for (key, cost) in costs.sorted(by: { $0.key < $1.key }) {
+                var bucket = refilled(buckets[key], now: now)
+                let cost = min(cost, burst)
+                guard bucket.tokens >= cost else { return (key, (cost - bucket.tokens) / rate) }
+                bucket.tokens -= cost
+                taken.append((key, bucket))
+            }
+            for (key, bucket) in taken { buckets[key] = bucket }
+            return nil
+        }
+    }
+
+    /// The bucket topped up for the time since it was last seen (a new one is full).
+    private func refilled(_ bucket: Bucket?, now: Double) -> Bucket {
+        guard let bucket else { return Bucket(tokens: burst, updated: now) }
+        return Bucket(tokens: min(burst, bucket.tokens + (now - bucket.updated) * rate), updated: now)
     }
 }

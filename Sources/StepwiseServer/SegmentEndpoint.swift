@@ -103,7 +103,7 @@ struct SegmentEndpoint: Sendable {
                 throw Refusal(status: .badRequest, message: at + "\(Self.segmentField(rejection.field)): \(rejection.message)")
             }
         }
-        try ingest.checkSiteRate(events.map(\.event.site))
+        try ingest.checkSiteRate(events.lazy.map(\.event.site))
         do {
             if !events.isEmpty { _ = try await ingest.store.append(events, received: now) }
             for link in links { try await ingest.store.identify(site: site.name, visitor: link.visitor, user: link.user) }

@@ -41,10 +41,18 @@ import StepwiseServer
             let refused = try await client.execute(uri: "/api/v1/events", method: .post, body: Self.batch("flood.example", 10, from: 90_000))
             #expect(refused.status == .tooManyRequests && refused.json["error"]?["code"]?.string == "rate_limited")
             #expect(refused.json["error"]?["message"]?.string?.hasPrefix("too many events for site flood.example; retry after") == true)
+            // A batch across both sites is refused whole, and costs the calm site nothing: its
+            // remaining 900 events of burst still go through afterwards.
+            let mixed = (0..<800).map { eventJSON("e", visitor: "m\($0)", site: "calm.example", id: "mixed-\($0)") }
+                + (0..<10).map { eventJSON("e", visitor: "m\($0)", site: "flood.example", id: "mixed-flood-\($0)") }
+            let both = try await client.execute(uri: "/api/v1/events", method: .post, body: body(#"{"batch":[\#(mixed.joined(separator: ","))]}"#))
+            #expect(both.status == .tooManyRequests)
+            let rest = try await client.execute(uri: "/api/v1/events", method: .post, body: Self.batch("calm.example", 900, from: 100))
+            #expect(rest.status == .accepted)
         }
         // Exactly what was acknowledged was stored.
         #expect(try store.canonicalEvents(site: "flood.example").count == 1000)
-        #expect(try store.canonicalEvents(site: "calm.example").count == 100)
+        #expect(try store.canonicalEvents(site: "calm.example").count == 1000)
     }
 
     @Test func clientsBehindATrustedProxyAreLimitedOneByOne() async throws {
