@@ -37,6 +37,14 @@ let package = Package(
                 .product(name: "Crypto", package: "swift-crypto"),
             ],
             swiftSettings: strict),
+        // ClickHouse for scale-out (SPEC §5): schema, batching writer, reports as SQL.
+        .target(
+            name: "StepwiseClickHouse",
+            dependencies: [
+                "StepwiseCore", "StepwiseEngine", "StepwisePlan", "StepwiseStorage",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            ],
+            swiftSettings: strict),
         // The HTTP server (Hummingbird 2).
         // The system zlib (Debian zlib1g-dev): gzip request bodies.
         .systemLibrary(name: "CZlib", path: "Sources/CZlib"),
@@ -84,6 +92,10 @@ let package = Package(
                 // Faults injected on the store's own connection (a full disk, a read-only database).
                 .product(name: "GRDB", package: "GRDB.swift"),
             ],
+            swiftSettings: strict),
+        .testTarget(
+            name: "StepwiseClickHouseTests",
+            dependencies: ["StepwiseClickHouse", "StepwiseStorage", "StepwiseEngine", "StepwiseCore", "StepwisePlan", "StepwiseDemo"],
             swiftSettings: strict),
         // Drives the built `stepwise` binary: exit codes, golden outputs.
         .testTarget(name: "StepwiseCLITests", swiftSettings: strict),

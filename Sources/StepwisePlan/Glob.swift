@@ -78,3 +78,28 @@ public struct Glob: Sendable, Equatable, CustomStringConvertible {
         return t == tokens.count
     }
 }
+
+extension Glob {
+    /// The same pattern as an anchored RE2 regular expression, for stores that match in SQL
+    /// (ClickHouse `match`): `(?s)` so `*` and `?` cross newlines as they do here.
+    public var regularExpression: String {
+        var out = "(?s)\\A"
+        func escaped(_ c: Character) -> String {
+            c.isLetter || c.isNumber || c == "_" || c == "/" ? String(c) : c.unicodeScalars.map { "\\x{\(String($0.value, radix: 16))}" }.joined()
+        }
+        for token in tokens {
+            switch token {
+            case .literal(let c): out += escaped(c)
+            case .any: out += ".*"
+            case .one: out += "."
+            case .set(let ranges, let negated):
+                out += negated ? "[^" : "["
+                for range in ranges {
+                    out += range.lowerBound == range.upperBound ? escaped(range.lowerBound) : "\(escaped(range.lowerBound))-\(escaped(range.upperBound))"
+                }
+                out += "]"
+            }
+        }
+        return out + "\\z"
+    }
+}

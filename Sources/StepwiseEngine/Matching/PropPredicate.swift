@@ -7,7 +7,7 @@ import StepwisePlan
 /// Numbers compare numerically, and a string that reads as a number counts as one: the
 /// tracker sends `data-stepwise-*` attributes as strings. A missing property satisfies
 /// only `ne`, the way analysts read "is not".
-struct PropPredicate: @unchecked Sendable {
+public struct PropPredicate: @unchecked Sendable {
     let condition: PropCondition
     /// Compiled once; NSRegularExpression is immutable after creation and safe to share.
     private let regex: NSRegularExpression?
@@ -50,7 +50,9 @@ struct PropPredicate: @unchecked Sendable {
         }
     }
 
-    static func number(_ value: JSONValue) -> Double? {
+    /// The number a property reads as in comparisons: a number, or a string that parses as a
+    /// finite one. Public so stores that compare in SQL precompute the same reading.
+    public static func number(_ value: JSONValue) -> Double? {
         switch value {
         case .number(let number): number
         case .string(let text): Double(text).flatMap { $0.isFinite ? $0 : nil }

@@ -1,0 +1,69 @@
+/// The common inner part of every pushed-down report: each person of a site with their
+/// events, as the embedded engine sees a person's run.
+///
+/// - A visitor's person is the first user it was linked to (`identities`, by `seq`), else
+///   the visitor: a later identify re-attributes earlier events, as in the engine.
+/// - A row stored twice (same `key`) counts once: the first to arrive.
+/// - Events are in time order, ties in arrival order (`seq`).
+/// - Bots: a person with any event's bot signal, or 30 events inside 10 seconds.
+/// - Sessions split where the gap exceeds the plan's timeout.
+///
+/// The per-event tuple is `(timestamp, seq, key, bot, extras…)`: a report names its extras,
+/// as expressions over one events row, and reads them as `tupleElement(x, 5…)`.
+struct PersonEventsSQL {
+    var schema: ClickHouseSchema
+    var site: String
+    /// Expressions over an events row, in tuple order after the four fixed elements.
+    var extras: [String]
+    var sessionTimeoutMillis: Int64
+    var includeBots: Bool
+
+    /// The engine's speed rule (`EventTableBuilder`): this many events inside the window.
+    static let speedEvents = 30
+    static let speedWindowMillis: Int64 = 10_000
+
+    /// A WHERE condition that is always true but names columns of the subquery: ClickHouse
+    /// 18.16 does not see columns used only inside lambdas and would drop them from it.
+    static func keepsColumns(_ names: [String]) -> String {
+        names.map { "length(\($0)) >= 0" }.joined(separator: " AND ")
+    }
+
+    /// A subquery of one row per person: `person`, `ev` (the tuples, sorted), `ts`, `idx`,
+    /// `sess` (1-based session number per event) and `sess_first` (index of its session's
+    /// first event). Bots are left out unless asked for.
+    var text: String {
+        let site = SQL.quote(self.site)
+        let tuple = (["timestamp", "seq", "key", "bot"] + extras).joined(separator: ", ")
+        return """
+            SELECT
+                person,
+                ev,
+                arrayMap(x -> tupleElement(x, 1), ev) AS ts,
+                arrayEnumerate(ts) AS idx,
+                arrayExists(x -> tupleElement(x, 4) != 0, ev)
+                    OR arrayExists((t, i) -> i >= \(Self.speedEvents) AND t - ts[i - \(Self.speedEvents - 1)] <= \(Self.speedWindowMillis), ts, idx) AS is_bot,
+                arrayCumSum(arrayMap((t, i) -> toUInt32(i = 1 OR t - ts[i - 1] > \(sessionTimeoutMillis)), ts, idx)) AS sess,
+                arrayMap(s -> indexOf(sess, s), sess) AS sess_first
+            FROM (
+                SELECT
+                    person,
+                    arraySort(x -> (tupleElement(x, 1), tupleElement(x, 2)),
+                        arrayFilter((x, n) -> n = 1, arrived, arrayEnumerateUniq(arrayMap(x -> tupleElement(x, 3), arrived)))) AS ev
+                FROM (
+                    SELECT
+                        if(linked_user = '', concat('v:', visitor), concat('u:', linked_user)) AS person,
+                        arraySort(x -> tupleElement(x, 2), groupArray((\(tuple)))) AS arrived
+                    FROM \(schema.eventsTable)
+                    ANY LEFT JOIN (
+                        SELECT visitor, argMin(user, seq) AS linked_user
+                        FROM \(schema.identitiesTable)
+                        WHERE site = \(site)
+                        GROUP BY visitor
+                    ) USING visitor
+                    WHERE site = \(site)
+                    GROUP BY person
+                )
+            )\(includeBots ? "" : "\nWHERE NOT is_bot")
+            """
+    }
+}

@@ -1,0 +1,32 @@
+import StepwiseCore
+
+/// Literals for generated SQL: every value a user or sender wrote goes through here.
+enum SQL {
+    /// A single-quoted string literal; backslash and quote escaped as ClickHouse reads them.
+    static func quote(_ text: String) -> String {
+        var out = "'"
+        for c in text.unicodeScalars {
+            switch c {
+            case "\\": out += "\\\\"
+            case "'": out += "\\'"
+            case "\n": out += "\\n"
+            case "\r": out += "\\r"
+            case "\t": out += "\\t"
+            case "\0": out += "\\0"
+            default: out.unicodeScalars.append(c)
+            }
+        }
+        return out + "'"
+    }
+
+    /// A Float64 literal that reads back as the same double (17 significant digits).
+    static func number(_ value: Double) -> String {
+        if value == value.rounded(), abs(value) < 1e15 { return "toFloat64(\(Int64(value)))" }
+        return "toFloat64(\(value.description))"
+    }
+}
+
+extension JSONValue {
+    var number: Double? { if case .number(let n) = self { n } else { nil } }
+    var string: String? { if case .string(let s) = self { s } else { nil } }
+}
