@@ -24,7 +24,7 @@ struct EventCountsSQL {
                 FROM (
             \(base.text.indented(8))
                 )
-                WHERE \(PersonEventsSQL.keepsColumns(["ev", "sess"]))
+                WHERE \(PersonEventsSQL.keepsColumns(["ev", "ts", "sess"]))
             )
             ARRAY JOIN counted AS e
             GROUP BY event

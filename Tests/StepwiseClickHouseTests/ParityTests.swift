@@ -1,0 +1,169 @@
+import Foundation
+import StepwiseClickHouse
+import StepwiseCore
+import StepwiseDemo
+import StepwiseEngine
+import StepwisePlan
+import Testing
+
+/// Every pushed-down report, on both backends, over the same events: the answers must be
+/// identical (`==` on the reports: counts, rates, quantiles, leaks, breakdowns, trends).
+@Suite(.serialized) struct ParityTests {
+    static let t0: Int64 = 1_793_614_503_120
+    static let chrome = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Safari/537.36"
+    static let iphone = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.0 Mobile/15E148 Safari/604.1"
+
+    static func event(
+        _ name: String, _ visitor: String, minute: Double, id: String? = nil, user: String? = nil, path: String = "/",
+        referrer: String? = nil, props: [(String, JSONValue)] = [], agent: String = chrome, webdriver: Bool = false
+    ) -> CanonicalEvent {
+        CanonicalEvent(id: id, site: "s", name: name, visitor: visitor, user: user, timestamp: t0 + Int64(minute * 60_000),
+                       url: "https://s.example\(path)", referrer: referrer, props: JSONObject(keys: props.map(\.0), values: props.map(\.1)),
+                       userAgent: agent, timezone: "Europe/Berlin", webdriver: webdriver)
+    }
+
+    /// Small worlds written by hand, one situation each, as the engine's funnel tests have them.
+    static var handWorked: [ParityWorld.Input] {
+        var e: [CanonicalEvent] = []
+        // a: the plain path, with a second attempt that gets further.
+        e += [event("view", "a", minute: 0), event("cart", "a", minute: 5), event("view", "a", minute: 100),
+              event("cart", "a", minute: 101), event("buy", "a", minute: 102, props: [("amount", .number(49))])]
+        // b: ties at one millisecond (buy and cart and view at once), then a step at the same time as the previous.
+        e += [event("buy", "b", minute: 0), event("cart", "b", minute: 0), event("view", "b", minute: 0), event("buy", "b", minute: 3)]
+        // c: strict breaks (another event between), an exclusion between cart and buy.
+        e += [event("view", "c", minute: 0), event("pageview", "c", minute: 1), event("cart", "c", minute: 2),
+              event("refund", "c", minute: 3), event("buy", "c", minute: 4)]
+        // d: window edges: exactly the window after entry, and one millisecond over.
+        e += [event("view", "d", minute: 0), event("cart", "d", minute: 60 * 24 * 7), event("view", "e", minute: 0),
+              event("cart", "e", minute: 60 * 24 * 7 + 1.0 / 60_000)]
+        // f: any order only.
+        e += [event("buy", "f", minute: 0), event("cart", "f", minute: 1), event("view", "f", minute: 2)]
+        // g: two visitors of one user (identified later), and a first link that wins over a second.
+        e += [event("view", "g1", minute: 0, path: "/pricing"), event("cart", "g2", minute: 10, props: [("size", .string("XL"))]),
+              event("buy", "g2", minute: 20, props: [("amount", .string("12.5"))])]
+        e += [event("view", "h", minute: 0, user: "first"), event("cart", "h", minute: 1)]
+        // i: the same event id twice (a retry), counted once.
+        e += [event("view", "i", minute: 0, id: "x-1"), event("view", "i", minute: 0, id: "x-1"), event("cart", "i", minute: 1, id: "x-2")]
+        // j: bots: a crawler, a webdriver, and inhuman speed (30 events inside 10 s).
+        e += [event("view", "j1", minute: 0, agent: "Googlebot/2.1 (+http://www.google.com/bot.html)"), event("cart", "j1", minute: 1)]
+        e += [event("view", "j2", minute: 0, webdriver: true), event("cart", "j2", minute: 1)]
+        e += (0..<30).map { event($0 == 0 ? "view" : "cart", "j3", minute: Double($0) * 0.005) }
+        // k: sessions: a 31-minute gap splits, a phone, a referrer, props of every kind.
+        e += [event("view", "k", minute: 0, referrer: "https://www.google.com/", props: [("plan", .string("pro")), ("seats", .number(3))]),
+              event("cart", "k", minute: 31, props: [("seats", .string("3")), ("trial", .bool(true))]),
+              event("view", "k", minute: 40, path: "/pricing", agent: iphone), event("buy", "k", minute: 45, agent: iphone)]
+        // l: late event arriving after the rest (out of order), and an event before the range.
+        e += [event("cart", "l", minute: 10), event("buy", "l", minute: 11), event("view", "l", minute: 9)]
+        e += [event("view", "m", minute: -60 * 24 * 3), event("cart", "m", minute: 1), event("buy", "m", minute: 2)]
+        return [.events(e), .identify(site: "s", visitor: "g1", user: "u-g"), .identify(site: "s", visitor: "g2", user: "u-g"),
+                .identify(site: "s", visitor: "h", user: "second"),
+                .events([event("buy", "h", minute: 3), event("refund", "g1", minute: 30)])]
+    }
+
+    /// Funnel queries across the dimensions a report can vary in.
+    static func funnels(site: String, steps: [String], plan: TrackingPlan?, exclusion: String, from: Int64, to: Int64) throws -> [(String, FunnelQuery)] {
+        var out: [(String, FunnelQuery)] = []
+        for order in FunnelQuery.Order.allCases {
+            for unit in FunnelQuery.Unit.allCases {
+                var q = try FunnelQuery(site: site, stepNames: steps, plan: plan, windowMillis: 7 * 86_400_000, order: order)
+                q.unit = unit
+                out.append(("\(order) per \(unit)", q))
+                if order != .any {
+                    var x = q
+                    try x.exclude(exclusion, plan: plan)
+                    out.append(("\(order) per \(unit) excluding \(exclusion)", x))
+                    var between = q
+                    try between.exclude("\(exclusion):\(steps[1]):\(steps[2])", plan: plan)
+                    out.append(("\(order) per \(unit) excluding \(exclusion) between", between))
+                }
+            }
+        }
+        var base = try FunnelQuery(site: site, stepNames: steps, plan: plan, windowMillis: 3_600_000)
+        out.append(("one-hour window", base))
+        base.windowMillis = 7 * 86_400_000
+        for dimension in ["channel", "device", "browser", "os", "region", "landing_page", "visitor_type", "prop.size"] {
+            var q = base
+            q.breakdown = Segment.Dimension(name: dimension)
+            out.append(("by \(dimension)", q))
+        }
+        for segment in ["device=desktop", "channel=direct", "visitor_type=returning", "landing_page=/pricing*", "region=europe", "prop.size=XL", "os=iOS"] {
+            var q = base
+            q.segments = [try Segment(parsing: segment)]
+            out.append(("segment \(segment)", q))
+        }
+        var ranged = base
+        ranged.from = from
+        ranged.to = to
+        ranged.interval = .week
+        out.append(("date range, weekly trend", ranged))
+        var bots = base
+        bots.includeBots = true
+        out.append(("with bots", bots))
+        var utc = base
+        utc.calendar = .utc
+        out.append(("UTC days", utc))
+        var matched = base
+        matched.steps[1].matcher.props = [PropCondition(key: "size", op: .eq, operand: .string("XL"))]
+        matched.steps[0].matcher.path = try Glob("/pri*")
+        out.append(("steps with props and path", matched))
+        return out
+    }
+
+    static func counts(site: String, from: Int64, to: Int64) -> [(String, EventCountsQuery)] {
+        [("all", EventCountsQuery(site: site)), ("with bots", EventCountsQuery(site: site, includeBots: true)),
+         ("range", EventCountsQuery(site: site, from: from, to: to)),
+         ("short sessions", EventCountsQuery(site: site, sessionTimeoutMillis: 5 * 60_000)),
+         ("unknown site", EventCountsQuery(site: "nobody.example"))]
+    }
+
+    static func compare(_ world: ParityWorld, funnels: [(String, FunnelQuery)], counts: [(String, EventCountsQuery)]) async throws -> Int {
+        var compared = 0
+        for (name, query) in counts {
+            let embedded = try await world.embedded.eventCounts(query)
+            let clickhouse = try await world.clickhouse.eventCounts(query)
+            #expect(embedded == clickhouse, "event counts, \(name)")
+            compared += 1
+        }
+        for (name, query) in funnels {
+            let embedded = try await world.embedded.funnel(query)
+            let clickhouse = try await world.clickhouse.funnel(query)
+            #expect(embedded == clickhouse, "funnel \(name)")
+            compared += 1
+        }
+        return compared
+    }
+
+    @Test func handWorkedWorldsAgreeOnEveryReport() async throws {
+        let world = try await ParityWorld("hand", Self.handWorked)
+        let plan = try TrackingPlanLoader.load(yaml: """
+            site: s
+            timezone: Europe/Berlin
+            conversions:
+              cart:
+                kind: micro
+                when: { event: cart }
+            """)
+        let funnels = try Self.funnels(site: "s", steps: ["view", "cart", "buy"], plan: plan, exclusion: "refund",
+                                       from: Self.t0 - 86_400_000, to: Self.t0 + 86_400_000)
+        let compared = try await Self.compare(world, funnels: funnels, counts: Self.counts(site: "s", from: Self.t0, to: Self.t0 + 30 * 60_000))
+        #expect(compared == funnels.count + 5)
+        // The worlds are not empty: the parity is about something.
+        let counts = try await world.clickhouse.eventCounts(EventCountsQuery(site: "s"))
+        #expect(counts.events.first { $0.event == "view" }?.persons ?? 0 >= 10)
+    }
+
+    @Test func seededDemoSiteAgreesOnEveryReport() async throws {
+        var events: [CanonicalEvent] = []
+        let end: Int64 = 1_793_577_600_000
+        let profile = DemoSiteProfile.shop
+        _ = DemoGenerator(profile: profile, seed: 42, visitors: 39_000, end: end).generate { events.append($0) }
+        #expect(events.count >= 200_000)
+        let world = try await ParityWorld("demo", [.events(events)])
+        let plan = try TrackingPlanLoader.load(yaml: profile.planYAML)
+        var funnels = try Self.funnels(site: profile.site, steps: Array(profile.funnel.prefix(3)), plan: plan, exclusion: profile.micros[0].name,
+                                       from: end - 14 * 86_400_000, to: end - 3 * 86_400_000)
+        for funnel in plan.funnels { funnels.append(("plan funnel \(funnel.name)", try FunnelQuery(site: profile.site, funnel: funnel, plan: plan))) }
+        let compared = try await Self.compare(world, funnels: funnels, counts: Self.counts(site: profile.site, from: end - 7 * 86_400_000, to: end))
+        #expect(compared == funnels.count + 5)
+    }
+}
