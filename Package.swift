@@ -65,7 +65,7 @@ let package = Package(
         .executableTarget(
             name: "stepwise",
             dependencies: [
-                "StepwiseCore", "StepwiseEngine", "StepwiseStorage", "StepwiseServer", "StepwiseDemo", "StepwisePlan",
+                "StepwiseCore", "StepwiseEngine", "StepwiseStorage", "StepwiseServer", "StepwiseDemo", "StepwisePlan", "StepwiseClickHouse",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strict),
@@ -95,7 +95,10 @@ let package = Package(
             swiftSettings: strict),
         .testTarget(
             name: "StepwiseClickHouseTests",
-            dependencies: ["StepwiseClickHouse", "StepwiseStorage", "StepwiseEngine", "StepwiseCore", "StepwisePlan", "StepwiseDemo"],
+            dependencies: [
+                "StepwiseClickHouse", "StepwiseStorage", "StepwiseEngine", "StepwiseCore", "StepwisePlan", "StepwiseDemo", "StepwiseServer",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+            ],
             swiftSettings: strict),
         // Drives the built `stepwise` binary: exit codes, golden outputs.
         .testTarget(name: "StepwiseCLITests", swiftSettings: strict),

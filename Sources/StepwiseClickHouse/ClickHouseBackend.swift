@@ -6,7 +6,7 @@ import StepwisePlan
 /// coming back; the report is then assembled by the engine's own code, so rounding, rates,
 /// intervals and ordering are the embedded engine's.
 ///
-/// Reports without a SQL form yet throw `ClickHouseError.notPushedDown`: never an answer from
+/// Reports without a SQL form yet throw `ReportUnavailable` (not supported): never an answer from
 /// partial data.
 public struct ClickHouseBackend: ReportBackend {
     public let client: ClickHouseClient
@@ -18,7 +18,7 @@ public struct ClickHouseBackend: ReportBackend {
     }
 
     public func eventCounts(_ query: EventCountsQuery) async throws -> EventCountsReport {
-        let rows = try await client.rows(EventCountsSQL(query: query, schema: schema).text)
+        let rows = try await rows(EventCountsSQL(query: query, schema: schema).text, report: "event counts")
         var out: [EventCountsReport.Row] = []
         for row in rows {
             guard row.count == 4, let event = row[0].string, let events = row[1].number, let persons = row[2].number, let sessions = row[3].number else {
@@ -31,7 +31,7 @@ public struct ClickHouseBackend: ReportBackend {
     }
 
     public func funnel(_ query: FunnelQuery) async throws -> FunnelReport {
-        let rows = try await client.rows(FunnelSQL(query: query, schema: schema).text)
+        let rows = try await rows(FunnelSQL(query: query, schema: schema).text, report: "funnel")
         var aggregates = FunnelAggregates()
         for row in rows {
             guard row.count == 6, let step = row[0].number, let level = row[1].number, let value = row[2].string, let day = row[3].number,
@@ -45,6 +45,19 @@ public struct ClickHouseBackend: ReportBackend {
             }
         }
         return aggregates.report(query)
+    }
+
+    /// The query's rows; ClickHouse away or refusing is the report unavailable (503), not a 500.
+    private func rows(_ sql: String, report: String) async throws -> [[JSONValue]] {
+        do {
+            return try await client.rows(sql)
+        } catch let error as ClickHouseError {
+            throw ReportUnavailable(.storeUnavailable, report: report, reason: "the \(report) report could not be computed: \(error)")
+        }
+    }
+
+    static func unsupported(_ report: String) -> ReportUnavailable {
+        ReportUnavailable(.notSupported, report: report, reason: ClickHouseError.notPushedDown(report).description)
     }
 
     /// The label the engine shows for a breakdown value stored as a code.
@@ -61,21 +74,21 @@ public struct ClickHouseBackend: ReportBackend {
         }
     }
 
-    public func rates(_ query: RatesQuery) async throws -> RatesReport { throw ClickHouseError.notPushedDown("rates") }
-    public func predict(_ query: PredictQuery) async throws -> PredictiveValueReport { throw ClickHouseError.notPushedDown("predict") }
-    public func score(_ query: ScoreQuery) async throws -> EngagementScoreReport { throw ClickHouseError.notPushedDown("score") }
+    public func rates(_ query: RatesQuery) async throws -> RatesReport { throw Self.unsupported("rates") }
+    public func predict(_ query: PredictQuery) async throws -> PredictiveValueReport { throw Self.unsupported("predict") }
+    public func score(_ query: ScoreQuery) async throws -> EngagementScoreReport { throw Self.unsupported("score") }
     public func audiences(_ query: AudienceQuery, names: [String]?, limit: Int?) async throws -> [AudienceMembersReport] {
-        throw ClickHouseError.notPushedDown("audience")
+        throw Self.unsupported("audience")
     }
-    public func experiment(_ query: ExperimentQuery) async throws -> ExperimentReport { throw ClickHouseError.notPushedDown("experiment") }
-    public func attribution(_ query: AttributionQuery) async throws -> AttributionReport { throw ClickHouseError.notPushedDown("attribution") }
-    public func paths(_ query: PathsQuery) async throws -> PathsReport { throw ClickHouseError.notPushedDown("paths") }
+    public func experiment(_ query: ExperimentQuery) async throws -> ExperimentReport { throw Self.unsupported("experiment") }
+    public func attribution(_ query: AttributionQuery) async throws -> AttributionReport { throw Self.unsupported("attribution") }
+    public func paths(_ query: PathsQuery) async throws -> PathsReport { throw Self.unsupported("paths") }
     public func bidding(site: String, plan: TrackingPlan, to: Int64?, includeBots: Bool) async throws -> BiddingReport {
-        throw ClickHouseError.notPushedDown("ads bidding")
+        throw Self.unsupported("ads bidding")
     }
-    public func adsExport(_ query: AdsExportQuery) async throws -> AdsExport { throw ClickHouseError.notPushedDown("ads export") }
-    public func health(_ query: HealthQuery) async throws -> HealthReport { throw ClickHouseError.notPushedDown("health") }
+    public func adsExport(_ query: AdsExportQuery) async throws -> AdsExport { throw Self.unsupported("ads export") }
+    public func health(_ query: HealthQuery) async throws -> HealthReport { throw Self.unsupported("health") }
     public func volumes(site: String, plan: TrackingPlan, interval: VolumeReport.Interval, from: Int64, to: Int64, segment: Segment?) async throws -> VolumeReport {
-        throw ClickHouseError.notPushedDown("volumes")
+        throw Self.unsupported("volumes")
     }
 }

@@ -62,7 +62,17 @@ public struct ClickHouseClient: Sendable {
     public let endpoint: ClickHouseEndpoint
     let http: HTTPClient
 
-    public init(_ endpoint: ClickHouseEndpoint, http: HTTPClient = .shared) {
+    /// Fails fast when ClickHouse is away (no connection retries until the request's deadline):
+    /// the writer has its own retries and spool, and a report should say 503 at once.
+    public static let http: HTTPClient = {
+        var configuration = HTTPClient.Configuration()
+        configuration.timeout.connect = .seconds(3)
+        configuration.connectionPool.retryConnectionEstablishment = false
+        configuration.connectionPool.concurrentHTTP1ConnectionsPerHostSoftLimit = 16
+        return HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: configuration)
+    }()
+
+    public init(_ endpoint: ClickHouseEndpoint, http: HTTPClient = ClickHouseClient.http) {
         self.endpoint = endpoint
         self.http = http
     }

@@ -34,7 +34,7 @@ struct GA4Endpoint: Sendable {
         router.post("/mp/collect") { request, context in
             // Google answers 2xx to every hit; a bad one is dropped. So are we, whole.
             if let events = try? await self.validated(request, context), !events.isEmpty {
-                do { _ = try await self.ingest.store.append(events, received: Int64(Date().timeIntervalSince1970 * 1000)) } catch {
+                do { _ = try await self.ingest.sink.append(events, received: Int64(Date().timeIntervalSince1970 * 1000)) } catch {
                     throw APIError.storageUnavailable
                 }
             }

@@ -8,6 +8,8 @@ import StepwiseStorage
 /// `POST /api/v1/events` and `POST /api/v1/identify`: validate, enrich, store durably, answer.
 struct IngestController: Sendable {
     let store: EventStore
+    /// Where accepted events go: the store itself, or ClickHouse's writer when scaled out.
+    var sink: any EventSink
     let metrics: ServerMetrics
     let writeKeys: WriteKeyCheck
     let limiter: RateLimiter?
@@ -79,7 +81,7 @@ struct IngestController: Sendable {
         let outcomes: [AppendOutcome]
         do {
             let fromDataCentre = botNetworks.contains(client)
-            outcomes = try await store.append(decoded.events.map { item in
+            outcomes = try await sink.append(decoded.events.map { item in
                 var enriched = enricher.enrich(item.event)
                 if fromDataCentre, enriched.botSignal == .none { enriched.botSignal = .dataCentre }
                 return enriched
@@ -127,7 +129,7 @@ struct IngestController: Sendable {
             values[key] = value
         }
         try writeKeys.authorize(request, sites: [values["site"]!])
-        try await store.identify(site: values["site"]!, visitor: values["visitor"]!, user: values["user"]!)
+        try await sink.identify(site: values["site"]!, visitor: values["visitor"]!, user: values["user"]!)
         return .json(.object(JSONObject(keys: ["site", "visitor", "user"],
                                         values: [.string(values["site"]!), .string(values["visitor"]!), .string(values["user"]!)])))
     }

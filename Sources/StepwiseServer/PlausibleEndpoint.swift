@@ -88,7 +88,7 @@ struct PlausibleEndpoint: Sendable {
         }
         try ingest.checkSiteRate(events.lazy.map(\.event.site))
         do {
-            _ = try await ingest.store.append(events, received: now)
+            _ = try await ingest.sink.append(events, received: now)
         } catch {
             throw APIError.storageUnavailable
         }

@@ -105,8 +105,8 @@ struct SegmentEndpoint: Sendable {
         }
         try ingest.checkSiteRate(events.lazy.map(\.event.site))
         do {
-            if !events.isEmpty { _ = try await ingest.store.append(events, received: now) }
-            for link in links { try await ingest.store.identify(site: site.name, visitor: link.visitor, user: link.user) }
+            if !events.isEmpty { _ = try await ingest.sink.append(events, received: now) }
+            for link in links { try await ingest.sink.identify(site: site.name, visitor: link.visitor, user: link.user) }
         } catch {
             throw APIError.storageUnavailable
         }

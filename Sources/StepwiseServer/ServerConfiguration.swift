@@ -1,4 +1,6 @@
 import StepwiseCore
+import StepwiseEngine
+import StepwiseStorage
 
 /// Everything the server needs to know, read from flags, environment or a file in one
 /// place (the CLI) and handed over as a value.
@@ -25,6 +27,20 @@ public struct ServerConfiguration: Sendable {
     /// Accept events for any site; otherwise only for registered ones (`stepwise site add`).
     /// `serve` turns this off unless `--open-sites`; the demo and tests leave it on.
     public var openSites = true
+    /// Events and reports elsewhere (ClickHouse, SPEC §5); nil for the embedded store.
+    public var scaleOut: ScaleOut?
 
     public init() {}
+}
+
+/// Where events go and reports come from when the node is scaled out: the local database
+/// keeps only sites, plans and keys.
+public struct ScaleOut: Sendable {
+    public var sink: any EventSink
+    public var backend: any ReportBackend
+
+    public init(sink: any EventSink, backend: any ReportBackend) {
+        self.sink = sink
+        self.backend = backend
+    }
 }

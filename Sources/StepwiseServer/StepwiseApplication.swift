@@ -13,7 +13,7 @@ public func buildRouter(
     router.add(middleware: CORSPolicy(origins: Set(configuration.corsOrigins), registry: sites))
     let limiter = configuration.rateLimitPerSecond > 0
         ? RateLimiter(rate: configuration.rateLimitPerSecond, burst: configuration.rateLimitBurst) : nil
-    var ingest = IngestController(store: store, metrics: metrics, writeKeys: WriteKeyCheck(keys: configuration.writeKeys, registry: sites),
+    var ingest = IngestController(store: store, sink: configuration.scaleOut?.sink ?? store, metrics: metrics, writeKeys: WriteKeyCheck(keys: configuration.writeKeys, registry: sites),
                                   limiter: limiter, botNetworks: configuration.botNetworks, trustedProxies: configuration.trustedProxies,
                                   cookieless: CookielessIdentity(store: store))
     if configuration.siteRateLimitPerSecond > 0 {
@@ -25,9 +25,14 @@ public func buildRouter(
     SegmentEndpoint(ingest: ingest, sites: sites).addRoutes(to: router)
     GA4Endpoint(ingest: ingest, sites: sites).addRoutes(to: router)
     let admin = AdminCheck(token: configuration.adminToken)
-    let backend = EngineBackend(live: store.live, directory: store)
+    let backend: any ReportBackend = configuration.scaleOut?.backend ?? EngineBackend(live: store.live, directory: store)
+    router.add(middleware: ReportUnavailableMiddleware())
     var reports = ReportController(backend: backend, live: store.live, plans: plans, admin: admin)
     reports.sites = sites
+    if configuration.scaleOut != nil {
+        // The events are elsewhere: a site is known when it is registered or has a plan.
+        reports.knows = { site in sites.accepts(site) || plans.entry(site: site) != nil }
+    }
     reports.addRoutes(to: router)
     FunnelController(backend: backend, reports: reports).addRoutes(to: router)
     LeadsController(backend: backend, reports: reports, store: store).addRoutes(to: router)

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Hummingbird
+import StepwiseClickHouse
 import StepwiseCore
 import StepwiseEngine
 import StepwisePlan
@@ -13,18 +14,38 @@ struct ServeCommand: AsyncParsableCommand {
 
     @OptionGroup var store: StoreOptions
     @OptionGroup var server: ServerOptions
+    @OptionGroup var clickhouse: ClickHouseOptions
 
     func run() async throws {
         let hold = try store.hold(beside: "one server per database; stop the other first")
         defer { withExtendedLifetime(hold) {} }
         let eventStore = try store.open()
-        try await serve(eventStore, server, banner: "Stepwise")
+        guard let endpoint = try clickhouse.endpoint() else {
+            try await serve(eventStore, server, banner: "Stepwise")
+            return
+        }
+        // Scaled out: events and reports in ClickHouse; the local database keeps sites, plans, keys.
+        let client = ClickHouseClient(endpoint)
+        if clickhouse.cluster == nil {
+            do { _ = try await ClickHouseSchema(database: endpoint.database).migrate(client) } catch {
+                throw CLIError.runtime("--clickhouse: \(error)")
+            }
+        }
+        let writer = ClickHouseEventWriter(client: client, spoolPath: clickhouse.spool)
+        let replay = Task { await writer.run() }
+        defer { replay.cancel() }
+        let scaleOut = ScaleOut(sink: writer, backend: ClickHouseBackend(client: client, cluster: clickhouse.cluster))
+        try await serve(eventStore, server, banner: "Stepwise", scaleOut: scaleOut,
+                        where: "events in ClickHouse \(endpoint.url) database \(endpoint.database)")
+        try? await writer.flush()
     }
 }
 
 /// Runs the server until SIGTERM/SIGINT; prints the URL once listening.
-func serve(_ store: EventStore, _ options: ServerOptions, banner: String, openSites: Bool = false) async throws {
+func serve(_ store: EventStore, _ options: ServerOptions, banner: String, openSites: Bool = false, scaleOut: ScaleOut? = nil,
+           where location: String? = nil) async throws {
     var configuration = ServerConfiguration()
+    configuration.scaleOut = scaleOut
     configuration.openSites = openSites || options.openSites
     configuration.host = options.host
     configuration.port = options.port
@@ -50,13 +71,14 @@ func serve(_ store: EventStore, _ options: ServerOptions, banner: String, openSi
     let reload = PlanReloadSignal(plans: plans)
     defer { reload.cancel() }
     let host = options.host
-    let eventCount = store.live.snapshot().count
+    let location = location ?? "\(store.live.snapshot().count) events, database \(store.path)"
     let app = buildApplication(store: store, configuration: configuration, plans: plans) { port in
         // Unbuffered, so scripts waiting for this line see it at once.
-        FileHandle.standardOutput.write(Data("\(banner) listening on http://\(host):\(port)/ (\(eventCount) events, database \(store.path))\n".utf8))
+        FileHandle.standardOutput.write(Data("\(banner) listening on http://\(host):\(port)/ (\(location))\n".utf8))
     }
     // Audience webhooks run beside the server and stop with it.
-    let webhooks = options.webhookSecret.map {
+    // Webhooks and health read the embedded engine; scaled out, they wait for those reports in SQL.
+    let webhooks = scaleOut != nil ? nil : options.webhookSecret.map {
         AudienceWebhooks(store: store, backend: EngineBackend(live: store.live, directory: store), plans: plans, secret: $0,
                          interval: .milliseconds(options.audienceIntervalMillis))
     }
@@ -68,7 +90,7 @@ func serve(_ store: EventStore, _ options: ServerOptions, banner: String, openSi
     // Tracking health is checked beside the server too: log lines always, webhooks when signed.
     let health = HealthMonitor(store: store, backend: EngineBackend(live: store.live, directory: store), plans: plans,
                                signs: options.webhookSecret != nil, interval: .milliseconds(options.healthIntervalMillis))
-    let healthTask = Task { await health.run() }
+    let healthTask = Task { if scaleOut == nil { await health.run() } }
     defer { healthTask.cancel() }
     // Events past the retention period are deleted at start and every 6 hours.
     let retentionTask = options.retentionMillis.map { millis in Task { await RetentionMonitor(store: store, retentionMillis: millis).run() } }

@@ -6,7 +6,7 @@ struct Stepwise: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "stepwise",
         abstract: "Self-hosted analytics for micro-conversions.",
-        subcommands: [ServeCommand.self, DemoCommand.self, SiteCommand.self, ImportCommand.self, ImportSpendCommand.self, AnnotateCommand.self, BackupCommand.self, RestoreCommand.self, EraseCommand.self, PruneCommand.self, ReportCommand.self, ExportCommand.self, AudienceCommand.self, ExperimentCommand.self, PlanCommand.self])
+        subcommands: [ServeCommand.self, DemoCommand.self, SiteCommand.self, ImportCommand.self, ImportSpendCommand.self, AnnotateCommand.self, BackupCommand.self, RestoreCommand.self, EraseCommand.self, PruneCommand.self, ReportCommand.self, ExportCommand.self, AudienceCommand.self, ExperimentCommand.self, PlanCommand.self, ClickHouseCommand.self])
 }
 
 /// A failure the user caused (exit 2) or the system did (exit 1), reported as one line.

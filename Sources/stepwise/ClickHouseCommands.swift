@@ -1,0 +1,81 @@
+import ArgumentParser
+import Foundation
+import StepwiseClickHouse
+
+/// `--clickhouse` and its companions: where the scaled-out store is (SPEC §5).
+struct ClickHouseOptions: ParsableArguments {
+    private static let env = ProcessInfo.processInfo.environment
+
+    @Option(name: .customLong("clickhouse"), help: "ClickHouse HTTP URL, e.g. http://127.0.0.1:8123: events and reports go there (env STEPWISE_CLICKHOUSE).")
+    var url: String? = env["STEPWISE_CLICKHOUSE"]
+
+    @Option(name: .customLong("clickhouse-database"), help: "ClickHouse database (env STEPWISE_CLICKHOUSE_DATABASE).")
+    var database: String = env["STEPWISE_CLICKHOUSE_DATABASE"] ?? "stepwise"
+
+    @Option(name: .customLong("clickhouse-user"), help: "ClickHouse user (env STEPWISE_CLICKHOUSE_USER).")
+    var user: String? = env["STEPWISE_CLICKHOUSE_USER"]
+
+    @Option(name: .customLong("clickhouse-password"), help: "ClickHouse password (env STEPWISE_CLICKHOUSE_PASSWORD).")
+    var password: String? = env["STEPWISE_CLICKHOUSE_PASSWORD"]
+
+    @Option(name: .customLong("clickhouse-cluster"), help: "Cluster the schema was created ON CLUSTER with (`stepwise clickhouse schema --cluster`); reads then join each shard's own identities.")
+    var cluster: String? = env["STEPWISE_CLICKHOUSE_CLUSTER"]
+
+    @Option(name: .customLong("clickhouse-spool"), help: "Local file that holds accepted events while ClickHouse is down, replayed when it is back (env STEPWISE_CLICKHOUSE_SPOOL).")
+    var spool: String = env["STEPWISE_CLICKHOUSE_SPOOL"] ?? "./stepwise-clickhouse.spool"
+
+    /// The endpoint, when `--clickhouse` is given; a bad URL or database name is a usage error.
+    func endpoint() throws -> ClickHouseEndpoint? {
+        guard let url else { return nil }
+        do {
+            return try ClickHouseEndpoint(url: url, database: database, user: user, password: password)
+        } catch {
+            throw CLIError.usage(error.description)
+        }
+    }
+}
+
+/// `stepwise clickhouse schema|migrate`: the tables Stepwise owns in ClickHouse.
+struct ClickHouseCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "clickhouse", abstract: "The ClickHouse schema: print it for a cluster, or apply it to one server.",
+        subcommands: [Schema.self, Migrate.self])
+
+    struct Schema: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Print the schema's DDL (ON CLUSTER with --cluster) for operators to apply.")
+
+        @Option(name: .customLong("cluster"), help: "Cluster name: ReplicatedMergeTree tables and Distributed tables sharded by visitor.")
+        var cluster: String?
+
+        @Option(name: .customLong("clickhouse-database"), help: "Database name.")
+        var database = "stepwise"
+
+        func validate() throws {
+            _ = try ClickHouseEndpoint(url: "http://localhost:8123", database: database)
+            if let cluster, cluster.isEmpty || cluster.contains(where: { !($0.isLetter || $0.isNumber || $0 == "_" || $0 == "-") }) {
+                throw ValidationError("--cluster '\(cluster)' must be letters, digits, _ and -")
+            }
+        }
+
+        func run() throws {
+            print("-- Stepwise schema version \(ClickHouseSchema.version)\(cluster.map { " for cluster \($0)" } ?? "")")
+            print(ClickHouseSchema(database: database, cluster: cluster).script, terminator: "")
+        }
+    }
+
+    struct Migrate: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Create or bring up to date the schema on one ClickHouse server.")
+
+        @OptionGroup var clickhouse: ClickHouseOptions
+
+        func run() async throws {
+            guard let endpoint = try clickhouse.endpoint() else { throw CLIError.usage("--clickhouse URL is required") }
+            do {
+                let version = try await ClickHouseSchema(database: endpoint.database).migrate(ClickHouseClient(endpoint))
+                print("\(endpoint.database) on \(endpoint.url): schema version \(version)")
+            } catch {
+                throw CLIError.runtime("\(error)")
+            }
+        }
+    }
+}

@@ -1,0 +1,78 @@
+import Foundation
+@testable import StepwiseClickHouse
+import StepwiseCore
+import StepwiseEngine
+import Testing
+
+/// The writer's promises: acknowledged means stored or spooled; a spool is replayed in full
+/// when ClickHouse is back; rows stored twice count once.
+@Suite struct ClickHouseWriterTests {
+    static func events(_ n: Int, site: String = "w", id: (Int) -> String? = { _ in nil }) -> [EnrichedEvent] {
+        let enricher = EventEnricher()
+        return (0..<n).map { k in
+            enricher.enrich(CanonicalEvent(id: id(k), site: site, name: k % 2 == 0 ? "view" : "cart", visitor: "v\(k / 2)",
+                                           timestamp: 1_793_614_503_120 + Int64(k) * 1000, url: "https://w.example/p",
+                                           userAgent: "Mozilla/5.0 (X11; Linux x86_64) Firefox/120.0"))
+        }
+    }
+
+    static func count(_ client: ClickHouseClient, site: String = "w") async throws -> [String: Int] {
+        let report = try await ClickHouseBackend(client: client).eventCounts(EventCountsQuery(site: site))
+        return Dictionary(uniqueKeysWithValues: report.events.map { ($0.event, $0.events) })
+    }
+
+    @Test func batchesAreStoredBeforeTheyAreAcknowledged() async throws {
+        let client = ClickHouseClient(try ClickHouseServer.shared.endpoint("batches"))
+        _ = try await ClickHouseSchema(database: client.endpoint.database).migrate(client)
+        var limits = ClickHouseEventWriter.Limits()
+        limits.maxRows = 1_000
+        limits.maxDelay = .seconds(30)
+        let writer = ClickHouseEventWriter(client: client, spoolPath: NSTemporaryDirectory() + "spool-\(UUID().uuidString)", limits: limits)
+        // Two callers fill one batch of 1,000 rows: it is inserted at once, not after the 30 s bound.
+        async let a = writer.append(Self.events(600), received: 1)
+        async let b = writer.append(Self.events(400, site: "w2"), received: 1)
+        let outcomes = try await (a, b)
+        #expect(outcomes.0.count == 600 && outcomes.1.count == 400)
+        #expect(writer.stats.batches == 1 && writer.stats.rows == 1_000)
+        #expect(try await Self.count(client) == ["view": 300, "cart": 300])
+        #expect(try await Self.count(client, site: "w2") == ["view": 200, "cart": 200])
+    }
+
+    @Test func aDownClickHouseSpoolsAndTheSpoolIsReplayedOnce() async throws {
+        let live = try ClickHouseServer.shared.endpoint("spool")
+        let client = ClickHouseClient(live)
+        _ = try await ClickHouseSchema(database: live.database).migrate(client)
+        // The same database behind a port nobody listens on: ClickHouse "down".
+        let down = ClickHouseClient(try ClickHouseEndpoint(url: "http://127.0.0.1:9", database: live.database))
+        let spool = NSTemporaryDirectory() + "spool-\(UUID().uuidString)"
+        defer { try? FileManager.default.removeItem(atPath: spool); try? FileManager.default.removeItem(atPath: spool + ".replaying") }
+        var limits = ClickHouseEventWriter.Limits()
+        limits.maxDelay = .milliseconds(1)
+        limits.backoff = .milliseconds(1)
+        let offline = ClickHouseEventWriter(client: down, spoolPath: spool, limits: limits)
+        let outcomes = try await offline.append(Self.events(10, id: { "e\($0)" }), received: 1)
+        #expect(outcomes == Array(repeating: .stored, count: 10))
+        #expect(offline.stats.spooled == 10 && offline.stats.retries == 3)
+        try await offline.identify(site: "w", visitor: "v0", user: "ann")
+        #expect(offline.spooledBytes > 0)
+        #expect(await offline.replaySpool() == 0)  // still down: nothing lost, nothing sent
+        #expect(try await Self.count(client) == [:])
+
+        // A torn frame at the end (a crash mid-write, never acknowledged) is left out.
+        let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: spool + ".replaying"))
+        try handle.seekToEnd()
+        try handle.write(contentsOf: Data("#batch 900 0\n{\"site\":\"w\"".utf8))
+        try handle.close()
+
+        // Back up (a restarted node on the same spool): replayed, then the file is gone.
+        let restarted = ClickHouseEventWriter(client: client, spoolPath: spool, limits: limits)
+        #expect(await restarted.replaySpool() == 2)
+        #expect(restarted.spooledBytes == 0)
+        #expect(try await Self.count(client) == ["view": 5, "cart": 5])
+        // A replay that ran twice (crash before the file was removed) counts each event once.
+        _ = try await restarted.append(Self.events(10, id: { "e\($0)" }), received: 2)
+        #expect(try await Self.count(client) == ["view": 5, "cart": 5])
+        let persons = try await client.rows("SELECT count() FROM \(live.database).identities WHERE user = 'ann'")
+        #expect(persons.first?.first?.number == 1)
+    }
+}
