@@ -99,6 +99,7 @@ let package = Package(
                 "StepwiseClickHouse", "StepwiseStorage", "StepwiseEngine", "StepwiseCore", "StepwisePlan", "StepwiseDemo", "StepwiseServer",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ],
+            exclude: ["Fixtures"],
             swiftSettings: strict),
         // Drives the built `stepwise` binary: exit codes, golden outputs.
         .testTarget(name: "StepwiseCLITests", swiftSettings: strict),

@@ -1,0 +1,59 @@
+CREATE DATABASE IF NOT EXISTS stepwise ON CLUSTER main;
+
+CREATE TABLE IF NOT EXISTS stepwise.events_local ON CLUSTER main (
+    site String,
+    key String,
+    seq UInt64,
+    id String,
+    name String,
+    visitor String,
+    user String,
+    timestamp Int64,
+    received Int64,
+    url String,
+    referrer String,
+    path String,
+    props String,
+    prop_keys Array(String),
+    prop_values Array(String),
+    prop_kinds Array(UInt8),
+    prop_numbers Array(Float64),
+    revenue Float64,
+    currency String,
+    user_agent String,
+    timezone String,
+    region String,
+    source String,
+    medium String,
+    campaign String,
+    channel UInt8,
+    device UInt8,
+    browser UInt8,
+    os UInt8,
+    bot UInt8,
+    click_ids String
+) ENGINE = ReplicatedMergeTree('/clickhouse/tables/{shard}/stepwise/events_local', '{replica}')
+PARTITION BY toYYYYMM(toDateTime(intDiv(timestamp, 1000)))
+ORDER BY (site, visitor, timestamp);
+
+CREATE TABLE IF NOT EXISTS stepwise.events ON CLUSTER main AS stepwise.events_local
+ENGINE = Distributed(main, stepwise, events_local, cityHash64(site, visitor));
+
+CREATE TABLE IF NOT EXISTS stepwise.identities_local ON CLUSTER main (
+    site String,
+    visitor String,
+    user String,
+    seq UInt64
+) ENGINE = ReplicatedMergeTree('/clickhouse/tables/{shard}/stepwise/identities_local', '{replica}')
+ORDER BY (site, visitor);
+
+CREATE TABLE IF NOT EXISTS stepwise.identities ON CLUSTER main AS stepwise.identities_local
+ENGINE = Distributed(main, stepwise, identities_local, cityHash64(site, visitor));
+
+CREATE TABLE IF NOT EXISTS stepwise.schema_versions ON CLUSTER main (
+    version UInt32,
+    applied DateTime
+) ENGINE = ReplicatedMergeTree('/clickhouse/tables/all/stepwise/schema_versions', '{replica}')
+ORDER BY version;
+
+INSERT INTO stepwise.schema_versions (version, applied) VALUES (1, now());

@@ -1,0 +1,53 @@
+CREATE DATABASE IF NOT EXISTS stepwise;
+
+CREATE TABLE IF NOT EXISTS stepwise.events (
+    site String,
+    key String,
+    seq UInt64,
+    id String,
+    name String,
+    visitor String,
+    user String,
+    timestamp Int64,
+    received Int64,
+    url String,
+    referrer String,
+    path String,
+    props String,
+    prop_keys Array(String),
+    prop_values Array(String),
+    prop_kinds Array(UInt8),
+    prop_numbers Array(Float64),
+    revenue Float64,
+    currency String,
+    user_agent String,
+    timezone String,
+    region String,
+    source String,
+    medium String,
+    campaign String,
+    channel UInt8,
+    device UInt8,
+    browser UInt8,
+    os UInt8,
+    bot UInt8,
+    click_ids String
+) ENGINE = MergeTree
+PARTITION BY toYYYYMM(toDateTime(intDiv(timestamp, 1000)))
+ORDER BY (site, visitor, timestamp);
+
+CREATE TABLE IF NOT EXISTS stepwise.identities (
+    site String,
+    visitor String,
+    user String,
+    seq UInt64
+) ENGINE = MergeTree
+ORDER BY (site, visitor);
+
+CREATE TABLE IF NOT EXISTS stepwise.schema_versions (
+    version UInt32,
+    applied DateTime
+) ENGINE = MergeTree
+ORDER BY version;
+
+INSERT INTO stepwise.schema_versions (version, applied) VALUES (1, now());

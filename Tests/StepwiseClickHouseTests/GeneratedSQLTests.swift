@@ -1,0 +1,65 @@
+import Foundation
+@testable import StepwiseClickHouse
+import StepwiseEngine
+import StepwisePlan
+import Testing
+
+/// The SQL Stepwise sends, as exact text, with no database: a change to a query shows up here
+/// as a diff to read, before the parity suite says whether the answers moved.
+@Suite struct GeneratedSQLTests {
+    /// The expected text; `STEPWISE_WRITE_SQL_FIXTURES=1 swift test --filter GeneratedSQLTests` rewrites
+    /// the files from the current output, for a reviewed change.
+    static func expect(_ text: String, fixture name: String) throws {
+        let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Fixtures/\(name)")
+        if ProcessInfo.processInfo.environment["STEPWISE_WRITE_SQL_FIXTURES"] == "1" { try text.write(to: url, atomically: true, encoding: .utf8) }
+        #expect(text == (try String(contentsOf: url, encoding: .utf8)), "\(name)")
+    }
+
+    @Test func planConditionsCompileToTheEnginesComparisons() throws {
+        func prop(_ op: PropCondition.Operator, _ operand: PropCondition.Operand) -> String {
+            MatcherSQL.prop(PropCondition(key: "plan", op: op, operand: operand))
+        }
+        let kind = "prop_kinds[indexOf(prop_keys, 'plan')]", text = "prop_values[indexOf(prop_keys, 'plan')]"
+        let number = "prop_numbers[indexOf(prop_keys, 'plan')]"
+        #expect(prop(.eq, .string("pro")) == "((\(kind) IN (1, 3) AND \(text) = 'pro'))")
+        // A string that reads as a number also equals that number.
+        #expect(prop(.eq, .string("49")) == "((\(kind) IN (1, 3) AND \(text) = '49') OR (\(kind) = 2 AND \(number) = toFloat64(49)))")
+        #expect(prop(.eq, .bool(true)) == "(\(kind) = 3 AND \(text) = 'true')")
+        // A missing property satisfies only ne.
+        #expect(prop(.ne, .number(1.5)) == "(\(kind) = 0 OR NOT (\(kind) IN (1, 2) AND \(number) = toFloat64(1.5)))")
+        #expect(prop(.gte, .number(10)) == "(\(kind) IN (1, 2) AND \(number) >= toFloat64(10))")
+        #expect(prop(.gt, .string("x")) == "0")
+        #expect(prop(.in, .list([.string("a"), .number(2)])) == "(((\(kind) IN (1, 3) AND \(text) = 'a')) OR (\(kind) IN (1, 2) AND \(number) = toFloat64(2)))")
+        #expect(prop(.contains, .string("o'k")) == "(\(kind) = 1 AND position(\(text), 'o\\'k') > 0)")
+        #expect(prop(.matches, .string("^p.o$")) == "(\(kind) = 1 AND match(\(text), '^p.o$'))")
+        var matcher = EventMatcher(event: "signup")
+        matcher.path = try Glob("/pricing*")
+        matcher.referrer = try Glob("*.google.[a-z]?")
+        #expect(MatcherSQL.condition(matcher) == #"name = 'signup' AND match(path, '(?s)\\A/pricing.*\\z') AND (referrer != '' AND match(referrer, '(?s)\\A.*\\x{2e}google\\x{2e}[a-z].\\z'))"#)
+    }
+
+    @Test func globsBecomeAnchoredExpressionsThatMatchTheSame() throws {
+        #expect(try Glob("/blog/*").regularExpression == #"(?s)\A/blog/.*\z"#)
+        #expect(try Glob("[!0-9]?.html").regularExpression == #"(?s)\A[^0-9].\x{2e}html\z"#)
+        #expect(try Glob("a\\*b").regularExpression == #"(?s)\Aa\x{2a}b\z"#)
+    }
+
+    @Test func eventCountsQueryText() throws {
+        let query = EventCountsQuery(site: "shop.example", from: 1_000, to: 2_000)
+        try Self.expect(EventCountsSQL(query: query, schema: ClickHouseSchema(database: "stepwise")).text, fixture: "event-counts.sql")
+    }
+
+    @Test func funnelQueryText() throws {
+        var query = try FunnelQuery(site: "shop.example", stepNames: ["view", "cart", "buy"], plan: nil, windowMillis: 3_600_000,
+                                    order: .strict, exclusions: ["refund:cart:buy"])
+        query.unit = .session
+        query.breakdown = .channel
+        query.segments = [try Segment(parsing: "device=mobile")]
+        try Self.expect(FunnelSQL(query: query, schema: ClickHouseSchema(database: "stepwise")).text, fixture: "funnel-strict.sql")
+    }
+
+    @Test func schemaText() throws {
+        try Self.expect(ClickHouseSchema(database: "stepwise").script, fixture: "schema.sql")
+        try Self.expect(ClickHouseSchema(database: "stepwise", cluster: "main").script, fixture: "schema-cluster.sql")
+    }
+}
