@@ -17,10 +17,10 @@ public struct ClickHouseEndpoint: Sendable, Equatable {
         guard let parsed = URL(string: trimmed), let scheme = parsed.scheme, scheme == "http" || scheme == "https", parsed.host != nil,
               parsed.path.isEmpty, parsed.query == nil
         else {
-            throw ClickHouseError.invalid(field: "clickhouse", "'\(url)' must be an http(s) URL with a host and port and nothing after them, e.g. http://127.0.0.1:8123")
+            throw ClickHouseError.invalid(field: "--clickhouse", "'\(url)' must be an http(s) URL with a host and port and nothing after them, e.g. http://127.0.0.1:8123")
         }
         guard Self.isIdentifier(database) else {
-            throw ClickHouseError.invalid(field: "clickhouse-database", "'\(database)' must be letters, digits and _, not starting with a digit")
+            throw ClickHouseError.invalid(field: "--clickhouse-database", "'\(database)' must be letters, digits and _, not starting with a digit")
         }
         self.url = trimmed
         self.database = database

@@ -133,7 +133,7 @@ public struct ClickHouseSchema: Sendable {
             stored = Int(try await client.rows("SELECT max(version) FROM \(database).schema_versions", database: false).first?.first?.number ?? 0)
         }
         if stored > Self.version {
-            throw ClickHouseError.invalid(field: "clickhouse-database",
+            throw ClickHouseError.invalid(field: "--clickhouse-database",
                                           "\(database) has schema version \(stored); this stepwise knows up to \(Self.version): upgrade stepwise")
         }
         if stored == Self.version { return stored }

@@ -1,6 +1,8 @@
 import ArgumentParser
 import Foundation
 import StepwiseClickHouse
+import StepwiseEngine
+import StepwiseStorage
 
 /// `--clickhouse` and its companions: where the scaled-out store is (SPEC §5).
 struct ClickHouseOptions: ParsableArguments {
@@ -31,6 +33,27 @@ struct ClickHouseOptions: ParsableArguments {
             return try ClickHouseEndpoint(url: url, database: database, user: user, password: password)
         } catch {
             throw CLIError.usage(error.description)
+        }
+    }
+}
+
+/// The reports ClickHouse answers from the CLI (`report events|funnel --clickhouse URL`).
+struct ReportSource {
+    let options: ReportOptions
+    let clickhouse: ClickHouseOptions
+
+    /// The store for the site's plan; with ClickHouse the events are there, so the local
+    /// database need not hold any.
+    func openSite() throws -> EventStore {
+        try clickhouse.url == nil ? options.openSite() : options.store.open(loadEngine: false)
+    }
+
+    func run<Report>(_ store: EventStore, _ body: (any ReportBackend) async throws -> Report) async throws -> Report {
+        guard let endpoint = try clickhouse.endpoint() else { return try await body(EngineBackend(live: store.live)) }
+        do {
+            return try await body(ClickHouseBackend(client: ClickHouseClient(endpoint), cluster: clickhouse.cluster))
+        } catch let error as ReportUnavailable {
+            throw CLIError.runtime("--clickhouse: \(error.reason)")
         }
     }
 }

@@ -11,6 +11,7 @@ struct FunnelReportCommand: AsyncParsableCommand {
         abstract: "Persons (or sessions) reaching each step in order inside the window, the biggest leak, breakdown and trend.")
 
     @OptionGroup var options: ReportOptions
+    @OptionGroup var clickhouse: ClickHouseOptions
 
     @Option(help: "A funnel of the plan.")
     var funnel: String?
@@ -40,7 +41,8 @@ struct FunnelReportCommand: AsyncParsableCommand {
     var interval: RatesQuery.Interval = .day
 
     func run() async throws {
-        let store = try options.openSite()
+        let source = ReportSource(options: options, clickhouse: clickhouse)
+        let store = try source.openSite()
         let plan = try options.trackingPlan(store)
         let range = try options.range(plan)
         var query = try Self.query(site: options.site, plan: plan, funnel: funnel, steps: steps, window: window, order: order,
@@ -59,7 +61,7 @@ struct FunnelReportCommand: AsyncParsableCommand {
         for text in segments {
             do { query.segments.append(try Segment(parsing: text)) } catch { throw CLIError.usage("--\(error.description)") }
         }
-        let report = try await EngineBackend(live: store.live).funnel(query)
+        let report = try await source.run(store) { try await $0.funnel(query) }
         switch options.format {
         case .json: try options.printJSON(report)
         case .csv:

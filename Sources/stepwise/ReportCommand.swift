@@ -88,15 +88,17 @@ struct EventsReportCommand: AsyncParsableCommand {
         commandName: "events", abstract: "Per event name: events, persons and sessions.")
 
     @OptionGroup var options: ReportOptions
+    @OptionGroup var clickhouse: ClickHouseOptions
 
     func run() async throws {
-        let store = try options.openSite()
+        let source = ReportSource(options: options, clickhouse: clickhouse)
+        let store = try source.openSite()
         let plan = try options.trackingPlan(store)
         let range = try options.range(plan)
         let timeout = plan?.sessionTimeoutMillis ?? SessionSplitter.defaultTimeoutMillis
         let query = EventCountsQuery(site: options.site, from: range.from, to: range.to, includeBots: options.includeBots,
                                      sessionTimeoutMillis: timeout)
-        let report = try await EngineBackend(live: store.live).eventCounts(query)
+        let report = try await source.run(store) { try await $0.eventCounts(query) }
         let header = ["event", "events", "persons", "sessions"]
         let rows = report.events.map { [$0.event, String($0.events), String($0.persons), String($0.sessions)] }
         switch options.format {

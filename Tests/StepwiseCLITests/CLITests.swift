@@ -154,6 +154,23 @@ import Testing
         #expect(run.stderr.hasPrefix("stepwise: cannot open database"))
     }
 
+    @Test func clickHouseSchemaPrintsTheClusterDDLAndBadSettingsExitTwo() throws {
+        let schema = try stepwise("clickhouse", "schema", "--cluster", "main", "--clickhouse-database", "analytics")
+        #expect(schema.status == 0)
+        #expect(schema.stdout.contains("CREATE TABLE IF NOT EXISTS analytics.events_local ON CLUSTER main ("))
+        #expect(schema.stdout.contains("ENGINE = Distributed(main, analytics, events_local, cityHash64(site, visitor))"))
+        let badURL = try stepwise("report", "events", "--site", "s", "--clickhouse", "ftp://x")
+        #expect(badURL.status == 2)
+        #expect(badURL.stderr.hasPrefix("stepwise: --clickhouse: 'ftp://x' must be an http(s) URL"))
+        let badDatabase = try stepwise("clickhouse", "migrate", "--clickhouse", "http://127.0.0.1:9", "--clickhouse-database", "1x")
+        #expect(badDatabase.status == 2)
+        #expect(badDatabase.stderr.contains("--clickhouse-database: '1x' must be letters"))
+        // Away: a runtime failure that says where it tried.
+        let away = try stepwise("clickhouse", "migrate", "--clickhouse", "http://127.0.0.1:9")
+        #expect(away.status == 1)
+        #expect(away.stderr.contains("ClickHouse is unreachable: http://127.0.0.1:9"))
+    }
+
     @Test func helpExitsZero() throws {
         let run = try stepwise("--help")
         #expect(run.status == 0)
