@@ -72,7 +72,7 @@ let package = Package(
         // Benchmarks live apart from tests and are run by Benchmarks/run.sh.
         .executableTarget(
             name: "StepwiseBench",
-            dependencies: ["StepwiseCore", "StepwiseEngine", "StepwiseStorage", "StepwiseDemo", "StepwisePlan"],
+            dependencies: ["StepwiseCore", "StepwiseEngine", "StepwiseStorage", "StepwiseDemo", "StepwisePlan", "StepwiseClickHouse"],
             path: "Benchmarks/StepwiseBench",
             swiftSettings: strict),
         .testTarget(name: "StepwiseCoreTests", dependencies: ["StepwiseCore"], swiftSettings: strict),

@@ -2,6 +2,7 @@ import Foundation
 import StepwiseCore
 import StepwiseDemo
 import StepwiseEngine
+import StepwiseClickHouse
 import StepwisePlan
 import StepwiseStorage
 
@@ -16,6 +17,12 @@ import StepwiseStorage
 ///                                     and print its counts as JSON for comparison
 ///   StepwiseBench rates DB PLAN       time the rates report (all bots included, like the peer)
 ///                                     and print its counts as JSON for comparison
+///   StepwiseBench clickhouse-load URL DATABASE FILE
+///                                     NDJSON events into ClickHouse through Stepwise's writer
+///                                     (validate, enrich, batch, insert, acknowledge): events/s
+///   StepwiseBench clickhouse-reports URL DATABASE SITE STEPS WINDOW
+///                                     time the events report and an ordered funnel in ClickHouse
+///                                     (bots included, as `funnel`) and print the funnel's counts
 
 func residentBytes() -> Int {
     guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
@@ -219,6 +226,71 @@ case "funnel":
     times.sort()
     print(#"{"median_ms": \#((times[3] * 10_000).rounded() / 10), "counts": \#(report!.steps.map(\.count)), "breakdown_values": \#(report!.breakdown?.count ?? 0)}"#)
 
+case "clickhouse-load":
+    guard arguments.count == 4 else { fail("usage: clickhouse-load URL DATABASE FILE") }
+    let endpoint = try! ClickHouseEndpoint(url: arguments[arguments.startIndex + 1], database: arguments[arguments.startIndex + 2])
+    let client = ClickHouseClient(endpoint)
+    _ = try! await ClickHouseSchema(database: endpoint.database).migrate(client)
+    let lines = try! String(contentsOfFile: arguments[arguments.startIndex + 3], encoding: .utf8).split(separator: "\n")
+    var limits = ClickHouseEventWriter.Limits()
+    let writer = ClickHouseEventWriter(client: client, spoolPath: NSTemporaryDirectory() + "bench-\(UUID().uuidString).spool", limits: limits)
+    let now = Int64(Date().timeIntervalSince1970 * 1000)
+    // Parsing, validation and enrichment are the HTTP ingest's work, measured apart: the
+    // figure here is what the writer adds (row encoding, batching, inserts, acknowledgements).
+    var parsed = Date()
+    let validator = EventValidator(), enricher = EventEnricher()
+    var batches: [[EnrichedEvent]] = []
+    var batch: [EnrichedEvent] = []
+    var written = 0
+    var writerSeconds = 0.0, prepareSeconds = 0.0
+    func send(_ batches: [[EnrichedEvent]]) async throws {
+        let started = Date()
+        let senders = 64
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for sender in 0..<senders {
+                group.addTask {
+                    for k in stride(from: sender, to: batches.count, by: senders) { _ = try await writer.append(batches[k], received: now) }
+                }
+            }
+            try await group.waitForAll()
+        }
+        writerSeconds += Date().timeIntervalSince(started)
+    }
+    for line in lines {
+        if case .success(let event) = validator.validate(try! JSONParser.parse(String(line)), now: now) { batch.append(enricher.enrich(event)) }
+        if batch.count == 1_000 { batches.append(batch); batch.removeAll(keepingCapacity: true) }
+        // 64 senders of 1,000-event batches, as many clients posting at once, 200k events at a time.
+        if batches.count == 200 || line.endIndex == lines.last!.endIndex {
+            if !batch.isEmpty { batches.append(batch); batch = [] }
+            prepareSeconds += Date().timeIntervalSince(parsed)
+            written += batches.reduce(0) { $0 + $1.count }
+            try! await send(batches)
+            batches = []
+            parsed = Date()
+        }
+    }
+    precondition(writer.stats.spooled == 0, "ClickHouse refused batches")
+    print(String(format: "clickhouse-load events=%d writer_seconds=%.2f writer_events_per_second=%.0f prepare_seconds=%.2f batches=%d",
+                 written, writerSeconds, Double(written) / writerSeconds, prepareSeconds, writer.stats.batches))
+case "clickhouse-reports":
+    guard arguments.count == 6 else { fail("usage: clickhouse-reports URL DATABASE SITE STEPS WINDOW") }
+    let backend = ClickHouseBackend(client: ClickHouseClient(try! ClickHouseEndpoint(url: arguments[arguments.startIndex + 1], database: arguments[arguments.startIndex + 2])))
+    let site = arguments[arguments.startIndex + 3]
+    guard let window = PlanDuration.millis(arguments[arguments.startIndex + 5]) else { fail("bad window") }
+    var query = try! FunnelQuery(site: site, stepNames: arguments[arguments.startIndex + 4].split(separator: ",").map(String.init), plan: nil, windowMillis: window)
+    query.includeBots = true
+    var countTimes: [Double] = [], funnelTimes: [Double] = []
+    var report: FunnelReport?
+    for _ in 0..<3 {
+        var started = Date()
+        let counts = try! await backend.eventCounts(EventCountsQuery(site: site))
+        countTimes.append(Date().timeIntervalSince(started))
+        precondition(!counts.events.isEmpty)
+        started = Date()
+        report = try! await backend.funnel(query)
+        funnelTimes.append(Date().timeIntervalSince(started))
+    }
+    print(#"{"count_median_ms": \#((countTimes.sorted()[1] * 10_000).rounded() / 10), "funnel_median_ms": \#((funnelTimes.sorted()[1] * 10_000).rounded() / 10), "counts": \#(report!.steps.map(\.count))}"#)
 default:
     fail("usage: StepwiseBench ndjson N FILE | bodies DIR | load DB | count DB SITE | funnel DB SITE STEPS WINDOW [BREAKDOWN] | rates DB PLAN")
 }

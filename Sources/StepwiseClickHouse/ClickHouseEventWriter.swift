@@ -13,9 +13,11 @@ import Synchronization
 /// retried insert, a replayed spool, a client's resend of the same id.
 public final class ClickHouseEventWriter: EventSink {
     public struct Limits: Sendable {
-        /// A batch is inserted when it holds this many rows, or this long after its first.
+        /// A batch is inserted when it holds this many rows, or this long after its first row
+        /// while no insert is running; while one runs, the rows gather and go the moment it
+        /// ends (group commit): under load, inserts run back to back and grow with the load.
         public var maxRows = 20_000
-        public var maxDelay: Duration = .milliseconds(200)
+        public var maxDelay: Duration = .milliseconds(50)
         /// Inserts tried before the batch goes to the spool, waiting `backoff`, ×4 each time.
         public var attempts = 4
         public var backoff: Duration = .milliseconds(100)
@@ -37,6 +39,7 @@ public final class ClickHouseEventWriter: EventSink {
         var batch = ClickHouseBatch(events: "", identities: "", rows: 0)
         var waiters: [CheckedContinuation<Void, any Error>] = []
         var timerArmed = false
+        var inFlight = 0
         var lastSeq: UInt64 = 0
     }
 
@@ -97,7 +100,7 @@ public final class ClickHouseEventWriter: EventSink {
                 s.batch.rows += rows
                 s.waiters.append(waiter)
                 if s.batch.rows >= limits.maxRows { return (Self.take(&s), false) }
-                if s.timerArmed { return (nil, false) }
+                if s.timerArmed || s.inFlight > 0 { return (nil, false) }
                 s.timerArmed = true
                 return (nil, true)
             }
@@ -107,7 +110,7 @@ public final class ClickHouseEventWriter: EventSink {
                     try? await Task.sleep(for: limits.maxDelay)
                     let due = state.withLock { s in
                         s.timerArmed = false
-                        return s.waiters.isEmpty ? nil : Self.take(&s)
+                        return s.waiters.isEmpty || s.inFlight > 0 ? nil : Self.take(&s)
                     }
                     if let due { await self.store(due.0, waiters: due.1) }
                 }
@@ -116,6 +119,7 @@ public final class ClickHouseEventWriter: EventSink {
     }
 
     private static func take(_ s: inout State) -> (ClickHouseBatch, [CheckedContinuation<Void, any Error>]) {
+        s.inFlight += 1
         defer {
             s.batch = ClickHouseBatch(events: "", identities: "", rows: 0)
             s.waiters = []
@@ -125,6 +129,18 @@ public final class ClickHouseEventWriter: EventSink {
 
     /// Inserts with retries; spools when ClickHouse stays away; then answers every waiter.
     private func store(_ batch: ClickHouseBatch, waiters: [CheckedContinuation<Void, any Error>]) async {
+        var current: (ClickHouseBatch, [CheckedContinuation<Void, any Error>])? = (batch, waiters)
+        while let (batch, waiters) = current {
+            await insertOrSpool(batch, waiters: waiters)
+            // What gathered meanwhile goes at once.
+            current = state.withLock { s in
+                s.inFlight -= 1
+                return s.waiters.isEmpty || s.inFlight > 0 ? nil : Self.take(&s)
+            }
+        }
+    }
+
+    private func insertOrSpool(_ batch: ClickHouseBatch, waiters: [CheckedContinuation<Void, any Error>]) async {
         var delay = limits.backoff
         for attempt in 0..<max(1, limits.attempts) {
             do {
