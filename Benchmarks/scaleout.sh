@@ -35,10 +35,12 @@ curl -s "$url/" --data-binary "DROP DATABASE IF EXISTS bench_ingest" >/dev/null
   --clickhouse-spool "$work/node.spool" > "$work/node.log" 2>&1 &
 server=$!
 for _ in $(seq 100); do curl -sf http://127.0.0.1:18182/healthz >/dev/null && break; sleep 0.2; done
-out=$(BODY="$work/batch100.json" wrk -t2 -c64 -d"${duration}s" -s Benchmarks/post.lua http://127.0.0.1:18182/api/v1/events | grep RESULT)
-rps=$(sed -E 's/.*rps=([0-9]+).*/\1/' <<<"$out")
-row "HTTP ingest into ClickHouse, batches of 100 (wrk -c64, events/s)" "$((rps * 100))" \
-  "$rps req/s, p99 $(sed -E 's/.*p99_ms=([0-9.]+).*/\1/' <<<"$out") ms, non-2xx/errors $(sed -E 's/.*errors=([0-9]+).*/\1/' <<<"$out")"
+for size in 100 1000; do
+  out=$(BODY="$work/batch$size.json" wrk -t2 -c64 -d"${duration}s" -s Benchmarks/post.lua http://127.0.0.1:18182/api/v1/events | grep RESULT)
+  rps=$(sed -E 's/.*rps=([0-9]+).*/\1/' <<<"$out")
+  row "HTTP ingest into ClickHouse, batches of $size (wrk -c64, events/s)" "$((rps * size))" \
+    "$rps req/s, p99 $(sed -E 's/.*p99_ms=([0-9.]+).*/\1/' <<<"$out") ms, non-2xx/errors $(sed -E 's/.*errors=([0-9]+).*/\1/' <<<"$out")"
+done
 kill $server; wait $server 2>/dev/null || true
 server=
 row "HTTP ingest: rows in ClickHouse after shutdown" "$(curl -s "$url/" --data-binary "SELECT count() FROM bench_ingest.events")" \

@@ -9,7 +9,7 @@ import StepwiseStorage
 /// Benchmark helpers run by Benchmarks/run.sh (numbers, not pass/fail).
 ///
 ///   StepwiseBench ndjson N FILE       write about N realistic demo events as NDJSON
-///   StepwiseBench bodies DIR          write wrk request bodies: one event, a batch of 100
+///   StepwiseBench bodies DIR          write wrk request bodies: one event, batches of 100 and 1,000
 ///   StepwiseBench load DB             time the engine load and measure resident bytes per event
 ///   StepwiseBench count DB SITE       time the events report on the loaded engine
 ///   StepwiseBench funnel DB SITE STEPS WINDOW [BREAKDOWN]
@@ -71,16 +71,17 @@ case "bodies":
     let dir = arguments[arguments.startIndex + 1]
     var events: [CanonicalEvent] = []
     let end = Int64(Date().timeIntervalSince1970 / 3600) * 3_600_000 - 86_400_000
-    _ = DemoGenerator(profile: .shop, seed: 9, visitors: 40, end: end).generate { events.append($0) }
+    _ = DemoGenerator(profile: .shop, seed: 9, visitors: 400, end: end).generate { events.append($0) }
     // No ids: every request stores new events, so the benchmark measures stores, not dedup hits.
-    let batch = events.prefix(100).map { event -> String in
+    let batch = events.prefix(1_000).map { event -> String in
         var event = event
         event.id = nil
         return JSONWriter.write(event.json)
     }
-    guard batch.count == 100 else { fail("demo produced too few events") }
+    guard batch.count == 1_000 else { fail("demo produced too few events") }
     try! batch[0].write(toFile: dir + "/single.json", atomically: true, encoding: .utf8)
-    try! ("{\"batch\":[" + batch.joined(separator: ",") + "]}").write(toFile: dir + "/batch100.json", atomically: true, encoding: .utf8)
+    try! ("{\"batch\":[" + batch.prefix(100).joined(separator: ",") + "]}").write(toFile: dir + "/batch100.json", atomically: true, encoding: .utf8)
+    try! ("{\"batch\":[" + batch.joined(separator: ",") + "]}").write(toFile: dir + "/batch1000.json", atomically: true, encoding: .utf8)
     print("bodies in \(dir)")
 
 case "load":
