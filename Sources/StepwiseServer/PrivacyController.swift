@@ -10,12 +10,19 @@ import StepwiseStorage
 struct PrivacyController: Sendable {
     let store: EventStore
     let admin: AdminCheck
+    /// Scaled out, the events are in ClickHouse, where erasure is not implemented yet: refuse
+    /// rather than report a person erased whose events remain.
+    var scaledOut = false
 
     func addRoutes(to router: Router<StepwiseRequestContext>) {
         router.delete("/api/v1/sites/{site}/persons/{person}") { request, context in
             try self.admin.authorize(request)
             let site = try context.parameters.require("site")
             let person = try context.parameters.require("person")
+            if self.scaledOut {
+                throw APIError(.notImplemented, code: "erasure_not_supported",
+                               "this node stores events in ClickHouse, where erasure is not implemented yet; nothing was erased")
+            }
             guard let record = try await self.store.erase(site: site, person: person) else {
                 throw APIError(.notFound, code: "unknown_person", "site \(site) has no visitor or user \(person)", field: "person")
             }

@@ -25,6 +25,9 @@ struct ServeCommand: AsyncParsableCommand {
             return
         }
         // Scaled out: events and reports in ClickHouse; the local database keeps sites, plans, keys.
+        guard server.retention == nil else {
+            throw CLIError.usage("--retention prunes the embedded store only; with --clickhouse use a TTL on the events table (not yet managed by stepwise)")
+        }
         let client = ClickHouseClient(endpoint)
         if clickhouse.cluster == nil {
             do { _ = try await ClickHouseSchema(database: endpoint.database).migrate(client) } catch {

@@ -87,6 +87,10 @@ import Testing
             let rates = try await client.execute(uri: "/api/v1/sites/n.example/rates", method: .get)
             #expect(rates.status == .notImplemented)
             #expect(String(buffer: rates.body).contains("report_not_supported"))
+            // Erasure would only reach the local database: refused, nothing claimed.
+            let erase = try await client.execute(uri: "/api/v1/sites/n.example/persons/ann", method: .delete)
+            #expect(erase.status == .notImplemented)
+            #expect(String(buffer: erase.body).contains("erasure_not_supported"))
         }
     }
 
