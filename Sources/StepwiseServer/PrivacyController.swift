@@ -10,20 +10,28 @@ import StepwiseStorage
 struct PrivacyController: Sendable {
     let store: EventStore
     let admin: AdminCheck
-    /// Scaled out, the events are in ClickHouse, where erasure is not implemented yet: refuse
-    /// rather than report a person erased whose events remain.
-    var scaledOut = false
+    /// Scaled out, the events are elsewhere: erased there (and logged here) by this; without
+    /// it, refused rather than reporting a person erased whose events remain.
+    var scaleOut: ScaleOut?
 
     func addRoutes(to router: Router<StepwiseRequestContext>) {
         router.delete("/api/v1/sites/{site}/persons/{person}") { request, context in
             try self.admin.authorize(request)
             let site = try context.parameters.require("site")
             let person = try context.parameters.require("person")
-            if self.scaledOut {
-                throw APIError(.notImplemented, code: "erasure_not_supported",
-                               "this node stores events in ClickHouse, where erasure is not implemented yet; nothing was erased")
+            let record: ErasureRecord?
+            if let scaleOut = self.scaleOut {
+                guard let erase = scaleOut.erase else {
+                    throw APIError(.notImplemented, code: "erasure_not_supported",
+                                   "this node's event store cannot erase a person; nothing was erased")
+                }
+                do { record = try await erase(site, person) } catch {
+                    throw APIError(.serviceUnavailable, code: "store_unavailable", "the erasure did not complete: \(error); retry it")
+                }
+            } else {
+                record = try await self.store.erase(site: site, person: person)
             }
-            guard let record = try await self.store.erase(site: site, person: person) else {
+            guard let record else {
                 throw APIError(.notFound, code: "unknown_person", "site \(site) has no visitor or user \(person)", field: "person")
             }
             context.logger.notice("erased a person", metadata: [

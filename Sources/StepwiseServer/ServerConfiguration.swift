@@ -38,9 +38,17 @@ public struct ServerConfiguration: Sendable {
 public struct ScaleOut: Sendable {
     public var sink: any EventSink
     public var backend: any ReportBackend
+    /// Erases a person where the events are and logs it; nil answers erasure requests 501.
+    public var erase: (@Sendable (_ site: String, _ person: String) async throws -> ErasureRecord?)?
+    /// Deletes events older than a cutoff (Unix ms) where the events are, and logs it.
+    public var prune: (@Sendable (_ cutoff: Int64) async throws -> ErasureRecord?)?
 
-    public init(sink: any EventSink, backend: any ReportBackend) {
+    public init(sink: any EventSink, backend: any ReportBackend,
+                erase: (@Sendable (_ site: String, _ person: String) async throws -> ErasureRecord?)? = nil,
+                prune: (@Sendable (_ cutoff: Int64) async throws -> ErasureRecord?)? = nil) {
         self.sink = sink
         self.backend = backend
+        self.erase = erase
+        self.prune = prune
     }
 }

@@ -41,7 +41,7 @@ public func buildRouter(
     ExperimentController(plans: plans).addRoutes(to: router)
     PlanController(plans: plans, admin: admin).addRoutes(to: router)
     SiteController(sites: sites, admin: admin).addRoutes(to: router)
-    PrivacyController(store: store, admin: admin, scaledOut: configuration.scaleOut != nil).addRoutes(to: router)
+    PrivacyController(store: store, admin: admin, scaleOut: configuration.scaleOut).addRoutes(to: router)
     Dashboard(backend: backend, reports: reports, store: store).addRoutes(to: router)
     TrackerScript().addRoutes(to: router)
     router.get("/healthz") { _, _ in Response.json(.object(.init(keys: ["status"], values: [.string("ok")]))) }

@@ -123,6 +123,26 @@ extension EventStore {
         return events
     }
 
+    /// Logs an erasure done in another store (ClickHouse, when scaled out), and forgets the
+    /// person's audience memberships and webhook deliveries kept here.
+    public func recordErasure(site: String, person: String, keys: [String], visitors: Int, users: Int, events: Int,
+                              now: Date = Date()) async throws -> ErasureRecord {
+        try await pool.write { db in
+            for key in keys {
+                try db.execute(sql: "DELETE FROM audience_members WHERE site = ? AND person = ?", arguments: [site, key])
+                try db.execute(sql: "DELETE FROM webhook_deliveries WHERE site = ? AND person = ?", arguments: [site, key])
+            }
+            return try Self.log(site: site, kind: "person", person: person, visitors: visitors, users: users, events: events, at: now, db)
+        }
+    }
+
+    /// Logs a retention run done in another store (ClickHouse, when scaled out).
+    public func recordRetention(visitors: Int, users: Int, events: Int, now: Date = Date()) async throws -> ErasureRecord {
+        try await pool.write { db in
+            try Self.log(site: nil, kind: "retention", person: nil, visitors: visitors, users: users, events: events, at: now, db)
+        }
+    }
+
     private static func log(site: String?, kind: String, person: String?, visitors: Int, users: Int, events: Int, at now: Date,
                             _ db: Database) throws -> ErasureRecord {
         let hash = person.map { SHA256.hash(data: Data($0.utf8)).map { String(format: "%02x", $0) }.joined() }

@@ -25,9 +25,6 @@ struct ServeCommand: AsyncParsableCommand {
             return
         }
         // Scaled out: events and reports in ClickHouse; the local database keeps sites, plans, keys.
-        guard server.retention == nil else {
-            throw CLIError.usage("--retention prunes the embedded store only; with --clickhouse use a TTL on the events table (not yet managed by stepwise)")
-        }
         let client = ClickHouseClient(endpoint)
         if clickhouse.cluster == nil {
             do { _ = try await ClickHouseSchema(database: endpoint.database).migrate(client) } catch {
@@ -37,7 +34,10 @@ struct ServeCommand: AsyncParsableCommand {
         let writer = ClickHouseEventWriter(client: client, spoolPath: clickhouse.spool)
         let replay = Task { await writer.run() }
         defer { replay.cancel() }
-        let scaleOut = ScaleOut(sink: writer, backend: ClickHouseBackend(client: client, cluster: clickhouse.cluster))
+        let eraser = ClickHouseEraser(client: client, cluster: clickhouse.cluster)
+        let scaleOut = ScaleOut(sink: writer, backend: ClickHouseBackend(client: client, cluster: clickhouse.cluster),
+                                erase: { site, person in try await eraser.erase(site: site, person: person, loggingTo: eventStore) },
+                                prune: { cutoff in try await eraser.prune(before: cutoff, loggingTo: eventStore) })
         try await serve(eventStore, server, banner: "Stepwise", scaleOut: scaleOut,
                         where: "events in ClickHouse \(endpoint.url) database \(endpoint.database)")
         try? await writer.flush()
@@ -96,7 +96,9 @@ func serve(_ store: EventStore, _ options: ServerOptions, banner: String, openSi
     let healthTask = Task { if scaleOut == nil { await health.run() } }
     defer { healthTask.cancel() }
     // Events past the retention period are deleted at start and every 6 hours.
-    let retentionTask = options.retentionMillis.map { millis in Task { await RetentionMonitor(store: store, retentionMillis: millis).run() } }
+    let retentionTask = options.retentionMillis.map { millis in
+        Task { await RetentionMonitor(store: store, retentionMillis: millis, prune: scaleOut?.prune).run() }
+    }
     defer { retentionTask?.cancel() }
     do {
         try await app.runService()

@@ -33,7 +33,10 @@ import Testing
         func run(_ test: @Sendable (any TestClientProtocol) async throws -> Void) async throws {
             var configuration = ServerConfiguration()
             configuration.port = 0
-            configuration.scaleOut = ScaleOut(sink: writer, backend: backend)
+            let eraser = ClickHouseEraser(client: backend.client), store = self.store
+            configuration.scaleOut = ScaleOut(sink: writer, backend: backend) { site, person in
+                try await eraser.erase(site: site, person: person, loggingTo: store)
+            }
             let app = buildApplication(store: store, configuration: configuration, plans: try PlanRegistry(store: store, files: []))
             try await app.test(.live) { client in try await test(client) }
         }
@@ -87,11 +90,47 @@ import Testing
             let rates = try await client.execute(uri: "/api/v1/sites/n.example/rates", method: .get)
             #expect(rates.status == .notImplemented)
             #expect(String(buffer: rates.body).contains("report_not_supported"))
-            // Erasure would only reach the local database: refused, nothing claimed.
-            let erase = try await client.execute(uri: "/api/v1/sites/n.example/persons/ann", method: .delete)
-            #expect(erase.status == .notImplemented)
-            #expect(String(buffer: erase.body).contains("erasure_not_supported"))
+            // Erasure reaches ClickHouse: the user, both visitors first linked to her, all three events.
+            let erase = try await client.execute(uri: "/api/v1/sites/n.example/persons/v2", method: .delete)
+            #expect(erase.status == .ok)
+            let erased = Self.json(erase)
+            if case .object(let o) = erased, case .object(let record)? = o["erased"] {
+                #expect(record["events"] == .number(3) && record["visitors"] == .number(2) && record["users"] == .number(1))
+            } else {
+                Issue.record("erasure answer \(JSONWriter.write(erased))")
+            }
+            let after = Self.json(try await client.execute(uri: "/api/v1/sites/n.example/events?include_bots=true", method: .get))
+            #expect(JSONWriter.write(after) == #"{"events":[],"site":"n.example"}"#)
+            let again = try await client.execute(uri: "/api/v1/sites/n.example/persons/ann", method: .delete)
+            #expect(again.status == .notFound)
+            let log = try await client.execute(uri: "/api/v1/sites/n.example/erasures", method: .get)
+            #expect(String(buffer: log.body).contains("\"events\":3"))
         }
+    }
+
+    @Test func retentionDeletesOldEventsInClickHouseAndLogsTheRun() async throws {
+        let endpoint = try ClickHouseServer.shared.endpoint("retention")
+        let client = ClickHouseClient(endpoint)
+        _ = try await ClickHouseSchema(database: endpoint.database).migrate(client)
+        let node = try Node(endpoint)
+        let enricher = EventEnricher()
+        let now = Date(timeIntervalSince1970: 1_793_614_503)
+        let day: Int64 = 86_400_000, t = Int64(now.timeIntervalSince1970 * 1000)
+        let events = [(t - 40 * day, "old"), (t - 31 * day, "old"), (t - 29 * day, "kept"), (t - day, "kept")].map { time, name in
+            enricher.enrich(CanonicalEvent(site: "n.example", name: name, visitor: "v", timestamp: time, userAgent: Self.agent))
+        }
+        _ = try await node.writer.append(events, received: t)
+        let eraser = ClickHouseEraser(client: client), store = node.store
+        let monitor = RetentionMonitor(store: node.store, retentionMillis: 30 * day) { cutoff in
+            try await eraser.prune(before: cutoff, loggingTo: store)
+        }
+        let record = try await monitor.runOnce(now: now)
+        #expect(record?.events == 2 && record?.kind == "retention")
+        let counts = try await node.backend.eventCounts(EventCountsQuery(site: "n.example", includeBots: true))
+        #expect(counts.events.map(\.event) == ["kept"] && counts.events.first?.events == 2)
+        // Nothing old enough left: no run logged.
+        #expect(try await monitor.runOnce(now: now) == nil)
+        #expect(try node.store.erasures(site: nil).count == 1)
     }
 
     @Test func clickHouseAwayRefusesReportsAndKeepsEveryEvent() async throws {
