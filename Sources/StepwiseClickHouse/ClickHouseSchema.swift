@@ -9,7 +9,8 @@
 /// still counted once.
 public struct ClickHouseSchema: Sendable {
     /// Bumped with every change to the DDL; `migrate` applies the steps after the stored one.
-    public static let version = 1
+    /// 2: `salts`, the cookieless daily salt shared by every node.
+    public static let version = 2
 
     public var database: String
     /// A cluster name for `ON CLUSTER`, ReplicatedMergeTree and Distributed tables; nil for one server.
@@ -108,6 +109,14 @@ public struct ClickHouseSchema: Sendable {
                 ORDER BY (site, visitor)
                 """)
         }
+        out.append("""
+            CREATE TABLE IF NOT EXISTS \(database).salts\(on) (
+                day String,
+                salt String,
+                seq UInt64
+            ) ENGINE = \(cluster == nil ? "MergeTree" : "ReplicatedMergeTree('/clickhouse/tables/all/\(database)/salts', '{replica}')")
+            ORDER BY day
+            """)
         out.append("""
             CREATE TABLE IF NOT EXISTS \(database).schema_versions\(on) (
                 version UInt32,

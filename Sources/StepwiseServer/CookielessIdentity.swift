@@ -9,21 +9,31 @@ import Synchronization
 /// and yesterday's is deleted, so a visitor is one id for a day and cannot be followed
 /// across days; the IP is hashed in memory and never written anywhere.
 public final class CookielessIdentity: Sendable {
-    private let store: EventStore
+    /// The day's salt, the same on every node that shares the store (the embedded database, or
+    /// ClickHouse when scaled out).
+    private let salts: @Sendable (_ day: String) async throws -> Data
     private let salt = Mutex<(day: String, value: Data)?>(nil)
 
-    init(store: EventStore) { self.store = store }
+    init(store: EventStore) { salts = { day in try store.dailySalt(day: day) } }
 
-    func visitor(site: String, clientIP: String, userAgent: String?, now: Int64) throws -> String {
+    init(salts: @escaping @Sendable (_ day: String) async throws -> Data) { self.salts = salts }
+
+    /// The salt of the day `now` falls in, fetched once a day.
+    func salt(now: Int64) async throws -> Data {
         let day = Timestamp.formatDay(now)
-        let current = try salt.withLock { cached -> Data in
-            if let cached, cached.day == day { return cached.value }
-            let value = try store.dailySalt(day: day)
-            cached = (day, value)
-            return value
-        }
+        if let cached = salt.withLock({ $0 }), cached.day == day { return cached.value }
+        let value = try await salts(day)
+        salt.withLock { $0 = (day, value) }
+        return value
+    }
+
+    func visitor(site: String, clientIP: String, userAgent: String?, now: Int64) async throws -> String {
+        visitor(site: site, clientIP: clientIP, userAgent: userAgent, salt: try await salt(now: now))
+    }
+
+    func visitor(site: String, clientIP: String, userAgent: String?, salt: Data) -> String {
         var hasher = SHA256()
-        hasher.update(data: current)
+        hasher.update(data: salt)
         for part in [site, clientIP, userAgent ?? ""] {
             hasher.update(data: Data(part.utf8))
             hasher.update(data: Data([0]))

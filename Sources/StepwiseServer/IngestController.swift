@@ -50,9 +50,10 @@ struct IngestController: Sendable {
         // server's daily id. Without it a missing visitor stays an error, so a broken
         // integration is caught rather than counted.
         let anonymous = request.uri.queryParameters.get("cookieless") == "1"
+        let salt = anonymous ? try? await cookieless.salt(now: now) : nil
         let result = body.withUnsafeReadableBytes { raw in
             decoder.decode(body: raw.bindMemory(to: UInt8.self), now: now, userAgent: userAgent, defaultVisitor: anonymous ? { site, agent in
-                try? cookieless.visitor(site: site, clientIP: client, userAgent: agent, now: now)
+                salt.map { cookieless.visitor(site: site, clientIP: client, userAgent: agent, salt: $0) }
             } : nil)
         }
         var decoded: EventBatchDecoder.Decoded

@@ -1,3 +1,4 @@
+import Foundation
 import StepwiseCore
 import StepwiseEngine
 import StepwiseStorage
@@ -42,6 +43,8 @@ public struct ScaleOut: Sendable {
     public var erase: (@Sendable (_ site: String, _ person: String) async throws -> ErasureRecord?)?
     /// Deletes events older than a cutoff (Unix ms) where the events are, and logs it.
     public var prune: (@Sendable (_ cutoff: Int64) async throws -> ErasureRecord?)?
+    /// The cookieless salt of a day (`YYYY-MM-DD`), shared by every node; nil keeps it in the local database.
+    public var dailySalt: (@Sendable (_ day: String) async throws -> Data)?
 
     public init(sink: any EventSink, backend: any ReportBackend,
                 erase: (@Sendable (_ site: String, _ person: String) async throws -> ErasureRecord?)? = nil,

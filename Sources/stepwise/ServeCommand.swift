@@ -35,9 +35,11 @@ struct ServeCommand: AsyncParsableCommand {
         let replay = Task { await writer.run() }
         defer { replay.cancel() }
         let eraser = ClickHouseEraser(client: client, cluster: clickhouse.cluster)
-        let scaleOut = ScaleOut(sink: writer, backend: ClickHouseBackend(client: client, cluster: clickhouse.cluster),
+        var scaleOut = ScaleOut(sink: writer, backend: ClickHouseBackend(client: client, cluster: clickhouse.cluster),
                                 erase: { site, person in try await eraser.erase(site: site, person: person, loggingTo: eventStore) },
                                 prune: { cutoff in try await eraser.prune(before: cutoff, loggingTo: eventStore) })
+        let salts = ClickHouseSalts(client: client)
+        scaleOut.dailySalt = { day in try await salts.dailySalt(day: day) }
         try await serve(eventStore, server, banner: "Stepwise", scaleOut: scaleOut,
                         where: "events in ClickHouse \(endpoint.url) database \(endpoint.database)")
         try? await writer.flush()

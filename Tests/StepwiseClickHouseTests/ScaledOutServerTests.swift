@@ -37,6 +37,8 @@ import Testing
             configuration.scaleOut = ScaleOut(sink: writer, backend: backend) { site, person in
                 try await eraser.erase(site: site, person: person, loggingTo: store)
             }
+            let salts = ClickHouseSalts(client: backend.client)
+            configuration.scaleOut?.dailySalt = { day in try await salts.dailySalt(day: day) }
             let app = buildApplication(store: store, configuration: configuration, plans: try PlanRegistry(store: store, files: []))
             try await app.test(.live) { client in try await test(client) }
         }
@@ -106,6 +108,24 @@ import Testing
             let log = try await client.execute(uri: "/api/v1/sites/n.example/erasures", method: .get)
             #expect(String(buffer: log.body).contains("\"events\":3"))
         }
+    }
+
+    @Test func cookielessVisitorsAreTheSameOnEveryNode() async throws {
+        let endpoint = try ClickHouseServer.shared.endpoint("salts")
+        _ = try await ClickHouseSchema(database: endpoint.database).migrate(ClickHouseClient(endpoint))
+        // No visitor in the event: the node derives it from the day's salt, the address and the agent.
+        let anonymous = #"{"site":"n.example","event":"view","user_agent":"\#(Self.agent)"}"#
+        for node in [try Node(endpoint), try Node(endpoint)] {
+            try await node.run { client in
+                let sent = try await client.execute(uri: "/api/v1/events?cookieless=1", method: .post, headers: [.contentType: "application/json"],
+                                                    body: ByteBuffer(string: anonymous))
+                #expect(sent.status == .accepted)
+            }
+        }
+        let counts = try await ClickHouseBackend(client: ClickHouseClient(endpoint)).eventCounts(EventCountsQuery(site: "n.example"))
+        #expect(counts.events.map(\.events) == [2] && counts.events.map(\.persons) == [1])
+        let salts = try await ClickHouseClient(endpoint).rows("SELECT count() FROM \(endpoint.database).salts")
+        #expect(salts.first?.first == .number(1))
     }
 
     @Test func retentionDeletesOldEventsInClickHouseAndLogsTheRun() async throws {

@@ -50,10 +50,17 @@ ORDER BY (site, visitor);
 CREATE TABLE IF NOT EXISTS stepwise.identities ON CLUSTER main AS stepwise.identities_local
 ENGINE = Distributed(main, stepwise, identities_local, cityHash64(site, visitor));
 
+CREATE TABLE IF NOT EXISTS stepwise.salts ON CLUSTER main (
+    day String,
+    salt String,
+    seq UInt64
+) ENGINE = ReplicatedMergeTree('/clickhouse/tables/all/stepwise/salts', '{replica}')
+ORDER BY day;
+
 CREATE TABLE IF NOT EXISTS stepwise.schema_versions ON CLUSTER main (
     version UInt32,
     applied DateTime
 ) ENGINE = ReplicatedMergeTree('/clickhouse/tables/all/stepwise/schema_versions', '{replica}')
 ORDER BY version;
 
-INSERT INTO stepwise.schema_versions (version, applied) VALUES (1, now());
+INSERT INTO stepwise.schema_versions (version, applied) VALUES (2, now());

@@ -44,10 +44,17 @@ CREATE TABLE IF NOT EXISTS stepwise.identities (
 ) ENGINE = MergeTree
 ORDER BY (site, visitor);
 
+CREATE TABLE IF NOT EXISTS stepwise.salts (
+    day String,
+    salt String,
+    seq UInt64
+) ENGINE = MergeTree
+ORDER BY day;
+
 CREATE TABLE IF NOT EXISTS stepwise.schema_versions (
     version UInt32,
     applied DateTime
 ) ENGINE = MergeTree
 ORDER BY version;
 
-INSERT INTO stepwise.schema_versions (version, applied) VALUES (1, now());
+INSERT INTO stepwise.schema_versions (version, applied) VALUES (2, now());
