@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import StepwiseClickHouse
 import StepwisePlan
 import StepwiseStorage
 
@@ -14,12 +15,25 @@ struct EraseCommand: AsyncParsableCommand {
     @Option(help: "The site.") var site: String
     @Option(help: "The person: a user id, or a visitor id (with everything of the user it was linked to).") var person: String
     @OptionGroup var store: StoreOptions
+    @OptionGroup var clickhouse: ClickHouseOptions
 
     func run() async throws {
-        let hold = try store.hold(beside: "erase through DELETE /api/v1/sites/{site}/persons/{person} while it runs, or stop it first")
-        defer { withExtendedLifetime(hold) {} }
-        let eventStore = try store.open(loadEngine: false)
-        guard let record = try await eventStore.erase(site: site, person: person) else {
+        let record: ErasureRecord?
+        if let endpoint = try clickhouse.endpoint() {
+            // Scaled out: erased in ClickHouse, logged in this database (nodes keep no events to hold).
+            let eventStore = try store.open(loadEngine: false)
+            do {
+                record = try await ClickHouseEraser(client: ClickHouseClient(endpoint), cluster: clickhouse.cluster)
+                    .erase(site: site, person: person, loggingTo: eventStore)
+            } catch let error as ClickHouseError {
+                throw CLIError.runtime("--clickhouse: \(error); nothing is acknowledged, run it again")
+            }
+        } else {
+            let hold = try store.hold(beside: "erase through DELETE /api/v1/sites/{site}/persons/{person} while it runs, or stop it first")
+            defer { withExtendedLifetime(hold) {} }
+            record = try await store.open(loadEngine: false).erase(site: site, person: person)
+        }
+        guard let record else {
             throw CLIError.usage("--person: site \(site) has no visitor or user \(person)")
         }
         print("erased \(record.events) events, \(record.visitors) visitor ids and \(record.users) user ids of one person on \(site) "
@@ -34,6 +48,7 @@ struct PruneCommand: AsyncParsableCommand {
 
     @Option(name: .customLong("older-than"), help: "A duration such as 395d or 26w.") var olderThan: String
     @OptionGroup var store: StoreOptions
+    @OptionGroup var clickhouse: ClickHouseOptions
 
     func validate() throws {
         guard let millis = PlanDuration.millis(olderThan), millis >= 86_400_000 else {
@@ -42,11 +57,22 @@ struct PruneCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let hold = try store.hold(beside: "a server prunes by itself with serve --retention; or stop it first")
-        defer { withExtendedLifetime(hold) {} }
-        let eventStore = try store.open(loadEngine: false)
         let cutoff = Int64(Date().timeIntervalSince1970 * 1000) - PlanDuration.millis(olderThan)!
-        guard let record = try await eventStore.prune(before: cutoff) else {
+        let record: ErasureRecord?
+        if let endpoint = try clickhouse.endpoint() {
+            let eventStore = try store.open(loadEngine: false)
+            do {
+                record = try await ClickHouseEraser(client: ClickHouseClient(endpoint), cluster: clickhouse.cluster)
+                    .prune(before: cutoff, loggingTo: eventStore)
+            } catch let error as ClickHouseError {
+                throw CLIError.runtime("--clickhouse: \(error)")
+            }
+        } else {
+            let hold = try store.hold(beside: "a server prunes by itself with serve --retention; or stop it first")
+            defer { withExtendedLifetime(hold) {} }
+            record = try await store.open(loadEngine: false).prune(before: cutoff)
+        }
+        guard let record else {
             print("nothing older than \(olderThan)")
             return
         }

@@ -1,0 +1,47 @@
+import Foundation
+import StepwiseClickHouse
+import StepwiseCore
+import StepwiseEngine
+import Testing
+
+/// The built `stepwise` binary against the suite's ClickHouse: reports and erasure from the CLI.
+@Suite struct ClickHouseCLITests {
+    @Test func reportsAndErasureRunFromTheCommandLine() async throws {
+        let endpoint = try ClickHouseServer.shared.endpoint("cli")
+        let client = ClickHouseClient(endpoint)
+        _ = try await ClickHouseSchema(database: endpoint.database).migrate(client)
+        let writer = ClickHouseEventWriter(client: client, spoolPath: NSTemporaryDirectory() + "cli-\(UUID().uuidString).spool")
+        let enricher = EventEnricher()
+        let agent = "Mozilla/5.0 (X11; Linux x86_64; rv:120.0) Gecko/20100101 Firefox/120.0"
+        let events = [("view", "v1", 0), ("cart", "v1", 60_000), ("view", "v2", 0)].map { name, visitor, offset in
+            enricher.enrich(CanonicalEvent(site: "c.example", name: name, visitor: visitor, timestamp: 1_793_614_503_120 + Int64(offset), userAgent: agent))
+        }
+        _ = try await writer.append(events, received: 1)
+        let db = NSTemporaryDirectory() + "cli-\(UUID().uuidString).db"
+        defer { for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: db + suffix) } }
+        let ch = ["--clickhouse", endpoint.url, "--clickhouse-database", endpoint.database, "--db", db]
+        let funnel = try stepwise(arguments: ["report", "funnel", "--site", "c.example", "--steps", "view,cart", "--format", "csv"] + ch)
+        #expect(funnel.status == 0)
+        #expect(funnel.stdout.contains(",view,2,") && funnel.stdout.contains(",cart,1,"), "\(funnel.stdout)\(funnel.stderr)")
+        let erase = try stepwise(arguments: ["erase", "--site", "c.example", "--person", "v1"] + ch)
+        #expect(erase.status == 0)
+        #expect(erase.stdout.hasPrefix("erased 2 events, 1 visitor ids and 0 user ids of one person on c.example"))
+        let counts = try stepwise(arguments: ["report", "events", "--site", "c.example", "--format", "csv"] + ch)
+        #expect(counts.stdout == "event,events,persons,sessions\nview,1,1,1\n")
+        let rates = try stepwise(arguments: ["report", "rates", "--site", "c.example"] + ch)
+        #expect(rates.status != 0)
+    }
+
+    func stepwise(arguments: [String]) throws -> (status: Int32, stdout: String, stderr: String) {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath().deletingLastPathComponent().appendingPathComponent("stepwise")
+        process.arguments = arguments
+        let out = Pipe(), err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        try process.run()
+        let stdout = out.fileHandleForReading.readDataToEndOfFile(), stderr = err.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return (process.terminationStatus, String(decoding: stdout, as: UTF8.self), String(decoding: stderr, as: UTF8.self))
+    }
+}
