@@ -42,7 +42,9 @@ public func buildRouter(
     PlanController(plans: plans, admin: admin).addRoutes(to: router)
     SiteController(sites: sites, admin: admin).addRoutes(to: router)
     PrivacyController(store: store, admin: admin, scaleOut: configuration.scaleOut).addRoutes(to: router)
-    Dashboard(backend: backend, reports: reports, store: store).addRoutes(to: router)
+    var dashboard = Dashboard(backend: backend, reports: reports, store: store)
+    dashboard.scaledOut = configuration.scaleOut != nil
+    dashboard.addRoutes(to: router)
     TrackerScript().addRoutes(to: router)
     router.get("/healthz") { _, _ in Response.json(.object(.init(keys: ["status"], values: [.string("ok")]))) }
     router.get("/metrics") { _, _ in

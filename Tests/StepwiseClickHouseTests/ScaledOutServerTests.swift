@@ -105,6 +105,9 @@ import Testing
             #expect(JSONWriter.write(after) == #"{"events":[],"site":"n.example"}"#)
             let again = try await client.execute(uri: "/api/v1/sites/n.example/persons/ann", method: .delete)
             #expect(again.status == .notFound)
+            // The dashboard says where the answers are rather than "no events yet".
+            let home = try await client.execute(uri: "/", method: .get)
+            #expect(String(buffer: home.body).contains("This node keeps its events in ClickHouse"))
             let log = try await client.execute(uri: "/api/v1/sites/n.example/erasures", method: .get)
             #expect(String(buffer: log.body).contains("\"events\":3"))
         }

@@ -12,6 +12,9 @@ struct Dashboard: Sendable {
     let backend: any ReportBackend
     let reports: ReportController
     let store: EventStore
+    /// Scaled out, the events are in ClickHouse, which the pages do not read yet: the site list
+    /// says so and where the answers are, instead of "no events yet".
+    var scaledOut = false
     /// nil when the server has no admin token: then the dashboard is open, like the API.
     let session: DashboardSession?
 
@@ -119,7 +122,11 @@ struct Dashboard: Sendable {
     func siteList(_ access: DashboardAccess) -> String {
         let summaries = SiteSummary.all(in: reports.live.snapshot())
         var body = ""
-        if summaries.isEmpty {
+        if scaledOut {
+            body = "<p>This node keeps its events in ClickHouse, and the dashboard does not read ClickHouse yet. "
+                + "Event counts and funnels are there through the API (<code>GET /api/v1/sites/{site}/events</code>, "
+                + "<code>POST /api/v1/sites/{site}/funnel</code>) and the CLI (<code>stepwise report events|funnel --clickhouse URL</code>).</p>"
+        } else if summaries.isEmpty {
             body = "<p>No events yet. Send some to <code>POST /api/v1/events</code>, or add the tracker: "
                 + "<code>&lt;script defer src=\"/js/stepwise.js\" data-site=\"example.com\"&gt;&lt;/script&gt;</code>.</p>"
         } else {
