@@ -6,7 +6,7 @@ import StepwiseStorage
 /// all the visitors first linked to them, or a visitor with their user; every event of those
 /// visitors or sent with those users, and their identity links. Deletes are mutations, so the
 /// erasure returns only once ClickHouse reports them done.
-public struct ClickHouseEraser: Sendable {
+public struct ClickHouseEraser: RemoteErasure {
     public let client: ClickHouseClient
     public let schema: ClickHouseSchema
 
@@ -78,12 +78,11 @@ extension ClickHouseEraser {
 
     /// Retention: deletes every event older than `cutoff` (Unix ms), on every site; nil when none
     /// was. Identity links stay (they hold no events; a returning visitor keeps its person).
-    public func prune(before cutoff: Int64, loggingTo store: StepwiseStorage.EventStore, timeout: Duration = .seconds(600)) async throws
-        -> StepwiseStorage.ErasureRecord? {
+    public func prune(before cutoff: Int64, loggingTo store: StepwiseStorage.EventStore) async throws -> StepwiseStorage.ErasureRecord? {
         let condition = "timestamp < \(cutoff)"
         let events = Int(try await client.rows("SELECT count() FROM \(schema.database).events WHERE \(condition)").first?.first?.number ?? 0)
         guard events > 0 else { return nil }
-        try await delete(["events": condition], timeout: timeout)
+        try await delete(["events": condition], timeout: .seconds(600))
         return try await store.recordRetention(visitors: 0, users: 0, events: events)
     }
 

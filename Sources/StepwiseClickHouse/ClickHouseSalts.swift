@@ -1,9 +1,10 @@
 import Foundation
+import StepwiseStorage
 
 /// The cookieless daily salt (SPEC §3), kept in ClickHouse so every node hashes a visitor the
 /// same way: the first salt stored for a day wins (lowest `seq`), whichever node wrote it; other
 /// days' salts are deleted, so yesterday's visitors cannot be linked to today's.
-public struct ClickHouseSalts: Sendable {
+public struct ClickHouseSalts: DailySaltSource {
     public let client: ClickHouseClient
 
     public init(client: ClickHouseClient) { self.client = client }

@@ -1,3 +1,5 @@
+import Foundation
+
 /// The tables Stepwise owns in ClickHouse, as DDL in the SQL both ClickHouse 18.16 (Debian)
 /// and current releases accept.
 ///
@@ -15,6 +17,13 @@ public struct ClickHouseSchema: Sendable {
     public var database: String
     /// A cluster name for `ON CLUSTER`, ReplicatedMergeTree and Distributed tables; nil for one server.
     public var cluster: String?
+
+    /// A cluster name goes into DDL and queries as written: letters, digits, `_` and `-` only.
+    public static func check(cluster: String) throws(ClickHouseError) {
+        guard !cluster.isEmpty, cluster.utf8.count <= 128,
+              cluster.unicodeScalars.allSatisfy({ $0.isASCII && (CharacterSet.alphanumerics.contains($0) || $0 == "_" || $0 == "-") })
+        else { throw ClickHouseError.invalid(field: "--clickhouse-cluster", "'\(cluster)' must be letters, digits, _ and -") }
+    }
 
     public init(database: String, cluster: String? = nil) {
         self.database = database

@@ -50,7 +50,11 @@ struct IngestController: Sendable {
         // server's daily id. Without it a missing visitor stays an error, so a broken
         // integration is caught rather than counted.
         let anonymous = request.uri.queryParameters.get("cookieless") == "1"
-        let salt = anonymous ? try? await cookieless.salt(now: now) : nil
+        // Without the day's salt no visitor can be made: the sender retries (503), not a 400 per event.
+        var salt: Data?
+        if anonymous {
+            do { salt = try await cookieless.salt(now: now) } catch { throw APIError.storageUnavailable }
+        }
         let result = body.withUnsafeReadableBytes { raw in
             decoder.decode(body: raw.bindMemory(to: UInt8.self), now: now, userAgent: userAgent, defaultVisitor: anonymous ? { site, agent in
                 salt.map { cookieless.visitor(site: site, clientIP: client, userAgent: agent, salt: $0) }

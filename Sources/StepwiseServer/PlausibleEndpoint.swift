@@ -73,7 +73,10 @@ struct PlausibleEndpoint: Sendable {
             if let referrer { canonical.append("referrer", .string(referrer)) }
             if props.count > 0 { canonical.append("props", .object(props)) }
             if let revenue { canonical.append("revenue", revenue) }
-            let visitor = try await ingest.cookieless.visitor(site: site, clientIP: client, userAgent: agent, now: now)
+            let visitor: String
+            do { visitor = try await ingest.cookieless.visitor(site: site, clientIP: client, userAgent: agent, now: now) } catch {
+                throw APIError.storageUnavailable
+            }
             canonical.append("visitor", .string(visitor))
             switch ingest.decoder.validator.validate(.object(canonical), now: now, defaultUserAgent: agent) {
             case .success(let event):

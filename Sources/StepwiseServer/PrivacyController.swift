@@ -10,8 +10,7 @@ import StepwiseStorage
 struct PrivacyController: Sendable {
     let store: EventStore
     let admin: AdminCheck
-    /// Scaled out, the events are elsewhere: erased there (and logged here) by this; without
-    /// it, refused rather than reporting a person erased whose events remain.
+    /// Scaled out, the events are elsewhere: erased there, logged here.
     var scaleOut: ScaleOut?
 
     func addRoutes(to router: Router<StepwiseRequestContext>) {
@@ -21,11 +20,7 @@ struct PrivacyController: Sendable {
             let person = try context.parameters.require("person")
             let record: ErasureRecord?
             if let scaleOut = self.scaleOut {
-                guard let erase = scaleOut.erase else {
-                    throw APIError(.notImplemented, code: "erasure_not_supported",
-                                   "this node's event store cannot erase a person; nothing was erased")
-                }
-                do { record = try await erase(site, person) } catch {
+                do { record = try await scaleOut.erasure.erase(site: site, person: person, loggingTo: self.store) } catch {
                     throw APIError(.serviceUnavailable, code: "store_unavailable", "the erasure did not complete: \(error); retry it")
                 }
             } else {

@@ -34,24 +34,18 @@ public struct ServerConfiguration: Sendable {
     public init() {}
 }
 
-/// Where events go and reports come from when the node is scaled out: the local database
-/// keeps only sites, plans and keys.
+/// Where events go, reports come from, erasures happen and the cookieless salt lives when the
+/// node is scaled out: the local database keeps only sites, plans, keys and the erasure log.
 public struct ScaleOut: Sendable {
     public var sink: any EventSink
     public var backend: any ReportBackend
-    /// Erases a person where the events are and logs it; nil answers erasure requests 501.
-    public var erase: (@Sendable (_ site: String, _ person: String) async throws -> ErasureRecord?)?
-    /// Deletes events older than a cutoff (Unix ms) where the events are, and logs it.
-    public var prune: (@Sendable (_ cutoff: Int64) async throws -> ErasureRecord?)?
-    /// The cookieless salt of a day (`YYYY-MM-DD`), shared by every node; nil keeps it in the local database.
-    public var dailySalt: (@Sendable (_ day: String) async throws -> Data)?
+    public var erasure: any RemoteErasure
+    public var salts: any DailySaltSource
 
-    public init(sink: any EventSink, backend: any ReportBackend,
-                erase: (@Sendable (_ site: String, _ person: String) async throws -> ErasureRecord?)? = nil,
-                prune: (@Sendable (_ cutoff: Int64) async throws -> ErasureRecord?)? = nil) {
+    public init(sink: any EventSink, backend: any ReportBackend, erasure: any RemoteErasure, salts: any DailySaltSource) {
         self.sink = sink
         self.backend = backend
-        self.erase = erase
-        self.prune = prune
+        self.erasure = erasure
+        self.salts = salts
     }
 }

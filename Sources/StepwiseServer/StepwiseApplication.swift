@@ -15,7 +15,8 @@ public func buildRouter(
         ? RateLimiter(rate: configuration.rateLimitPerSecond, burst: configuration.rateLimitBurst) : nil
     var ingest = IngestController(store: store, sink: configuration.scaleOut?.sink ?? store, metrics: metrics, writeKeys: WriteKeyCheck(keys: configuration.writeKeys, registry: sites),
                                   limiter: limiter, botNetworks: configuration.botNetworks, trustedProxies: configuration.trustedProxies,
-                                  cookieless: configuration.scaleOut?.dailySalt.map { CookielessIdentity(salts: $0) } ?? CookielessIdentity(store: store))
+                                  cookieless: configuration.scaleOut.map { scaleOut in CookielessIdentity { try await scaleOut.salts.dailySalt(day: $0) } }
+                                      ?? CookielessIdentity(store: store))
     if configuration.siteRateLimitPerSecond > 0 {
         ingest.siteLimiter = RateLimiter(rate: configuration.siteRateLimitPerSecond,
                                          burst: max(configuration.siteRateLimitPerSecond * 5, Double(EventBatchDecoder.maxBatch)))

@@ -30,6 +30,7 @@ struct ClickHouseOptions: ParsableArguments {
     func endpoint() throws -> ClickHouseEndpoint? {
         guard let url else { return nil }
         do {
+            if let cluster { try ClickHouseSchema.check(cluster: cluster) }
             return try ClickHouseEndpoint(url: url, database: database, user: user, password: password)
         } catch {
             throw CLIError.usage(error.description)
@@ -75,8 +76,8 @@ struct ClickHouseCommand: AsyncParsableCommand {
 
         func validate() throws {
             _ = try ClickHouseEndpoint(url: "http://localhost:8123", database: database)
-            if let cluster, cluster.isEmpty || cluster.contains(where: { !($0.isLetter || $0.isNumber || $0 == "_" || $0 == "-") }) {
-                throw ValidationError("--cluster '\(cluster)' must be letters, digits, _ and -")
+            if let cluster {
+                do { try ClickHouseSchema.check(cluster: cluster) } catch { throw ValidationError(error.description.replacingOccurrences(of: "--clickhouse-cluster", with: "--cluster")) }
             }
         }
 

@@ -34,12 +34,8 @@ struct ServeCommand: AsyncParsableCommand {
         let writer = ClickHouseEventWriter(client: client, spoolPath: clickhouse.spool)
         let replay = Task { await writer.run() }
         defer { replay.cancel() }
-        let eraser = ClickHouseEraser(client: client, cluster: clickhouse.cluster)
-        var scaleOut = ScaleOut(sink: writer, backend: ClickHouseBackend(client: client, cluster: clickhouse.cluster),
-                                erase: { site, person in try await eraser.erase(site: site, person: person, loggingTo: eventStore) },
-                                prune: { cutoff in try await eraser.prune(before: cutoff, loggingTo: eventStore) })
-        let salts = ClickHouseSalts(client: client)
-        scaleOut.dailySalt = { day in try await salts.dailySalt(day: day) }
+        let scaleOut = ScaleOut(sink: writer, backend: ClickHouseBackend(client: client, cluster: clickhouse.cluster),
+                                erasure: ClickHouseEraser(client: client, cluster: clickhouse.cluster), salts: ClickHouseSalts(client: client))
         try await serve(eventStore, server, banner: "Stepwise", scaleOut: scaleOut,
                         where: "events in ClickHouse \(endpoint.url) database \(endpoint.database)")
         try? await writer.flush()
@@ -99,7 +95,8 @@ func serve(_ store: EventStore, _ options: ServerOptions, banner: String, openSi
     defer { healthTask.cancel() }
     // Events past the retention period are deleted at start and every 6 hours.
     let retentionTask = options.retentionMillis.map { millis in
-        Task { await RetentionMonitor(store: store, retentionMillis: millis, prune: scaleOut?.prune).run() }
+        let prune = scaleOut.map { scaleOut in { @Sendable cutoff in try await scaleOut.erasure.prune(before: cutoff, loggingTo: store) } }
+        return Task { await RetentionMonitor(store: store, retentionMillis: millis, prune: prune).run() }
     }
     defer { retentionTask?.cancel() }
     do {

@@ -165,6 +165,12 @@ import Testing
         let badDatabase = try stepwise("clickhouse", "migrate", "--clickhouse", "http://127.0.0.1:9", "--clickhouse-database", "1x")
         #expect(badDatabase.status == 2)
         #expect(badDatabase.stderr.contains("--clickhouse-database: '1x' must be letters"))
+        let badCluster = try stepwise("clickhouse", "schema", "--cluster", "main; DROP")
+        #expect(badCluster.status != 0)
+        #expect(badCluster.stderr.contains("'main; DROP' must be letters, digits, _ and -"))
+        let badNodeCluster = try stepwise("report", "events", "--site", "s", "--clickhouse", "http://127.0.0.1:9", "--clickhouse-cluster", "a b")
+        #expect(badNodeCluster.status == 2)
+        #expect(badNodeCluster.stderr.contains("--clickhouse-cluster: 'a b' must be letters"))
         // Away: a runtime failure that says where it tried.
         let away = try stepwise("clickhouse", "migrate", "--clickhouse", "http://127.0.0.1:9")
         #expect(away.status == 1)

@@ -1,0 +1,15 @@
+import Foundation
+
+/// Deletes where the events are when they are not in this store (ClickHouse, when scaled
+/// out), and logs the run in this store's erasure log, as `erase` and `prune` here do.
+public protocol RemoteErasure: Sendable {
+    /// Nil when the site knows no visitor or user of that id.
+    func erase(site: String, person: String, loggingTo store: EventStore) async throws -> ErasureRecord?
+    /// Nil when no event was older than `cutoff` (Unix ms).
+    func prune(before cutoff: Int64, loggingTo store: EventStore) async throws -> ErasureRecord?
+}
+
+/// The cookieless daily salt, kept where every node reads the same one.
+public protocol DailySaltSource: Sendable {
+    func dailySalt(day: String) async throws -> Data
+}
