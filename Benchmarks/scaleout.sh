@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Scale-out benchmark: the same events on the embedded engine and on ClickHouse, per report, as
 # the store grows (1M, then 10M), and ingest into ClickHouse through Stepwise. Prints a table,
-# never pass/fail; the funnel's step counts must be identical on both (exit 1 otherwise).
+# never pass/fail; the funnel's and the rates' counts must be identical on both (exit 1 otherwise).
 #
 #   Benchmarks/scaleout.sh                 1M and 10M events
 #   SIZES="1000000" Benchmarks/scaleout.sh just 1M
@@ -64,6 +64,13 @@ for n in $sizes; do
   [ "$same" = identical ] || status=1
   row "report events (shop), $label: embedded / ClickHouse (ms)" "$embedded_count / $(cut -d' ' -f1 <<<"$c")" "embedded median of 7, ClickHouse median of 3"
   row "funnel, 4 steps (shop), $label: embedded / ClickHouse (ms)" "${e%% *} / $(cut -d' ' -f2 <<<"$c")" "step counts $same: ${e#* }"
+  embedded=$(RUNS=3 "$bin/StepwiseBench" rates "$work/import-$n.db" Benchmarks/rates-plan.yml)
+  clickhouse=$("$bin/StepwiseBench" clickhouse-rates "$url" "bench_$n" Benchmarks/rates-plan.yml)
+  same=$(python3 -c "import json,sys; a,b=(json.loads(x) for x in sys.argv[1:]); k=('persons','sessions','counts','audiences'); print('identical' if all(a[x]==b[x] for x in k) else 'DIFFERENT')" "$embedded" "$clickhouse")
+  [ "$same" = identical ] || status=1
+  row "rates, 20 definitions (shop), $label: embedded / ClickHouse (ms)" \
+    "$(python3 -c "import json,sys; print(json.loads(sys.argv[1])['median_ms'])" "$embedded") / $(python3 -c "import json,sys; print(json.loads(sys.argv[1])['median_ms'])" "$clickhouse")" \
+    "medians of 3; every count $same"
 done
 curl -s "$url/" --data-binary "SELECT version()" | xargs echo "ClickHouse"
 printf '| %-58s | %14s | %s |\n' "measure" "value" "notes"

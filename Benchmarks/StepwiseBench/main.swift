@@ -20,6 +20,8 @@ import StepwiseStorage
 ///   StepwiseBench clickhouse-load URL DATABASE FILE
 ///                                     NDJSON events into ClickHouse through Stepwise's writer
 ///                                     (validate, enrich, batch, insert, acknowledge): events/s
+///   StepwiseBench clickhouse-rates URL DATABASE PLAN
+///                                     the rates report in ClickHouse, output as `rates` (RUNS, default 3)
 ///   StepwiseBench clickhouse-reports URL DATABASE SITE STEPS WINDOW
 ///                                     time the events report and an ordered funnel in ClickHouse
 ///                                     (bots included, as `funnel`) and print the funnel's counts
@@ -159,20 +161,7 @@ case "rates":
         report = RatesCalculator.compute(query, in: table)
         times.append(Date().timeIntervalSince(started))
     }
-    let runTimes = times.map { ($0 * 10_000).rounded() / 10 }
-    times.sort()
-    var counts: [String: [Int]] = [:]
-    var audiences: [String: [Int]] = [:]
-    for definition in report!.definitions {
-        counts[definition.name] = [definition.completions, definition.persons, definition.sessions]
-        if let rate = definition.perAudience { audiences[definition.name] = [rate.numerator, rate.denominator] }
-    }
-    struct Output: Encodable { var median_ms: Double; var runs_ms: [Double]; var persons: Int; var sessions: Int; var counts: [String: [Int]]; var audiences: [String: [Int]] }
-    let encoder = JSONEncoder()
-    encoder.outputFormatting = [.sortedKeys]
-    let output = Output(median_ms: (times[runs / 2] * 10_000).rounded() / 10, runs_ms: runTimes, persons: report!.persons, sessions: report!.sessions,
-                        counts: counts, audiences: audiences)
-    print(String(decoding: try! encoder.encode(output), as: UTF8.self))
+    printRates(report!, times: times)
 
 case "predict":
     // predict DB PLAN MACRO MICROS: the predictive report, whole and univariate only (median of 7 each).
@@ -273,6 +262,20 @@ case "clickhouse-load":
     precondition(writer.stats.spooled == 0, "ClickHouse refused batches")
     print(String(format: "clickhouse-load events=%d writer_seconds=%.2f writer_events_per_second=%.0f prepare_seconds=%.2f batches=%d",
                  written, writerSeconds, Double(written) / writerSeconds, prepareSeconds, writer.stats.batches))
+case "clickhouse-rates":
+    guard arguments.count == 4 else { fail("usage: clickhouse-rates URL DATABASE PLAN") }
+    let backend = ClickHouseBackend(client: ClickHouseClient(try! ClickHouseEndpoint(url: arguments[arguments.startIndex + 1], database: arguments[arguments.startIndex + 2])))
+    let plan: TrackingPlan
+    do { plan = try TrackingPlanLoader.load(path: arguments[arguments.startIndex + 3]) } catch { fail(error.description) }
+    let query = RatesQuery(site: plan.site, plan: plan, includeBots: true)
+    var times: [Double] = []
+    var report: RatesReport?
+    for _ in 0..<max(1, Int(ProcessInfo.processInfo.environment["RUNS"] ?? "") ?? 3) {
+        let started = Date()
+        report = try! await backend.rates(query)
+        times.append(Date().timeIntervalSince(started))
+    }
+    printRates(report!, times: times)
 case "clickhouse-reports":
     guard arguments.count == 6 else { fail("usage: clickhouse-reports URL DATABASE SITE STEPS WINDOW") }
     let backend = ClickHouseBackend(client: ClickHouseClient(try! ClickHouseEndpoint(url: arguments[arguments.startIndex + 1], database: arguments[arguments.startIndex + 2])))
@@ -294,4 +297,22 @@ case "clickhouse-reports":
     print(#"{"count_median_ms": \#((countTimes.sorted()[1] * 10_000).rounded() / 10), "funnel_median_ms": \#((funnelTimes.sorted()[1] * 10_000).rounded() / 10), "counts": \#(report!.steps.map(\.count))}"#)
 default:
     fail("usage: StepwiseBench ndjson N FILE | bodies DIR | load DB | count DB SITE | funnel DB SITE STEPS WINDOW [BREAKDOWN] | rates DB PLAN")
+}
+
+/// A rates run as one JSON line: the median and every run in order (this VM is noisy), and
+/// the counts a peer or the other backend must match.
+func printRates(_ report: RatesReport, times: [Double]) {
+    let runTimes = times.map { ($0 * 10_000).rounded() / 10 }
+    var counts: [String: [Int]] = [:]
+    var audiences: [String: [Int]] = [:]
+    for definition in report.definitions {
+        counts[definition.name] = [definition.completions, definition.persons, definition.sessions]
+        if let rate = definition.perAudience { audiences[definition.name] = [rate.numerator, rate.denominator] }
+    }
+    struct Output: Encodable { var median_ms: Double; var runs_ms: [Double]; var persons: Int; var sessions: Int; var counts: [String: [Int]]; var audiences: [String: [Int]] }
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.sortedKeys]
+    let output = Output(median_ms: (times.sorted()[times.count / 2] * 10_000).rounded() / 10, runs_ms: runTimes, persons: report.persons,
+                        sessions: report.sessions, counts: counts, audiences: audiences)
+    print(String(decoding: try! encoder.encode(output), as: UTF8.self))
 }

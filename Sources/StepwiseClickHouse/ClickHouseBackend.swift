@@ -47,6 +47,70 @@ public struct ClickHouseBackend: ReportBackend {
         return aggregates.report(query)
     }
 
+    public func rates(_ query: RatesQuery) async throws -> RatesReport {
+        let rows = try await rows(RatesSQL(query: query, schema: schema).text, report: "rates")
+        let n = query.plan.conversions.count
+        var aggregates = RatesAggregates(definitions: n)
+        aggregates.stepPersons = Array(repeating: .init(first: 0, both: 0), count: RatesAggregates.stepPairs(of: query.plan).count)
+        func malformed(_ row: [JSONValue]) -> ClickHouseError { .malformed("rates row \(row)") }
+        for row in rows {
+            guard row.count == 18, let d = row[0].number.map(Int.init), let persons = row[1].number.map(Int.init),
+                  let completions = row[2].number.map(Int.init), let sessions = row[3].number.map(Int.init), let value = row[4].number,
+                  let audience = row[5].number.map(Int.init), let audienceCompleted = row[6].number.map(Int.init),
+                  let seriesPersons = Self.map(row[7]), let seriesCompletions = Self.map(row[8]), let frequencies = Self.map(row[9]),
+                  let first = row[10].number.map(Int64.init), let last = row[11].number.map(Int64.init),
+                  let firstVisit = Self.orderStatistics(row[12], row[13]), let sessionStart = Self.orderStatistics(row[14], row[15]),
+                  let lastMatch = Self.orderStatistics(row[16], row[17])
+            else { throw malformed(row) }
+            if d < n {
+                var definition = RatesAggregates.Definition()
+                definition.persons = persons
+                definition.completions = completions
+                definition.sessions = sessions
+                definition.value = value
+                definition.audienceSize = audience
+                definition.audienceCompleted = audienceCompleted
+                definition.seriesPersons = seriesPersons
+                definition.seriesCompletions = seriesCompletions
+                for (completions, persons) in frequencies where completions > 0 && persons > 0 { definition.frequencies[Int(completions)] = persons }
+                definition.fromFirstVisit = firstVisit
+                definition.fromSessionStart = sessionStart
+                // Stored negated, so ClickHouse's ascending sort put the newest first.
+                definition.lastMatches = .init(count: lastMatch.count, values: lastMatch.values.map { -$0 })
+                aggregates.definitions[d] = definition
+            } else if d == n {
+                aggregates.persons = persons
+                aggregates.sessions = sessions
+                aggregates.activePersons = seriesPersons
+                aggregates.first = first
+                aggregates.last = last
+            } else if d - n - 1 < aggregates.stepPersons.count {
+                aggregates.stepPersons[d - n - 1] = .init(first: persons, both: completions)
+            } else {
+                throw malformed(row)
+            }
+        }
+        return aggregates.report(query)
+    }
+
+    /// A `sumMap` result, `[[keys], [sums]]`.
+    private static func map(_ value: JSONValue) -> [Int64: Int]? {
+        guard case .array(let parts) = value, parts.count == 2, case .array(let keys) = parts[0], case .array(let sums) = parts[1],
+              keys.count == sums.count else { return nil }
+        var out: [Int64: Int] = [:]
+        for (key, sum) in zip(keys, sums) {
+            guard let key = key.number, let sum = sum.number else { return nil }
+            out[Int64(key), default: 0] += Int(sum)
+        }
+        return out
+    }
+
+    /// A sample count and the values at its quantile ranks.
+    private static func orderStatistics(_ count: JSONValue, _ values: JSONValue) -> RatesAggregates.OrderStatistics? {
+        guard let count = count.number, case .array(let values) = values else { return nil }
+        return .init(count: Int(count), values: values.compactMap { $0.number.map(Int64.init) })
+    }
+
     /// The query's rows; ClickHouse away or refusing is the report unavailable (503), not a 500.
     private func rows(_ sql: String, report: String) async throws -> [[JSONValue]] {
         do {
@@ -74,7 +138,6 @@ public struct ClickHouseBackend: ReportBackend {
         }
     }
 
-    public func rates(_ query: RatesQuery) async throws -> RatesReport { throw Self.unsupported("rates") }
     public func predict(_ query: PredictQuery) async throws -> PredictiveValueReport { throw Self.unsupported("predict") }
     public func score(_ query: ScoreQuery) async throws -> EngagementScoreReport { throw Self.unsupported("score") }
     public func audiences(_ query: AudienceQuery, names: [String]?, limit: Int?) async throws -> [AudienceMembersReport] {

@@ -26,7 +26,7 @@ struct FunnelSQL {
                                    includeBots: query.includeBots)
         func element(_ e: Element, _ i: String) -> String { "tupleElement(ev[\(i)], \(e.rawValue))" }
         let unit = query.unit == .session ? "sess[i]" : "toUInt32(0)"
-        let keptHit = "\(element(.keep, "i")) = 1 AND \(element(.sessionKept, "sess_first[i]")) = 1\(visitorTypeCondition)"
+        let keptHit = "\(element(.keep, "i")) = 1 AND \(element(.sessionKept, "sess_first[i]")) = 1" + SegmentSQL(from: nil, to: nil, segments: query.segments).visitorType(session: "sess[i]")
         let isHit = strict ? keptHit : "\(keptHit) AND (\(element(.steps, "i")) != 0 OR \(element(.exclusions, "i")) != 0)"
         let lowestStep = "if(\(element(.steps, "i")) = 0, 18446744073709551615, bitAnd(\(element(.steps, "i")), bitNot(\(element(.steps, "i"))) + 1))"
         var lines: [String] = [
@@ -67,7 +67,7 @@ struct FunnelSQL {
         let gaps = query.order == .any
             ? "emptyArrayInt64()"
             : "arrayMap(j -> intDiv(times[b][j + 2] - times[b][j + 1], 1000), range(toUInt64(levels[b] - 1)))"
-        lines.append("arrayMap(b -> (levels[b], \(breakdownValue("hits[entries[b]]")), \(day("ht[entries[b]]")), \(gaps)), best) AS results")
+        lines.append("arrayMap(b -> (levels[b], \(breakdownValue("hits[entries[b]]")), \(SQL.localDay("ht[entries[b]]", query.calendar)), \(gaps)), best) AS results")
         return """
             SELECT
                 tupleElement(g, 1) AS step,
@@ -102,34 +102,8 @@ struct FunnelSQL {
     /// segments and the date range keep it, whether its session-scoped segments would keep a
     /// session it opens, and its raw breakdown value.
     private var extras: [String] {
-        func mask(_ matchers: [EventMatcher]) -> String {
-            let bits = matchers.enumerated().map { k, m in "if(\(MatcherSQL.condition(m)), toUInt64(\(UInt64(1) << UInt64(k))), toUInt64(0))" }
-            guard let first = bits.first else { return "toUInt64(0)" }
-            return bits.dropFirst().reduce(first) { "bitOr(\($0), \($1))" }
-        }
-        var keep: [String] = []
-        if let from = query.from { keep.append("timestamp >= \(from)") }
-        if let to = query.to { keep.append("timestamp < \(to)") }
-        var session: [String] = []
-        for segment in query.segments {
-            switch segment.dimension {
-            case .channel: session.append("channel = \(segment.code!)")
-            case .landingPage: session.append("match(path, \(SQL.quote(segment.glob!.regularExpression)))")
-            case .visitorType: break
-            case .device: keep.append("device = \(segment.code!)")
-            case .browser: keep.append("browser = \(segment.code!)")
-            case .os: keep.append("os = \(segment.code!)")
-            case .region: keep.append("lowerUTF8(region) = lowerUTF8(\(SQL.quote(segment.value)))")
-            case .prop(let key): keep.append(MatcherSQL.equal(key, .string(segment.value)))
-            }
-        }
-        func flag(_ conditions: [String]) -> String { conditions.isEmpty ? "toUInt8(1)" : "toUInt8(\(conditions.joined(separator: " AND ")))" }
-        return [mask(query.steps.map(\.matcher)), mask(query.exclusions.map(\.matcher)), flag(keep), flag(session), rawBreakdown]
-    }
-
-    /// visitor_type segments: the session's number (first session: new).
-    private var visitorTypeCondition: String {
-        query.segments.filter { $0.dimension == .visitorType }.map { " AND sess[i] \($0.value == "new" ? "=" : "!=") 1" }.joined()
+        let segments = SegmentSQL(from: query.from, to: query.to, segments: query.segments)
+        return [MatcherSQL.mask(query.steps.map(\.matcher)), MatcherSQL.mask(query.exclusions.map(\.matcher)), segments.eventKept, segments.sessionKept, rawBreakdown]
     }
 
     /// The breakdown's raw value on one row: a code for the enumerated dimensions, text otherwise.
@@ -155,13 +129,6 @@ struct FunnelSQL {
         case .channel?, .landingPage?: "tupleElement(ev[sess_first[\(i)]], \(Element.breakdown.rawValue))"
         default: "tupleElement(ev[\(i)], \(Element.breakdown.rawValue))"
         }
-    }
-
-    /// The local day number of a time, in the plan's time zone.
-    private func day(_ t: String) -> String {
-        query.calendar.identifier == "UTC"
-            ? "intDiv(\(t), 86400000)"
-            : "toInt64(toUInt32(toDate(toDateTime(intDiv(\(t), 1000)), \(SQL.quote(query.calendar.identifier)))))"
     }
 
     /// Whether an attempt entered at hit `e` with chain `c2…cn` is voided by an exclusion hit.

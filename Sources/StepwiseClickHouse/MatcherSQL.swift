@@ -17,6 +17,16 @@ enum MatcherSQL {
         return parts.isEmpty ? "1" : parts.joined(separator: " AND ")
     }
 
+    /// Which of up to 64 matchers an events row matches, as a UInt64 bit set (bit `k` for
+    /// `matchers[k]`; a nil matcher never matches).
+    static func mask(_ matchers: [EventMatcher?]) -> String {
+        let bits = matchers.enumerated().compactMap { k, m in
+            m.map { "if(\(condition($0)), toUInt64(\(UInt64(1) << UInt64(k))), toUInt64(0))" }
+        }
+        guard let first = bits.first else { return "toUInt64(0)" }
+        return bits.dropFirst().reduce(first) { "bitOr(\($0), \($1))" }
+    }
+
     /// The prop's position in the row's arrays; 0 when absent, and every array reads its
     /// default there (kind 0: absent).
     private static func at(_ key: String) -> String { "indexOf(prop_keys, \(SQL.quote(key)))" }

@@ -24,6 +24,13 @@ enum SQL {
         if value == value.rounded(), abs(value) < 1e15 { return "toFloat64(\(Int64(value)))" }
         return "toFloat64(\(value.description))"
     }
+
+    /// The local day number (days since 1970-01-01) of a time in milliseconds, in `calendar`'s zone.
+    static func localDay(_ t: String, _ calendar: LocalCalendar) -> String {
+        calendar.identifier == "UTC"
+            ? "intDiv(\(t), 86400000)"
+            : "toInt64(toUInt32(toDate(toDateTime(intDiv(\(t), 1000)), \(quote(calendar.identifier)))))"
+    }
 }
 
 extension JSONValue {

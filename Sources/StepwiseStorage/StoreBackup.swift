@@ -26,7 +26,7 @@ public enum StoreBackup {
     /// Replaces the database at `destination` with the backup at `source` (refusing to
     /// overwrite an existing database unless `replace`). Stop the server first.
     public static func restore(backup source: String, to destination: String, replace: Bool) throws -> Int {
-        let events = try verify(source)
+        _ = try verify(source)
         if FileManager.default.fileExists(atPath: destination), !replace {
             throw StoreError("\(destination) exists; pass --force to replace it with the backup")
         }

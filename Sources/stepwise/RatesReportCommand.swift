@@ -12,6 +12,7 @@ struct RatesReportCommand: AsyncParsableCommand {
         discussion: "The JSON output adds the daily or weekly series, time to complete, frequency and recency.")
 
     @OptionGroup var options: ReportOptions
+    @OptionGroup var clickhouse: ClickHouseOptions
 
     @Option(name: .customLong("segment"),
             help: "dimension=value filter (repeatable): channel, device, browser, os, region, landing_page, visitor_type, prop.KEY.")
@@ -25,7 +26,8 @@ struct RatesReportCommand: AsyncParsableCommand {
         for text in segments {
             do { parsedSegments.append(try Segment(parsing: text)) } catch { throw CLIError.usage("--\(error.description)") }
         }
-        let store = try options.openSite()
+        let source = ReportSource(options: options, clickhouse: clickhouse)
+        let store = try source.openSite()
         guard let plan = try options.trackingPlan(store) else {
             throw CLIError.usage("site \(options.site) has no tracking plan; pass --plan stepwise.yml")
         }
@@ -33,7 +35,7 @@ struct RatesReportCommand: AsyncParsableCommand {
         let query = RatesQuery(
             site: options.site, plan: plan, from: range.from, to: range.to, segments: parsedSegments, interval: interval,
             includeBots: options.includeBots)
-        let report = try await EngineBackend(live: store.live).rates(query)
+        let report = try await source.run(store) { try await $0.rates(query) }
         switch options.format {
         case .json: try options.printJSON(report)
         case .csv: print(TabularText.csv(header: Self.csvHeader, rows: report.definitions.map(Self.csvRow)), terminator: "")

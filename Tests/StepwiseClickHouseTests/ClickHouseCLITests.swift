@@ -28,8 +28,16 @@ import Testing
         #expect(erase.stdout.hasPrefix("erased 2 events, 1 visitor ids and 0 user ids of one person on c.example"))
         let counts = try stepwise(arguments: ["report", "events", "--site", "c.example", "--format", "csv"] + ch)
         #expect(counts.stdout == "event,events,persons,sessions\nview,1,1,1\n")
-        let rates = try stepwise(arguments: ["report", "rates", "--site", "c.example"] + ch)
-        #expect(rates.status != 0)
+        let plan = NSTemporaryDirectory() + "cli-\(UUID().uuidString).yml"
+        defer { try? FileManager.default.removeItem(atPath: plan) }
+        try "site: c.example\nconversions:\n  viewed: { kind: micro, when: { event: view } }\n".write(toFile: plan, atomically: true, encoding: .utf8)
+        let rates = try stepwise(arguments: ["report", "rates", "--site", "c.example", "--plan", plan, "--format", "json"] + ch)
+        #expect(rates.status == 0, "\(rates.stderr)")
+        let report = try JSONSerialization.jsonObject(with: Data(rates.stdout.utf8)) as? [String: Any]
+        let definitions = report?["definitions"] as? [[String: Any]]
+        #expect(report?["persons"] as? Int == 1 && definitions?.first?["completions"] as? Int == 1, "\(rates.stdout)")
+        let noPlan = try stepwise(arguments: ["report", "rates", "--site", "c.example"] + ch)
+        #expect(noPlan.status != 0 && noPlan.stderr.contains("has no tracking plan"), "\(noPlan.stderr)")
     }
 
     func stepwise(arguments: [String]) throws -> (status: Int32, stdout: String, stderr: String) {

@@ -58,6 +58,22 @@ import Testing
         try Self.expect(FunnelSQL(query: query, schema: ClickHouseSchema(database: "stepwise")).text, fixture: "funnel-strict.sql")
     }
 
+    @Test func ratesQueryText() throws {
+        let plan = try TrackingPlanLoader.load(yaml: """
+            site: shop.example
+            timezone: Europe/Berlin
+            conversions:
+              view: { kind: micro, when: { event: view }, count: once_per_session }
+              cart: { kind: micro, when: { event: cart, nth_in_session: 2 }, denominator: { event: view, path: "/p*" } }
+              buy: { kind: macro, when: { event: buy, returned_within: 1d }, value: { prop: revenue }, count: once_per_person }
+            funnels:
+              checkout: { steps: [view, cart, buy] }
+            """)
+        var query = RatesQuery(site: "shop.example", plan: plan, from: 1_000, to: 2_000, interval: .week)
+        query.segments = [try Segment(parsing: "channel=direct"), try Segment(parsing: "device=mobile")]
+        try Self.expect(RatesSQL(query: query, schema: ClickHouseSchema(database: "stepwise")).text, fixture: "rates.sql")
+    }
+
     @Test func schemaText() throws {
         try Self.expect(ClickHouseSchema(database: "stepwise").script, fixture: "schema.sql")
         try Self.expect(ClickHouseSchema(database: "stepwise", cluster: "main").script, fixture: "schema-cluster.sql")

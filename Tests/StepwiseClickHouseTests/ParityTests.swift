@@ -55,6 +55,8 @@ import Testing
         // l: late event arriving after the rest (out of order), and an event before the range.
         e += [event("cart", "l", minute: 10), event("buy", "l", minute: 11), event("view", "l", minute: 9)]
         e += [event("view", "m", minute: -60 * 24 * 3), event("cart", "m", minute: 1), event("buy", "m", minute: 2)]
+        // n: two views in one session (the second is its own definition), no cart: an audience that did not complete.
+        e += [event("view", "n", minute: 0, path: "/pricing"), event("view", "n", minute: 2), event("view", "n", minute: 3)]
         return [.events(e), .identify(site: "s", visitor: "g1", user: "u-g"), .identify(site: "s", visitor: "g2", user: "u-g"),
                 .identify(site: "s", visitor: "h", user: "second"),
                 .events([event("buy", "h", minute: 3), event("refund", "g1", minute: 30)])]
@@ -116,8 +118,64 @@ import Testing
          ("unknown site", EventCountsQuery(site: "nobody.example"))]
     }
 
-    static func compare(_ world: ParityWorld, funnels: [(String, FunnelQuery)], counts: [(String, EventCountsQuery)]) async throws -> Int {
+    /// Rates queries across the ways a report can vary: range, interval, segments, bots, as-of.
+    static func rates(site: String, plan: TrackingPlan, from: Int64, to: Int64) throws -> [(String, RatesQuery)] {
+        let base = RatesQuery(site: site, plan: plan)
+        var out: [(String, RatesQuery)] = [("all time", base)]
+        var q = base
+        q.includeBots = true
+        out.append(("with bots", q))
+        q = base
+        q.from = from
+        q.to = to
+        out.append(("date range", q))
+        q.interval = .week
+        out.append(("date range, weekly", q))
+        q = base
+        q.asOf = to
+        out.append(("as of", q))
+        for segment in ["device=desktop", "channel=direct", "visitor_type=returning", "visitor_type=new", "landing_page=/pricing*", "region=europe",
+                        "prop.size=XL", "os=iOS"] {
+            q = base
+            q.segments = [try Segment(parsing: segment)]
+            out.append(("segment \(segment)", q))
+        }
+        q = base
+        q.segments = [try Segment(parsing: "channel=direct"), try Segment(parsing: "device=desktop")]
+        out.append(("two segments", q))
+        q = base
+        q.plan.calendar = .utc
+        q.interval = .week
+        out.append(("UTC weeks", q))
+        q = base
+        q.plan.sessionTimeoutMillis = 5 * 60_000
+        out.append(("short sessions", q))
+        out.append(("unknown site", RatesQuery(site: "nobody.example", plan: plan)))
+        return out
+    }
+
+    /// Rates reports agree when every count is equal and values (sums of doubles, added in
+    /// another order) agree to 1e-9.
+    static func agree(_ embedded: RatesReport, _ clickhouse: RatesReport) -> Bool {
+        var aligned = clickhouse
+        guard embedded.definitions.count == aligned.definitions.count else { return false }
+        for d in aligned.definitions.indices {
+            if let a = embedded.definitions[d].value, let b = aligned.definitions[d].value, abs(a - b) <= 1e-9 * max(1, abs(a)) {
+                aligned.definitions[d].value = a
+            }
+        }
+        return embedded == aligned
+    }
+
+    static func compare(_ world: ParityWorld, funnels: [(String, FunnelQuery)], counts: [(String, EventCountsQuery)],
+                        rates: [(String, RatesQuery)] = []) async throws -> Int {
         var compared = 0
+        for (name, query) in rates {
+            let embedded = try await world.embedded.rates(query)
+            let clickhouse = try await world.clickhouse.rates(query)
+            #expect(agree(embedded, clickhouse), "rates \(name)")
+            compared += 1
+        }
         for (name, query) in counts {
             let embedded = try await world.embedded.eventCounts(query)
             let clickhouse = try await world.clickhouse.eventCounts(query)
@@ -139,14 +197,45 @@ import Testing
             site: s
             timezone: Europe/Berlin
             conversions:
+              view:
+                kind: micro
+                when: { event: view }
+                count: once_per_session
               cart:
                 kind: micro
                 when: { event: cart }
+                denominator: { event: view }
+                value: 5
+              buy:
+                kind: macro
+                when: { event: buy }
+                value: { prop: amount }
+                denominator: { event: view, path: "/pricing*" }
+              second_view_in_session:
+                kind: micro
+                when: { event: view, nth_in_session: 2 }
+              came_back:
+                kind: micro
+                when: { event: view, returned_within: 1h }
+                count: once_per_person
+              xl_cart:
+                kind: micro
+                when: { event: cart, props: { size: XL } }
+                count: once_per_person
+              three_seats:
+                kind: micro
+                when: { path: "/*", props: { seats: { gte: 3 } } }
+            funnels:
+              checkout:
+                steps: [view, cart, buy]
+                window: 7d
             """)
         let funnels = try Self.funnels(site: "s", steps: ["view", "cart", "buy"], plan: plan, exclusion: "refund",
                                        from: Self.t0 - 86_400_000, to: Self.t0 + 86_400_000)
-        let compared = try await Self.compare(world, funnels: funnels, counts: Self.counts(site: "s", from: Self.t0, to: Self.t0 + 30 * 60_000))
-        #expect(compared == funnels.count + 5)
+        let rates = try Self.rates(site: "s", plan: plan, from: Self.t0, to: Self.t0 + 30 * 60_000)
+        let compared = try await Self.compare(world, funnels: funnels, counts: Self.counts(site: "s", from: Self.t0, to: Self.t0 + 30 * 60_000),
+                                              rates: rates)
+        #expect(compared == funnels.count + 5 + rates.count)
         // The worlds are not empty: the parity is about something.
         let counts = try await world.clickhouse.eventCounts(EventCountsQuery(site: "s"))
         #expect(counts.events.first { $0.event == "view" }?.persons ?? 0 >= 10)
@@ -163,7 +252,9 @@ import Testing
         var funnels = try Self.funnels(site: profile.site, steps: Array(profile.funnel.prefix(3)), plan: plan, exclusion: profile.micros[0].name,
                                        from: end - 14 * 86_400_000, to: end - 3 * 86_400_000)
         for funnel in plan.funnels { funnels.append(("plan funnel \(funnel.name)", try FunnelQuery(site: profile.site, funnel: funnel, plan: plan))) }
-        let compared = try await Self.compare(world, funnels: funnels, counts: Self.counts(site: profile.site, from: end - 7 * 86_400_000, to: end))
-        #expect(compared == funnels.count + 5)
+        let rates = try Self.rates(site: profile.site, plan: plan, from: end - 14 * 86_400_000, to: end - 3 * 86_400_000)
+        let compared = try await Self.compare(world, funnels: funnels, counts: Self.counts(site: profile.site, from: end - 7 * 86_400_000, to: end),
+                                              rates: rates)
+        #expect(compared == funnels.count + 5 + rates.count)
     }
 }

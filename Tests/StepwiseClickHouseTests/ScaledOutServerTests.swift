@@ -81,13 +81,19 @@ import Testing
             } else {
                 Issue.record("funnel answer \(JSONWriter.write(steps))")
             }
-            // Not pushed down yet: a clear 501, never an answer from the empty local table.
             let plan = try await client.execute(uri: "/api/v1/sites/n.example/plan", method: .put,
                                                 body: ByteBuffer(string: "site: n.example\nconversions:\n  cart:\n    kind: micro\n    when: { event: cart }\n"))
             #expect(plan.status == .ok || plan.status == .created)
-            let rates = try await client.execute(uri: "/api/v1/sites/n.example/rates", method: .get)
-            #expect(rates.status == .notImplemented)
-            #expect(String(buffer: rates.body).contains("report_not_supported"))
+            let rates = Self.json(try await client.execute(uri: "/api/v1/sites/n.example/rates", method: .get))
+            if case .object(let o) = rates, case .array(let definitions)? = o["definitions"], case .object(let cart)? = definitions.first {
+                #expect(o["persons"] == .number(1) && cart["completions"] == .number(1))
+            } else {
+                Issue.record("rates answer \(JSONWriter.write(rates))")
+            }
+            // Not pushed down yet: a clear 501, never an answer from the empty local table.
+            let health = try await client.execute(uri: "/api/v1/sites/n.example/health", method: .get)
+            #expect(health.status == .notImplemented)
+            #expect(String(buffer: health.body).contains("report_not_supported"))
             // Erasure reaches ClickHouse: the user, both visitors first linked to her, all three events.
             let erase = try await client.execute(uri: "/api/v1/sites/n.example/persons/v2", method: .delete)
             #expect(erase.status == .ok)

@@ -24,11 +24,8 @@ public enum RatesCalculator {
             first = min(first, table.timestamp[run.lowerBound])
             last = max(last, table.timestamp[run.upperBound - 1])
         }
-        // Clipped to the data: a range reaching back to year 1 must not make a million empty days.
-        let seriesFrom = max(query.from ?? first, first)
-        let seriesTo = min(query.to.map { $0 - 1 } ?? last, last)
-        let buckets = SeriesBuckets(interval: query.interval, calendar: plan.calendar, from: seriesFrom, through: seriesTo)
-        let asOf = query.asOf ?? query.to ?? (last == .min ? 0 : last)
+        let buckets = SeriesBuckets(query, first: first, last: last)
+        let asOf = asOf(query, last: last)
 
         let context = ScanContext(
             table: table, plan: plan, from: from, to: to, includeBots: query.includeBots, segments: query.segments,
@@ -61,6 +58,11 @@ public enum RatesCalculator {
         for values in sliceValues.withLock({ $0 }) { for d in values.indices { tally.value[d] += values[d] } }
         return tally.report(query: query, context: context)
     }
+
+    /// The moment recency is measured to, when the kept persons' last event is `last` (`.min`: none).
+    static func asOf(_ query: RatesQuery, last: Int64) -> Int64 {
+        query.asOf ?? query.to ?? (last == .min ? 0 : last)
+    }
 }
 
 /// Day or week buckets of a series in the site's calendar; weeks start on Monday.
@@ -81,6 +83,14 @@ struct SeriesBuckets {
         let firstIndex = Self.index(calendar.day(of: from), interval)
         self.firstIndex = firstIndex
         count = Int(Self.index(calendar.day(of: through), interval) - firstIndex + 1)
+    }
+
+    /// The series of a query whose kept persons' events span `first` to `last` (`.max` and
+    /// `.min` when there are none), clipped to the data: a range reaching back to year 1 must
+    /// not make a million empty days.
+    init(_ query: RatesQuery, first: Int64, last: Int64) {
+        self.init(interval: query.interval, calendar: query.plan.calendar, from: max(query.from ?? first, first),
+                  through: min(query.to.map { $0 - 1 } ?? last, last))
     }
 
     /// A local day's bucket index. 1970-01-01 was a Thursday: shifting by 3 days puts week
@@ -179,13 +189,7 @@ final class ScanContext: @unchecked Sendable {
                         returnedWithinMillis: when.returnedWithinMillis ?? 0)
         }
         hasAudiences = definitions.contains { $0.denominator != nil }
-        let index = Dictionary(definitions.enumerated().map { ($1.name, $0) }, uniquingKeysWith: { first, _ in first })
-        stepPairs = plan.funnels.flatMap { funnel in
-            zip(funnel.steps, funnel.steps.dropFirst()).compactMap { a, b -> (String, Int, Int)? in
-                guard case .definition(let from) = a, case .definition(let to) = b, let i = index[from], let j = index[to] else { return nil }
-                return (funnel.name, i, j)
-            }
-        }
+        stepPairs = RatesTally.stepPairs(of: plan)
         let definitionCount = plan.conversions.count
         let words = max(1, (definitionCount + 63) / 64)
         self.words = words

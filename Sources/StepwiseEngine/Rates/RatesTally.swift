@@ -63,8 +63,26 @@ struct RatesTally: Sendable {
         DispatchQueue.concurrentPerform(iterations: n * metrics.count) { k in
             samples[k / metrics.count].summarise(metrics[k % metrics.count], asOf: context.asOf)
         }
-        let buckets = context.buckets
-        let definitions = context.definitions.enumerated().map { d, definition in
+        let summaries = samples.map {
+            Summaries(fromFirstVisit: $0.firstVisit, fromSessionStart: $0.sessionStart, frequency: $0.frequency, recency: $0.recency)
+        }
+        return report(query: query, buckets: context.buckets, stepPairs: context.stepPairs, summaries: summaries)
+    }
+
+    /// A definition's quantiles and distributions, however they were found.
+    struct Summaries {
+        var fromFirstVisit: DurationSummary?
+        var fromSessionStart: DurationSummary?
+        var frequency: Frequency?
+        var recency: Recency?
+    }
+
+    /// The report from the counts and each definition's summaries: the one place either
+    /// backend's numbers become a `RatesReport`.
+    func report(query: RatesQuery, buckets: SeriesBuckets, stepPairs: [(funnel: String, from: Int, to: Int)],
+                summaries: [Summaries]) -> RatesReport {
+        let conversions = query.plan.conversions
+        let definitions = conversions.enumerated().map { d, definition in
             let series = (0..<bucketCount).map { b in
                 SeriesPoint(
                     start: LocalCalendar.format(day: buckets.startDay(b)), completions: seriesCompletions[d * bucketCount + b],
@@ -81,8 +99,8 @@ struct RatesTally: Sendable {
                 perAudience: definition.denominator == nil ? nil : Rate(audienceCompleted[d], of: audienceSize[d], kind: .audience),
                 audience: definition.denominator.map(Self.describe),
                 series: series,
-                timeToComplete: TimeToComplete(fromFirstVisit: samples[d].firstVisit, fromSessionStart: samples[d].sessionStart),
-                frequency: samples[d].frequency, recency: samples[d].recency)
+                timeToComplete: TimeToComplete(fromFirstVisit: summaries[d].fromFirstVisit, fromSessionStart: summaries[d].fromSessionStart),
+                frequency: summaries[d].frequency, recency: summaries[d].recency)
         }
         return RatesReport(
             site: query.site, from: query.from.map(Timestamp.formatRFC3339), to: query.to.map(Timestamp.formatRFC3339),
@@ -90,10 +108,22 @@ struct RatesTally: Sendable {
             includeBots: query.includeBots,
             sessionTimeoutSeconds: query.plan.sessionTimeoutMillis / 1000, persons: personsActive, sessions: sessions,
             definitions: definitions,
-            stepRates: context.stepPairs.enumerated().map { k, pair in
-                StepRate(funnel: pair.funnel, from: context.definitions[pair.from].name, to: context.definitions[pair.to].name,
+            stepRates: stepPairs.enumerated().map { k, pair in
+                StepRate(funnel: pair.funnel, from: conversions[pair.from].name, to: conversions[pair.to].name,
                          rate: Rate(stepPersons[2 * k + 1], of: stepPersons[2 * k], kind: .audience))
             })
+    }
+
+    /// Consecutive steps of the plan's funnels that are both definitions (SPEC §4.1 step-to-step
+    /// rates), by definition index.
+    static func stepPairs(of plan: TrackingPlan) -> [(funnel: String, from: Int, to: Int)] {
+        let index = Dictionary(plan.conversions.enumerated().map { ($1.name, $0) }, uniquingKeysWith: { first, _ in first })
+        return plan.funnels.flatMap { funnel in
+            zip(funnel.steps, funnel.steps.dropFirst()).compactMap { a, b -> (String, Int, Int)? in
+                guard case .definition(let from) = a, case .definition(let to) = b, let i = index[from], let j = index[to] else { return nil }
+                return (funnel.name, i, j)
+            }
+        }
     }
 
     /// A denominator audience in words: `persons with pageview path /product/*`.
@@ -147,23 +177,14 @@ private final class SampleBox: @unchecked Sendable {
 
     private static func frequency(_ frequencies: [Samples]) -> Frequency? {
         guard let (median, p90) = Quantile.medianAndP90(frequencies) else { return nil }
-        let labels: [(String, ClosedRange<UInt32>)] = [("1", 1...1), ("2", 2...2), ("3", 3...3), ("4-5", 4...5), ("6-10", 6...10), ("11+", 11...UInt32.max)]
-        var distribution = [Int](repeating: 0, count: labels.count)
-        var total = 0, count = 0
-        func add(_ value: UInt32, times: Int) {
-            count += times
-            guard value > 0 else { return }
-            distribution[value <= 3 ? Int(value) - 1 : value <= 5 ? 3 : value <= 10 ? 4 : 5] += times
-            total += Int(value) * times
-        }
+        var tally = FrequencyTally()
         var small = [Int](repeating: 0, count: Samples.smallLimit)
         for part in frequencies {
             part.addSmallCounts(to: &small)
-            part.forEachChunk { chunk in for value in chunk { add(value, times: 1) } }
+            part.forEachChunk { chunk in for value in chunk { tally.add(value, times: 1) } }
         }
-        for (value, times) in small.enumerated() where times > 0 { add(UInt32(value), times: times) }
-        return Frequency(mean: Double(total) / Double(count), median: median, p90: p90,
-                         distribution: zip(labels, distribution).map { .init(completions: $0.0, persons: $1) })
+        for (value, times) in small.enumerated() where times > 0 { tally.add(UInt32(value), times: times) }
+        return tally.frequency(median: median, p90: p90)
     }
 
     private static func durations(_ parts: [Samples], secondsPerUnit: Double) -> DurationSummary? {

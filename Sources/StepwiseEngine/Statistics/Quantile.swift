@@ -10,14 +10,42 @@ enum Quantile {
     static func medianAndP90(_ parts: [Samples]) -> (Double, Double)? {
         let count = parts.reduce(0) { $0 + $1.count }
         guard count > 0 else { return nil }
-        let positions = [0.5, 0.9].map { Double(count - 1) * $0 }
-        let ranks = positions.flatMap { h in [Int(h.rounded(.down)), min(Int(h.rounded(.down)) + 1, count - 1)] }
-        let values = select(parts, ranks: ranks)
-        func interpolate(_ q: Int) -> Double {
-            let h = positions[q], lower = Double(values[2 * q]), upper = Double(values[2 * q + 1])
+        return interpolate(count: count, values: select(parts, ranks: ranks(count: count)).map(Double.init))
+    }
+
+    /// The 0-based ranks, in sorted order, of the values the median and the 90th percentile of
+    /// `count > 0` samples lie between: two per quantile, `floor((count - 1) * q)` and the next.
+    /// A store that sorts in SQL picks the same ranks (`RatesAggregates.OrderStatistics`).
+    static func ranks(count: Int) -> [Int] {
+        [0.5, 0.9].flatMap { q -> [Int] in
+            let low = Int((Double(count - 1) * q).rounded(.down))
+            return [low, min(low + 1, count - 1)]
+        }
+    }
+
+    /// Median and 90th percentile from the values at `ranks(count:)`.
+    static func interpolate(count: Int, values: [Double]) -> (Double, Double) {
+        func at(_ q: Int, _ level: Double) -> Double {
+            let h = Double(count - 1) * level, lower = values[2 * q], upper = values[2 * q + 1]
             return lower + (h - h.rounded(.down)) * (upper - lower)
         }
-        return (interpolate(0), interpolate(1))
+        return (at(0, 0.5), at(1, 0.9))
+    }
+
+    /// Median and 90th percentile of samples given as a histogram (value, how many), in any order.
+    static func medianAndP90(histogram: [(value: Double, count: Int)]) -> (Double, Double)? {
+        let sorted = histogram.filter { $0.count > 0 }.sorted { $0.value < $1.value }
+        let count = sorted.reduce(0) { $0 + $1.count }
+        guard count > 0 else { return nil }
+        let values = ranks(count: count).map { rank -> Double in
+            var seen = 0
+            for bin in sorted {
+                seen += bin.count
+                if rank < seen { return bin.value }
+            }
+            return sorted.last!.value
+        }
+        return interpolate(count: count, values: values)
     }
 
     /// The values at the given 0-based ranks of the sorted samples. Small values, counted
