@@ -90,6 +90,13 @@ import Testing
             } else {
                 Issue.record("rates answer \(JSONWriter.write(rates))")
             }
+            // The dashboard reads ClickHouse for the pages it can; the others say why they cannot.
+            let overview = try await client.execute(uri: "/sites/n.example", method: .get)
+            #expect(overview.status == .ok)
+            #expect(String(buffer: overview.body).contains("cart"), "\(String(buffer: overview.body))")
+            let healthPage = try await client.execute(uri: "/sites/n.example/health", method: .get)
+            #expect(healthPage.status == .notImplemented)
+            #expect(String(buffer: healthPage.body).contains("not computed on ClickHouse yet"), "\(String(buffer: healthPage.body))")
             // Not pushed down yet: a clear 501, never an answer from the empty local table.
             let health = try await client.execute(uri: "/api/v1/sites/n.example/health", method: .get)
             #expect(health.status == .notImplemented)
@@ -110,6 +117,7 @@ import Testing
             // The dashboard says where the answers are rather than "no events yet".
             let home = try await client.execute(uri: "/", method: .get)
             #expect(String(buffer: home.body).contains("This node keeps its events in ClickHouse"))
+            #expect(String(buffer: home.body).contains("href=\"/sites/n.example\""), "\(String(buffer: home.body))")
             let log = try await client.execute(uri: "/api/v1/sites/n.example/erasures", method: .get)
             #expect(String(buffer: log.body).contains("\"events\":3"))
         }

@@ -63,7 +63,7 @@ struct Dashboard: Sendable {
         guard let access = access(request, site: site) else { return DashboardLogin.redirectToLogin(request) }
         let start = ContinuousClock.now
         let state = DashboardState(site: site, tab: tab, query: ReportFilter.pairs(request.uri.queryParameters))
-        let known = reports.live.snapshot().siteNames
+        let known = knownSites
         let sites = access == .shared(site: site) ? [site] : known
         var status = HTTPResponse.Status.ok
         var view = View(body: "")
@@ -74,6 +74,10 @@ struct Dashboard: Sendable {
                 throw APIError(.badRequest, code: "unknown_parameter", "\(tab.title) does not read '\(key)'")
             }
             view = try await render(tab, state)
+        } catch let failure as ReportUnavailable {
+            // A page whose report ClickHouse does not compute yet: said on the page, with the layout kept.
+            status = failure.kind == .notSupported ? .notImplemented : .serviceUnavailable
+            error = failure.reason
         } catch let failure as APIError {
             status = failure.status
             // Name the field unless the message starts with it already.
@@ -119,13 +123,22 @@ struct Dashboard: Sendable {
         return DashboardLayout.select("macro", label: "Macro", options: macros.map { ($0, $0) }, selected: state.value("macro") ?? macros.first)
     }
 
+    /// The sites a page may show: those with events in the local table, or on a scaled-out node
+    /// (events in ClickHouse) those registered or with a plan.
+    var knownSites: [String] {
+        guard scaledOut else { return reports.live.snapshot().siteNames }
+        return Array(Set(reports.plans.sites + (reports.sites?.all.map(\.name) ?? []))).sorted()
+    }
+
     func siteList(_ access: DashboardAccess) -> String {
         let summaries = SiteSummary.all(in: reports.live.snapshot())
         var body = ""
         if scaledOut {
-            body = "<p>This node keeps its events in ClickHouse, and the dashboard does not read ClickHouse yet. "
-                + "Event counts and funnels are there through the API (<code>GET /api/v1/sites/{site}/events</code>, "
-                + "<code>POST /api/v1/sites/{site}/funnel</code>) and the CLI (<code>stepwise report events|funnel --clickhouse URL</code>).</p>"
+            body = "<p>This node keeps its events in ClickHouse. The overview, funnels and plan pages read them there; "
+                + "the other pages need reports ClickHouse does not compute yet and say so.</p>"
+                + DashboardLayout.table(["Site"], knownSites.map { site in
+                    ["<a href=\"\(escape(DashboardTab.overview.path(site: site)))\">\(escape(site))</a>"]
+                })
         } else if summaries.isEmpty {
             body = "<p>No events yet. Send some to <code>POST /api/v1/events</code>, or add the tracker: "
                 + "<code>&lt;script defer src=\"/js/stepwise.js\" data-site=\"example.com\"&gt;&lt;/script&gt;</code>.</p>"
