@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Scale-out benchmark: the same events on the embedded engine and on ClickHouse, per report, as
 # the store grows (1M, then 10M), and ingest into ClickHouse through Stepwise. Prints a table,
-# never pass/fail; the funnel's and the rates' counts must be identical on both (exit 1 otherwise).
+# never pass/fail; the funnel's, rates' and predict's counts must be identical on both (exit 1 otherwise).
 #
 #   Benchmarks/scaleout.sh                 1M and 10M events
 #   SIZES="1000000" Benchmarks/scaleout.sh just 1M
@@ -71,6 +71,14 @@ for n in $sizes; do
   row "rates, 20 definitions (shop), $label: embedded / ClickHouse (ms)" \
     "$(python3 -c "import json,sys; print(json.loads(sys.argv[1])['median_ms'])" "$embedded") / $(python3 -c "import json,sys; print(json.loads(sys.argv[1])['median_ms'])" "$clickhouse")" \
     "medians of 3; every count $same"
+  micros=product_view,add_to_cart,begin_checkout,size_guide_view,newsletter_signup,scroll_75,order_review,product_page,sale_page,category_page,blog_page,about_page,home_page,account_page,exposure_bold
+  embedded=$("$bin/StepwiseBench" predict "$work/import-$n.db" Benchmarks/rates-plan.yml purchase "$micros")
+  clickhouse=$("$bin/StepwiseBench" clickhouse-predict "$url" "bench_$n" Benchmarks/rates-plan.yml purchase "$micros")
+  same=$(python3 -c "import json,sys; a,b=(json.loads(x) for x in sys.argv[1:]); print('identical' if a['persons']==b['persons'] and a['tables']==b['tables'] else 'DIFFERENT')" "$embedded" "$clickhouse")
+  [ "$same" = identical ] || status=1
+  row "predict, 15 micros (shop), $label: embedded / ClickHouse (ms)" \
+    "$(python3 -c "import json,sys; print(json.loads(sys.argv[1])['median_ms'])" "$embedded") / $(python3 -c "import json,sys; print(json.loads(sys.argv[1])['median_ms'])" "$clickhouse")" \
+    "embedded median of 7, ClickHouse of 3; every 2x2 table $same"
 done
 curl -s "$url/" --data-binary "SELECT version()" | xargs echo "ClickHouse"
 printf '| %-58s | %14s | %s |\n' "measure" "value" "notes"

@@ -22,6 +22,8 @@ import StepwiseStorage
 ///                                     (validate, enrich, batch, insert, acknowledge): events/s
 ///   StepwiseBench clickhouse-rates URL DATABASE PLAN
 ///                                     the rates report in ClickHouse, output as `rates` (RUNS, default 3)
+///   StepwiseBench clickhouse-predict URL DATABASE PLAN MACRO MICROS
+///                                     the predictive report in ClickHouse, output as `predict` (median of 3)
 ///   StepwiseBench clickhouse-reports URL DATABASE SITE STEPS WINDOW
 ///                                     time the events report and an ordered funnel in ClickHouse
 ///                                     (bots included, as `funnel`) and print the funnel's counts
@@ -276,6 +278,31 @@ case "clickhouse-rates":
         times.append(Date().timeIntervalSince(started))
     }
     printRates(report!, times: times)
+case "clickhouse-predict":
+    // clickhouse-predict URL DATABASE PLAN MACRO MICROS: as `predict`, in ClickHouse (median of 3, whole report).
+    guard arguments.count == 6 else { fail("usage: clickhouse-predict URL DATABASE PLAN MACRO MICROS") }
+    let backend = ClickHouseBackend(client: ClickHouseClient(try! ClickHouseEndpoint(url: arguments[arguments.startIndex + 1], database: arguments[arguments.startIndex + 2])))
+    let plan: TrackingPlan
+    do { plan = try TrackingPlanLoader.load(path: arguments[arguments.startIndex + 3]) } catch { fail(error.description) }
+    let query = PredictQuery(site: plan.site, plan: plan, macro: arguments[arguments.startIndex + 4],
+                             micros: arguments[arguments.startIndex + 5].split(separator: ",").map(String.init), from: 0, includeBots: true)
+    var times: [Double] = []
+    var report: PredictiveValueReport?
+    for _ in 0..<3 {
+        let started = Date()
+        report = try! await backend.predict(query)
+        times.append(Date().timeIntervalSince(started))
+    }
+    var tables: [String: [Int]] = [:]
+    for micro in report!.micros {
+        tables[micro.name] = [micro.rateWith.numerator, micro.rateWith.denominator - micro.rateWith.numerator,
+                              micro.rateWithout.numerator, micro.rateWithout.denominator - micro.rateWithout.numerator]
+    }
+    struct Output: Encodable { var median_ms: Double; var persons: Int; var tables: [String: [Int]] }
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.sortedKeys]
+    print(String(decoding: try! encoder.encode(Output(median_ms: (times.sorted()[1] * 10_000).rounded() / 10, persons: report!.persons,
+                                                      tables: tables)), as: UTF8.self))
 case "clickhouse-reports":
     guard arguments.count == 6 else { fail("usage: clickhouse-reports URL DATABASE SITE STEPS WINDOW") }
     let backend = ClickHouseBackend(client: ClickHouseClient(try! ClickHouseEndpoint(url: arguments[arguments.startIndex + 1], database: arguments[arguments.startIndex + 2])))

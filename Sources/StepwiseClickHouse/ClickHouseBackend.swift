@@ -93,6 +93,37 @@ public struct ClickHouseBackend: ReportBackend {
         return aggregates.report(query)
     }
 
+    public func predict(_ query: PredictQuery) async throws -> PredictiveValueReport {
+        let (g, micros) = try query.resolve()
+        var lastEvent: Int64?
+        if query.to == nil {
+            let base = PersonEventsSQL(schema: schema, site: query.site, extras: [], sessionTimeoutMillis: query.plan.sessionTimeoutMillis,
+                                       includeBots: query.includeBots)
+            let rows = try await rows("SELECT count(), max(ts[length(ts)]) FROM (\n\(base.text)\n)", report: "predict")
+            guard rows.count == 1, rows[0].count == 2, let persons = rows[0][0].number, let last = rows[0][1].number else {
+                throw ClickHouseError.malformed("last event row \(rows)")
+            }
+            lastEvent = persons > 0 ? Int64(last) : nil
+        }
+        let resolved = PredictiveValueCalculator.resolved(query, lastEvent: lastEvent)
+        let rows = try await rows(PredictSQL(query: resolved, macro: g, micros: micros, schema: schema).text, report: "predict")
+        var aggregates = PredictAggregates(micros: micros.count)
+        for row in rows {
+            guard row.count == 7, let kind = row[0].number, let a = row[1].number.map(Int.init), let pattern = row[2].string.flatMap(UInt64.init),
+                  let persons = row[3].number.map(Int.init), let converted = row[4].number.map(Int.init),
+                  let lags = Self.orderStatistics(row[5], row[6])
+            else { throw ClickHouseError.malformed("predict row \(row)") }
+            if kind == 0 {
+                aggregates.patterns.append(.init(fold: a, pattern: pattern, persons: persons, converted: converted))
+            } else if a >= 0, a < micros.count {
+                aggregates.lags[a] = lags
+            } else {
+                throw ClickHouseError.malformed("predict row for micro \(a) of \(micros.count)")
+            }
+        }
+        return try aggregates.report(resolved)
+    }
+
     /// A `sumMap` result, `[[keys], [sums]]`.
     private static func map(_ value: JSONValue) -> [Int64: Int]? {
         guard case .array(let parts) = value, parts.count == 2, case .array(let keys) = parts[0], case .array(let sums) = parts[1],
@@ -106,7 +137,7 @@ public struct ClickHouseBackend: ReportBackend {
     }
 
     /// A sample count and the values at its quantile ranks.
-    private static func orderStatistics(_ count: JSONValue, _ values: JSONValue) -> RatesAggregates.OrderStatistics? {
+    private static func orderStatistics(_ count: JSONValue, _ values: JSONValue) -> OrderStatistics? {
         guard let count = count.number, case .array(let values) = values else { return nil }
         return .init(count: Int(count), values: values.compactMap { $0.number.map(Int64.init) })
     }
@@ -138,7 +169,6 @@ public struct ClickHouseBackend: ReportBackend {
         }
     }
 
-    public func predict(_ query: PredictQuery) async throws -> PredictiveValueReport { throw Self.unsupported("predict") }
     public func score(_ query: ScoreQuery) async throws -> EngagementScoreReport { throw Self.unsupported("score") }
     public func audiences(_ query: AudienceQuery, names: [String]?, limit: Int?) async throws -> [AudienceMembersReport] {
         throw Self.unsupported("audience")

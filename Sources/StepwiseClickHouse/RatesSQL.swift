@@ -34,16 +34,24 @@ struct RatesSQL {
         return slots
     }
 
-    var text: String {
-        let base = PersonEventsSQL(schema: schema, site: query.site, extras: extras, sessionTimeoutMillis: query.plan.sessionTimeoutMillis,
-                                   includeBots: query.includeBots)
+    /// Each person with their events and the plan's columns (`PersonEventsSQL`).
+    var base: PersonEventsSQL {
+        PersonEventsSQL(schema: schema, site: query.site, extras: extras, sessionTimeoutMillis: query.plan.sessionTimeoutMillis,
+                        includeBots: query.includeBots)
+    }
+
+    /// Per person, arrays aligned with their events: `m{w}` and `am{w}` the definitions' and
+    /// audiences' event-level matches (bit sets), `act` whether the range and segments keep
+    /// the event, `bucket`, `since_start` (milliseconds into its session), `gap` (before its
+    /// session). Every definition's `matchLines` build on them.
+    ///
+    /// Everything per person is an array aligned with the person's events (masks of 0 and 1
+    /// per definition), so lambdas take their arrays as arguments and capture only arrays
+    /// per session: ClickHouse copies a captured array once per element, quadratic on a
+    /// person's whole run; and arrays of tuples are slow to filter and index in 18.16.
+    var personLines: [String] {
         let segments = SegmentSQL(from: query.from, to: query.to, segments: query.segments)
-        let n = definitions.count
-        // Everything per person is an array aligned with the person's events (masks of 0 and 1
-        // per definition), so lambdas take their arrays as arguments and capture only arrays
-        // per session: ClickHouse copies a captured array once per element, quadratic on a
-        // person's whole run; and arrays of tuples are slow to filter and index in 18.16.
-        var lines: [String] = (0..<words).flatMap { w in
+        return (0..<words).flatMap { w in
             ["tupleElement(ev, \(5 + w)) AS m\(w)", "tupleElement(ev, \(5 + words + w)) AS am\(w)"]
         } + [
             "arrayFilter((v, i, f) -> i = f, tupleElement(ev, \(sessionKeptElement)), idx, sess_first) AS kept_by_sess",
@@ -54,6 +62,11 @@ struct RatesSQL {
             "arrayMap((t, s) -> t - start_by_sess[s], ts, sess) AS since_start",
             "arrayMap(s -> gap_by_sess[s], sess) AS gap",
         ]
+    }
+
+    var text: String {
+        let n = definitions.count
+        var lines = personLines
         var rows: [String] = []
         let slots = valueSlots
         for (d, definition) in definitions.enumerated() {
@@ -139,7 +152,7 @@ struct RatesSQL {
 
     /// Definition `d` for one person, as masks aligned with their events: `k{d}` its counted
     /// matches, `f{d}` the first of them in each session, `c{d}` the completions.
-    private func matchLines(_ d: Int, _ definition: ConversionDefinition) -> [String] {
+    func matchLines(_ d: Int, _ definition: ConversionDefinition) -> [String] {
         let (word, bit) = (d / 64, d % 64)
         let when = definition.when
         var conditions = ["bitTest(x, \(bit))", "a = 1"]

@@ -16,13 +16,18 @@ struct PersonReportInputs {
         try self.init(options.scope, segments: texts)
     }
 
-    init(_ options: SiteOptions, segments texts: [String]) throws {
+    /// With `source`, the store is opened for the site's plan only when its events are in ClickHouse.
+    init(_ options: ReportOptions, segments texts: [String], source: ReportSource) throws {
+        try self.init(options.scope, segments: texts, store: source.openSite())
+    }
+
+    init(_ options: SiteOptions, segments texts: [String], store: EventStore? = nil) throws {
         var segments: [Segment] = []
         for text in texts {
             do { segments.append(try Segment(parsing: text)) } catch { throw CLIError.usage("--\(error.description)") }
         }
-        store = try options.openSite()
-        guard let plan = try options.trackingPlan(store) else {
+        self.store = try store ?? options.openSite()
+        guard let plan = try options.trackingPlan(self.store) else {
             throw CLIError.usage("site \(options.site) has no tracking plan; pass --plan stepwise.yml")
         }
         self.plan = plan
@@ -52,6 +57,7 @@ struct PredictReportCommand: AsyncParsableCommand {
         discussion: "Only events before a person's first macro count. The JSON output adds the lag and the multivariate model.")
 
     @OptionGroup var options: ReportOptions
+    @OptionGroup var clickhouse: ClickHouseOptions
     @Option(help: "The macro definition; default the plan's first macro.")
     var macro: String?
     @Option(help: "Comma-separated micros to judge; default every micro of the plan.")
@@ -62,12 +68,13 @@ struct PredictReportCommand: AsyncParsableCommand {
     var segments: [String] = []
 
     func run() async throws {
-        let inputs = try PersonReportInputs(options, segments: segments)
+        let source = ReportSource(options: options, clickhouse: clickhouse)
+        let inputs = try PersonReportInputs(options, segments: segments, source: source)
         let report = try await usage {
             let query = try PredictQuery.fromOptions(
                 site: options.site, plan: inputs.plan, from: inputs.range.from, to: inputs.range.to, segments: inputs.segments,
                 includeBots: options.includeBots, macro: macro, micros: micros, lookback: lookback)
-            return try await inputs.backend.predict(query)
+            return try await source.run(inputs.store) { try await $0.predict(query) }
         }
         let header = ["micro", "persons", "macro rate with (95% CI)", "without", "lift (95% CI)", "p", "coverage", "prevalence",
                       "odds ratio", "verdict"]

@@ -30,12 +30,19 @@ import Testing
         #expect(counts.stdout == "event,events,persons,sessions\nview,1,1,1\n")
         let plan = NSTemporaryDirectory() + "cli-\(UUID().uuidString).yml"
         defer { try? FileManager.default.removeItem(atPath: plan) }
-        try "site: c.example\nconversions:\n  viewed: { kind: micro, when: { event: view } }\n".write(toFile: plan, atomically: true, encoding: .utf8)
+        try "site: c.example\nconversions:\n  viewed: { kind: micro, when: { event: view } }\n  carted: { kind: macro, when: { event: cart } }\n"
+            .write(toFile: plan, atomically: true, encoding: .utf8)
         let rates = try stepwise(arguments: ["report", "rates", "--site", "c.example", "--plan", plan, "--format", "json"] + ch)
         #expect(rates.status == 0, "\(rates.stderr)")
         let report = try JSONSerialization.jsonObject(with: Data(rates.stdout.utf8)) as? [String: Any]
         let definitions = report?["definitions"] as? [[String: Any]]
         #expect(report?["persons"] as? Int == 1 && definitions?.first?["completions"] as? Int == 1, "\(rates.stdout)")
+        // v2 is left after the erasure: viewed, never carted.
+        let predict = try stepwise(arguments: ["report", "predict", "--site", "c.example", "--plan", plan, "--format", "csv"] + ch)
+        #expect(predict.status == 0, "\(predict.stderr)")
+        #expect(predict.stdout.contains("\nviewed,1,"), "\(predict.stdout)")
+        let badMacro = try stepwise(arguments: ["report", "predict", "--site", "c.example", "--plan", plan, "--macro", "nope"] + ch)
+        #expect(badMacro.status != 0 && badMacro.stderr.contains("--macro"), "\(badMacro.stderr)")
         let noPlan = try stepwise(arguments: ["report", "rates", "--site", "c.example"] + ch)
         #expect(noPlan.status != 0 && noPlan.stderr.contains("has no tracking plan"), "\(noPlan.stderr)")
     }

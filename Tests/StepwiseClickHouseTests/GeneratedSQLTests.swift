@@ -74,6 +74,20 @@ import Testing
         try Self.expect(RatesSQL(query: query, schema: ClickHouseSchema(database: "stepwise")).text, fixture: "rates.sql")
     }
 
+    @Test func predictQueryText() throws {
+        let plan = try TrackingPlanLoader.load(yaml: """
+            site: shop.example
+            conversions:
+              signup: { kind: micro, when: { event: signup }, count: once_per_person }
+              pricing: { kind: micro, when: { event: pageview, path: /pricing, returned_within: 7d } }
+              purchase: { kind: macro, when: { event: purchase } }
+            """)
+        let query = PredictiveValueCalculator.resolved(PredictQuery(site: "shop.example", plan: plan, macro: "purchase"), lastEvent: 1_800_000_000_000)
+        let (macro, micros) = try query.resolve()
+        try Self.expect(PredictSQL(query: query, macro: macro, micros: micros, schema: ClickHouseSchema(database: "stepwise")).text,
+                        fixture: "predict.sql")
+    }
+
     @Test func schemaText() throws {
         try Self.expect(ClickHouseSchema(database: "stepwise").script, fixture: "schema.sql")
         try Self.expect(ClickHouseSchema(database: "stepwise", cluster: "main").script, fixture: "schema-cluster.sql")

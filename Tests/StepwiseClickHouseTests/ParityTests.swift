@@ -154,6 +154,41 @@ import Testing
         return out
     }
 
+    /// Predictive-value queries: the lookback, micros named or all, segments, bots, the model or not.
+    static func predictions(site: String, plan: TrackingPlan, macro: String, from: Int64, to: Int64) throws -> [(String, PredictQuery)] {
+        let base = PredictQuery(site: site, plan: plan, macro: macro)
+        var out: [(String, PredictQuery)] = [("default lookback", base)]
+        var q = base
+        q.from = from
+        q.to = to
+        out.append(("date range", q))
+        q = base
+        q.lookbackMillis = 3 * 86_400_000
+        out.append(("three-day lookback", q))
+        q = base
+        q.includeBots = true
+        out.append(("with bots", q))
+        q = base
+        q.micros = Array(plan.micros.map(\.name).filter { $0 != macro }.prefix(2))
+        q.fitsModel = false
+        out.append(("two micros, no model", q))
+        for segment in ["device=desktop", "visitor_type=new", "channel=direct"] {
+            q = base
+            q.segments = [try Segment(parsing: segment)]
+            out.append(("segment \(segment)", q))
+        }
+        return out
+    }
+
+    /// Predictive-value reports agree when everything but the cross-validated AUC is equal:
+    /// the folds are drawn from each store's own person ids (see `PredictSQL`).
+    static func agree(_ embedded: PredictiveValueReport, _ clickhouse: PredictiveValueReport) -> Bool {
+        var a = embedded, b = clickhouse
+        a.model?.cvAuc = nil
+        b.model?.cvAuc = nil
+        return a == b
+    }
+
     /// Rates reports agree when every count is equal and values (sums of doubles, added in
     /// another order) agree to 1e-9.
     static func agree(_ embedded: RatesReport, _ clickhouse: RatesReport) -> Bool {
@@ -168,8 +203,18 @@ import Testing
     }
 
     static func compare(_ world: ParityWorld, funnels: [(String, FunnelQuery)], counts: [(String, EventCountsQuery)],
-                        rates: [(String, RatesQuery)] = []) async throws -> Int {
+                        rates: [(String, RatesQuery)] = [], predictions: [(String, PredictQuery)] = []) async throws -> Int {
         var compared = 0
+        for (name, query) in predictions {
+            let embedded = try await world.embedded.predict(query)
+            let clickhouse = try await world.clickhouse.predict(query)
+            #expect(agree(embedded, clickhouse), "predict \(name)")
+            // Something to agree about: converters, and micros done before converting.
+            if name == "default lookback" {
+                #expect(clickhouse.converters > 0 && clickhouse.micros.contains { $0.lag != nil }, "\(clickhouse)")
+            }
+            compared += 1
+        }
         for (name, query) in rates {
             let embedded = try await world.embedded.rates(query)
             let clickhouse = try await world.clickhouse.rates(query)
@@ -233,9 +278,10 @@ import Testing
         let funnels = try Self.funnels(site: "s", steps: ["view", "cart", "buy"], plan: plan, exclusion: "refund",
                                        from: Self.t0 - 86_400_000, to: Self.t0 + 86_400_000)
         let rates = try Self.rates(site: "s", plan: plan, from: Self.t0, to: Self.t0 + 30 * 60_000)
+        let predictions = try Self.predictions(site: "s", plan: plan, macro: "buy", from: Self.t0 - 86_400_000, to: Self.t0 + 86_400_000)
         let compared = try await Self.compare(world, funnels: funnels, counts: Self.counts(site: "s", from: Self.t0, to: Self.t0 + 30 * 60_000),
-                                              rates: rates)
-        #expect(compared == funnels.count + 5 + rates.count)
+                                              rates: rates, predictions: predictions)
+        #expect(compared == funnels.count + 5 + rates.count + predictions.count)
         // The worlds are not empty: the parity is about something.
         let counts = try await world.clickhouse.eventCounts(EventCountsQuery(site: "s"))
         #expect(counts.events.first { $0.event == "view" }?.persons ?? 0 >= 10)
@@ -253,8 +299,9 @@ import Testing
                                        from: end - 14 * 86_400_000, to: end - 3 * 86_400_000)
         for funnel in plan.funnels { funnels.append(("plan funnel \(funnel.name)", try FunnelQuery(site: profile.site, funnel: funnel, plan: plan))) }
         let rates = try Self.rates(site: profile.site, plan: plan, from: end - 14 * 86_400_000, to: end - 3 * 86_400_000)
+        let predictions = try Self.predictions(site: profile.site, plan: plan, macro: profile.macro, from: end - 14 * 86_400_000, to: end - 3 * 86_400_000)
         let compared = try await Self.compare(world, funnels: funnels, counts: Self.counts(site: profile.site, from: end - 7 * 86_400_000, to: end),
-                                              rates: rates)
-        #expect(compared == funnels.count + 5 + rates.count)
+                                              rates: rates, predictions: predictions)
+        #expect(compared == funnels.count + 5 + rates.count + predictions.count)
     }
 }

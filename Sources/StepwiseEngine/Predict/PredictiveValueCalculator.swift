@@ -10,14 +10,11 @@ import StepwisePlan
 /// nothing next to the scan. Events after a person's first macro never set a bit: a micro
 /// that follows the purchase (an order review) cannot borrow the purchase's credit.
 public enum PredictiveValueCalculator {
-    static let folds = 5
+    public static let folds = 5
 
     public static func compute(_ query: PredictQuery, in table: EventTable) throws(PredictQuery.Invalid) -> PredictiveValueReport {
         let (g, micros) = try query.resolve()
-        var query = query
-        let end = query.to ?? EngagementScoreCalculator.lastEvent(site: query.site, includeBots: query.includeBots, in: table).map { $0 + 1 } ?? 0
-        query.to = end
-        query.from = query.from ?? end - query.lookbackMillis
+        let query = resolved(query, lastEvent: EngagementScoreCalculator.lastEvent(site: query.site, includeBots: query.includeBots, in: table))
         let context = ScanContext(table: table, plan: query.plan, from: query.from, to: query.to,
                                   includeBots: query.includeBots, segments: query.segments)
         let bitOf = (0..<query.plan.conversions.count).map { micros.firstIndex(of: $0) ?? -1 }
@@ -51,6 +48,28 @@ public enum PredictiveValueCalculator {
             for m in micros.indices { lags[m].append(partial.lags[m]) }
         }
         defer { for m in lags.indices { for k in lags[m].indices { lags[m][k].free() } } }
+        let lagSummaries = lags.map { parts in
+            Quantile.medianAndP90(parts).map { median, p90 in
+                DurationSummary(count: parts.reduce(0) { $0 + $1.count }, medianSeconds: median, p90Seconds: p90)
+            }
+        }
+        return report(query, macro: g, micros: micros, folds: foldRows, lags: lagSummaries)
+    }
+
+    /// The query with its lookback resolved: the end defaults to just after the site's last
+    /// event (`lastEvent`, bots left out unless asked), the start to the lookback before it.
+    public static func resolved(_ query: PredictQuery, lastEvent: Int64?) -> PredictQuery {
+        var query = query
+        let end = query.to ?? lastEvent.map { $0 + 1 } ?? 0
+        query.to = end
+        query.from = query.from ?? end - query.lookbackMillis
+        return query
+    }
+
+    /// The report from the persons' patterns per fold and each micro's lag: the one place
+    /// either backend's counts become a `PredictiveValueReport`.
+    static func report(_ query: PredictQuery, macro g: Int, micros: [Int], folds foldRows: [[UInt64: PatternCount]],
+                       lags: [DurationSummary?]) -> PredictiveValueReport {
         var all: [UInt64: PatternCount] = [:]
         for fold in foldRows {
             for row in fold.values {
@@ -79,9 +98,7 @@ public enum PredictiveValueCalculator {
                 guard let beta = fit.coefficients[bit], let se = fit.standardErrors[bit], let odds = fit.oddsRatio(bit) else { return nil }
                 return ModelWeight(coefficient: beta, standardError: se, oddsRatio: odds.ratio, oddsRatioCi95: odds.ci95)
             }
-            let lag = Quantile.medianAndP90(lags[bit]).map { median, p90 in
-                DurationSummary(count: lags[bit].reduce(0) { $0 + $1.count }, medianSeconds: median, p90Seconds: p90)
-            }
+            let lag = lags[bit]
             let prevalence = Rate(table2.exposed, of: persons, kind: .persons)
             let (verdict, why) = Self.verdict(table2, pValue: p, prevalence: prevalence.rate ?? 0, macro: macroName)
             values.append(PredictiveValue(

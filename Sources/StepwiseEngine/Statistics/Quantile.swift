@@ -15,7 +15,7 @@ enum Quantile {
 
     /// The 0-based ranks, in sorted order, of the values the median and the 90th percentile of
     /// `count > 0` samples lie between: two per quantile, `floor((count - 1) * q)` and the next.
-    /// A store that sorts in SQL picks the same ranks (`RatesAggregates.OrderStatistics`).
+    /// A store that sorts in SQL picks the same ranks (`OrderStatistics`).
     static func ranks(count: Int) -> [Int] {
         [0.5, 0.9].flatMap { q -> [Int] in
             let low = Int((Double(count - 1) * q).rounded(.down))
