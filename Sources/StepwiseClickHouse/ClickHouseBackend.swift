@@ -124,6 +124,31 @@ public struct ClickHouseBackend: ReportBackend {
         return try aggregates.report(resolved)
     }
 
+    public func experiment(_ query: ExperimentQuery) async throws -> ExperimentReport {
+        let scan = try ExperimentCalculator.scan(query)
+        let rows = try await rows(ExperimentSQL(query: query, scan: scan, schema: schema).text, report: "experiment")
+        let variants = scan.experiment.variants.count, metrics = scan.metrics.count
+        var aggregates = ExperimentAggregates(variants: variants, metrics: metrics)
+        for row in rows {
+            guard row.count == 4 + metrics, let variant = row[0].number.map(Int.init), let persons = row[1].number.map(Int.init),
+                  let revenue = row[2].number, let squares = row[3].number
+            else { throw ClickHouseError.malformed("experiment row \(row)") }
+            if variant == -2 {
+                aggregates.mixed = persons
+                continue
+            }
+            guard variant >= 0, variant < variants else { throw ClickHouseError.malformed("experiment row for variant \(variant) of \(variants)") }
+            aggregates.persons[variant] = persons
+            aggregates.revenue[variant] = revenue
+            aggregates.revenueSquares[variant] = squares
+            for m in 0..<metrics {
+                guard let conversions = row[4 + m].number else { throw ClickHouseError.malformed("experiment row \(row)") }
+                aggregates.conversions[variant][m] = Int(conversions)
+            }
+        }
+        return try aggregates.report(query)
+    }
+
     /// A `sumMap` result, `[[keys], [sums]]`.
     private static func map(_ value: JSONValue) -> [Int64: Int]? {
         guard case .array(let parts) = value, parts.count == 2, case .array(let keys) = parts[0], case .array(let sums) = parts[1],
@@ -173,7 +198,6 @@ public struct ClickHouseBackend: ReportBackend {
     public func audiences(_ query: AudienceQuery, names: [String]?, limit: Int?) async throws -> [AudienceMembersReport] {
         throw Self.unsupported("audience")
     }
-    public func experiment(_ query: ExperimentQuery) async throws -> ExperimentReport { throw Self.unsupported("experiment") }
     public func attribution(_ query: AttributionQuery) async throws -> AttributionReport { throw Self.unsupported("attribution") }
     public func paths(_ query: PathsQuery) async throws -> PathsReport { throw Self.unsupported("paths") }
     public func bidding(site: String, plan: TrackingPlan, to: Int64?, includeBots: Bool) async throws -> BiddingReport {

@@ -43,9 +43,7 @@ struct PredictSQL {
                      + lags.joined(separator: ",\n    ") + ") AS per_person")
         return """
             SELECT
-                kind, a, toString(b), persons, converted, length(s),
-                arrayMap(r -> s[r + 1], [toInt64(floor((toInt64(length(s)) - 1) * 0.5)), least(toInt64(floor((toInt64(length(s)) - 1) * 0.5)) + 1, toInt64(length(s)) - 1),
-                    toInt64(floor((toInt64(length(s)) - 1) * 0.9)), least(toInt64(floor((toInt64(length(s)) - 1) * 0.9)) + 1, toInt64(length(s)) - 1)])
+                kind, a, toString(b), persons, converted, \(SQL.orderStatistics("s"))
             FROM (
                 SELECT
                     tupleElement(r, 1) AS kind,

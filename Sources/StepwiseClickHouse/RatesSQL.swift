@@ -28,7 +28,8 @@ struct RatesSQL {
     private var keepElement: Int { 5 + 2 * words }
     private var sessionKeptElement: Int { keepElement + 1 }
     private var bucketElement: Int { keepElement + 2 }
-    private var valueSlots: [Int: Int] {
+    /// Each valued definition's element in the per-event tuple.
+    var valueSlots: [Int: Int] {
         var slots: [Int: Int] = [:]
         for (d, definition) in definitions.enumerated() where definition.value != nil { slots[d] = keepElement + 3 + slots.count }
         return slots
@@ -92,21 +93,13 @@ struct RatesSQL {
             rows.append(row(d: n + 1 + k, matched: "has(k\(pair.from), 1)", completions: "has(k\(pair.from), 1) AND has(k\(pair.to), 1)"))
         }
         lines.append("[\(rows.joined(separator: ",\n    "))] AS per_definition")
-        func ranked(_ samples: String) -> String {
-            let c = "toInt64(length(\(samples)))"
-            let ranks = [0.5, 0.9].flatMap { q in
-                let low = "toInt64(floor((\(c) - 1) * \(q)))"
-                return [low, "least(\(low) + 1, \(c) - 1)"]
-            }
-            return "length(\(samples)), arrayMap(r -> \(samples)[r + 1], [\(ranks.joined(separator: ", "))])"
-        }
         return """
             SELECT
                 d, persons, completions, sessions, value, audience, audience_completed,
                 series_persons, series_completions, frequencies, first_event, last_event,
-                \(ranked("first_visit")),
-                \(ranked("session_start")),
-                \(ranked("last_match"))
+                \(SQL.orderStatistics("first_visit")),
+                \(SQL.orderStatistics("session_start")),
+                \(SQL.orderStatistics("last_match"))
             FROM (
                 SELECT
                     tupleElement(r, 1) AS d,

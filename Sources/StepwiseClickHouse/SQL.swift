@@ -25,6 +25,17 @@ enum SQL {
         return "toFloat64(\(value.description))"
     }
 
+    /// A sorted sample array as `OrderStatistics`: its length, then the values at the ranks the
+    /// engine's median and 90th percentile interpolate between (`Quantile.ranks`).
+    static func orderStatistics(_ sorted: String) -> String {
+        let count = "toInt64(length(\(sorted)))"
+        let ranks = [0.5, 0.9].flatMap { q in
+            let low = "toInt64(floor((\(count) - 1) * \(q)))"
+            return [low, "least(\(low) + 1, \(count) - 1)"]
+        }
+        return "length(\(sorted)), arrayMap(r -> \(sorted)[r + 1], [\(ranks.joined(separator: ", "))])"
+    }
+
     /// The local day number (days since 1970-01-01) of a time in milliseconds, in `calendar`'s zone.
     static func localDay(_ t: String, _ calendar: LocalCalendar) -> String {
         calendar.identifier == "UTC"

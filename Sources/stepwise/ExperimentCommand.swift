@@ -130,15 +130,17 @@ struct ExperimentReportCommand: AsyncParsableCommand {
     @Argument(help: "The experiment's name in the plan.")
     var name: String
     @OptionGroup var options: ReportOptions
+    @OptionGroup var clickhouse: ClickHouseOptions
     @Option(name: .customLong("segment"), help: "dimension=value filter (repeatable).")
     var segments: [String] = []
 
     func run() async throws {
-        let inputs = try PersonReportInputs(options, segments: segments)
+        let source = ReportSource(options: options, clickhouse: clickhouse)
+        let inputs = try PersonReportInputs(options, segments: segments, source: source)
         let report = try await usage {
-            try await inputs.backend.experiment(ExperimentQuery(
+            try await source.run(inputs.store) { try await $0.experiment(ExperimentQuery(
                 site: options.site, plan: inputs.plan, experiment: name, from: inputs.range.from, to: inputs.range.to,
-                segments: inputs.segments, includeBots: options.includeBots))
+                segments: inputs.segments, includeBots: options.includeBots)) }
         }
         let header = ["metric", "variant", "persons", "rate or mean", "lift (95% CI)", "relative", "p", "P(beat control)", "always-valid CI"]
         var rows: [[String]] = []

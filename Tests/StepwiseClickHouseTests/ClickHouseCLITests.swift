@@ -30,8 +30,14 @@ import Testing
         #expect(counts.stdout == "event,events,persons,sessions\nview,1,1,1\n")
         let plan = NSTemporaryDirectory() + "cli-\(UUID().uuidString).yml"
         defer { try? FileManager.default.removeItem(atPath: plan) }
-        try "site: c.example\nconversions:\n  viewed: { kind: micro, when: { event: view } }\n  carted: { kind: macro, when: { event: cart } }\n"
-            .write(toFile: plan, atomically: true, encoding: .utf8)
+        try """
+            site: c.example
+            conversions:
+              viewed: { kind: micro, when: { event: view } }
+              carted: { kind: macro, when: { event: cart } }
+            experiments:
+              cta: { variants: { control: 50, bold: 50 }, primary: viewed }
+            """.write(toFile: plan, atomically: true, encoding: .utf8)
         let rates = try stepwise(arguments: ["report", "rates", "--site", "c.example", "--plan", plan, "--format", "json"] + ch)
         #expect(rates.status == 0, "\(rates.stderr)")
         let report = try JSONSerialization.jsonObject(with: Data(rates.stdout.utf8)) as? [String: Any]
@@ -41,6 +47,8 @@ import Testing
         let predict = try stepwise(arguments: ["report", "predict", "--site", "c.example", "--plan", plan, "--format", "csv"] + ch)
         #expect(predict.status == 0, "\(predict.stderr)")
         #expect(predict.stdout.contains("\nviewed,1,"), "\(predict.stdout)")
+        let experiment = try stepwise(arguments: ["report", "experiment", "cta", "--site", "c.example", "--plan", plan, "--format", "json"] + ch)
+        #expect(experiment.status == 0 && experiment.stdout.contains("\"experiment\" : \"cta\""), "\(experiment.stdout)\(experiment.stderr)")
         let badMacro = try stepwise(arguments: ["report", "predict", "--site", "c.example", "--plan", plan, "--macro", "nope"] + ch)
         #expect(badMacro.status != 0 && badMacro.stderr.contains("--macro"), "\(badMacro.stderr)")
         let noPlan = try stepwise(arguments: ["report", "rates", "--site", "c.example"] + ch)

@@ -88,6 +88,20 @@ import Testing
                         fixture: "predict.sql")
     }
 
+    @Test func experimentQueryText() throws {
+        let plan = try TrackingPlanLoader.load(yaml: """
+            site: shop.example
+            conversions:
+              cta_click: { kind: micro, when: { event: cta_click } }
+              purchase: { kind: macro, when: { event: purchase }, value: { prop: revenue } }
+            experiments:
+              cta: { variants: { control: 50, bold: 50 }, primary: cta_click, guardrails: [purchase] }
+            """)
+        let query = ExperimentQuery(site: "shop.example", plan: plan, experiment: "cta", from: 1_000)
+        try Self.expect(ExperimentSQL(query: query, scan: try ExperimentCalculator.scan(query), schema: ClickHouseSchema(database: "stepwise")).text,
+                        fixture: "experiment.sql")
+    }
+
     @Test func schemaText() throws {
         try Self.expect(ClickHouseSchema(database: "stepwise").script, fixture: "schema.sql")
         try Self.expect(ClickHouseSchema(database: "stepwise", cluster: "main").script, fixture: "schema-cluster.sql")

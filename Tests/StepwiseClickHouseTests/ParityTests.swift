@@ -57,6 +57,13 @@ import Testing
         e += [event("view", "m", minute: -60 * 24 * 3), event("cart", "m", minute: 1), event("buy", "m", minute: 2)]
         // n: two views in one session (the second is its own definition), no cart: an audience that did not complete.
         e += [event("view", "n", minute: 0, path: "/pricing"), event("view", "n", minute: 2), event("view", "n", minute: 3)]
+        // o: exposures to an experiment: one variant each, one person in both (mixed), exposure after a conversion.
+        func exposure(_ visitor: String, _ variant: String, minute: Double) -> CanonicalEvent {
+            event("$exposure", visitor, minute: minute, props: [("experiment", .string("cta")), ("variant", .string(variant))])
+        }
+        e += [exposure("a", "control", minute: 1), exposure("b", "bold", minute: 0), exposure("c", "control", minute: 0),
+              exposure("c", "bold", minute: 3), exposure("k", "bold", minute: 30), exposure("g2", "control", minute: 15),
+              exposure("l", "bold", minute: 12), exposure("m", "control", minute: 0), exposure("n", "bold", minute: 1)]
         return [.events(e), .identify(site: "s", visitor: "g1", user: "u-g"), .identify(site: "s", visitor: "g2", user: "u-g"),
                 .identify(site: "s", visitor: "h", user: "second"),
                 .events([event("buy", "h", minute: 3), event("refund", "g1", minute: 30)])]
@@ -189,6 +196,43 @@ import Testing
         return a == b
     }
 
+    /// Experiment queries: all time, a range, segments, bots.
+    static func experiments(site: String, plan: TrackingPlan, from: Int64, to: Int64) throws -> [(String, ExperimentQuery)] {
+        plan.experiments.flatMap { experiment -> [(String, ExperimentQuery)] in
+            let base = ExperimentQuery(site: site, plan: plan, experiment: experiment.name)
+            var ranged = base
+            ranged.from = from
+            ranged.to = to
+            var bots = base
+            bots.includeBots = true
+            var segment = base
+            segment.segments = [try! Segment(parsing: "device=desktop")]
+            return [("\(experiment.name)", base), ("\(experiment.name), date range", ranged), ("\(experiment.name), with bots", bots),
+                    ("\(experiment.name), desktop", segment)]
+        }
+    }
+
+    /// Two reports that are equal but for doubles summed in another order (1e-9, relative).
+    static func close(_ a: some Encodable, _ b: some Encodable) throws -> Bool {
+        let encoder = ReportEncoding.encoder()
+        func same(_ x: Any, _ y: Any) -> Bool {
+            switch (x, y) {
+            case (let x as [String: Any], let y as [String: Any]):
+                return x.keys.sorted() == y.keys.sorted() && x.keys.allSatisfy { same(x[$0]!, y[$0]!) }
+            case (let x as [Any], let y as [Any]):
+                return x.count == y.count && zip(x, y).allSatisfy { same($0, $1) }
+            case (let x as NSNumber, let y as NSNumber):
+                let (p, q) = (x.doubleValue, y.doubleValue)
+                return p == q || abs(p - q) <= 1e-9 * max(1, abs(p), abs(q))
+            case (let x as String, let y as String):
+                return x == y
+            default:
+                return x is NSNull && y is NSNull
+            }
+        }
+        return same(try JSONSerialization.jsonObject(with: try encoder.encode(a)), try JSONSerialization.jsonObject(with: try encoder.encode(b)))
+    }
+
     /// Rates reports agree when every count is equal and values (sums of doubles, added in
     /// another order) agree to 1e-9.
     static func agree(_ embedded: RatesReport, _ clickhouse: RatesReport) -> Bool {
@@ -203,8 +247,18 @@ import Testing
     }
 
     static func compare(_ world: ParityWorld, funnels: [(String, FunnelQuery)], counts: [(String, EventCountsQuery)],
-                        rates: [(String, RatesQuery)] = [], predictions: [(String, PredictQuery)] = []) async throws -> Int {
+                        rates: [(String, RatesQuery)] = [], predictions: [(String, PredictQuery)] = [],
+                        experiments: [(String, ExperimentQuery)] = []) async throws -> Int {
         var compared = 0
+        for (name, query) in experiments {
+            let embedded = try await world.embedded.experiment(query)
+            let clickhouse = try await world.clickhouse.experiment(query)
+            #expect(try close(embedded, clickhouse), "experiment \(name)\n\(embedded)\n\(clickhouse)")
+            if query.from == nil && query.segments.isEmpty && !query.includeBots {
+                #expect(clickhouse.variants.allSatisfy { $0.persons > 0 }, "\(clickhouse)")
+            }
+            compared += 1
+        }
         for (name, query) in predictions {
             let embedded = try await world.embedded.predict(query)
             let clickhouse = try await world.clickhouse.predict(query)
@@ -274,14 +328,20 @@ import Testing
               checkout:
                 steps: [view, cart, buy]
                 window: 7d
+            experiments:
+              cta:
+                variants: { control: 50, bold: 50 }
+                primary: cart
+                guardrails: [buy, view]
             """)
         let funnels = try Self.funnels(site: "s", steps: ["view", "cart", "buy"], plan: plan, exclusion: "refund",
                                        from: Self.t0 - 86_400_000, to: Self.t0 + 86_400_000)
         let rates = try Self.rates(site: "s", plan: plan, from: Self.t0, to: Self.t0 + 30 * 60_000)
         let predictions = try Self.predictions(site: "s", plan: plan, macro: "buy", from: Self.t0 - 86_400_000, to: Self.t0 + 86_400_000)
+        let experiments = try Self.experiments(site: "s", plan: plan, from: Self.t0 + 60_000, to: Self.t0 + 86_400_000)
         let compared = try await Self.compare(world, funnels: funnels, counts: Self.counts(site: "s", from: Self.t0, to: Self.t0 + 30 * 60_000),
-                                              rates: rates, predictions: predictions)
-        #expect(compared == funnels.count + 5 + rates.count + predictions.count)
+                                              rates: rates, predictions: predictions, experiments: experiments)
+        #expect(compared == funnels.count + 5 + rates.count + predictions.count + experiments.count)
         // The worlds are not empty: the parity is about something.
         let counts = try await world.clickhouse.eventCounts(EventCountsQuery(site: "s"))
         #expect(counts.events.first { $0.event == "view" }?.persons ?? 0 >= 10)
@@ -300,8 +360,10 @@ import Testing
         for funnel in plan.funnels { funnels.append(("plan funnel \(funnel.name)", try FunnelQuery(site: profile.site, funnel: funnel, plan: plan))) }
         let rates = try Self.rates(site: profile.site, plan: plan, from: end - 14 * 86_400_000, to: end - 3 * 86_400_000)
         let predictions = try Self.predictions(site: profile.site, plan: plan, macro: profile.macro, from: end - 14 * 86_400_000, to: end - 3 * 86_400_000)
+        let experiments = try Self.experiments(site: profile.site, plan: plan, from: end - 14 * 86_400_000, to: end - 3 * 86_400_000)
+        #expect(!experiments.isEmpty)
         let compared = try await Self.compare(world, funnels: funnels, counts: Self.counts(site: profile.site, from: end - 7 * 86_400_000, to: end),
-                                              rates: rates, predictions: predictions)
-        #expect(compared == funnels.count + 5 + rates.count + predictions.count)
+                                              rates: rates, predictions: predictions, experiments: experiments)
+        #expect(compared == funnels.count + 5 + rates.count + predictions.count + experiments.count)
     }
 }

@@ -9,7 +9,19 @@ import StepwisePlan
 /// A person counts from their first exposure: only metric matches at or after it are theirs.
 public enum ExperimentCalculator {
 
-    public static func compute(_ query: ExperimentQuery, in table: EventTable) throws(PredictQuery.Invalid) -> ExperimentReport {
+    /// What an experiment report scans: the experiment, its metrics (primary first) as
+    /// definition indices, the valued macros whose values are revenue, and the plan with one
+    /// exposure definition per variant appended (from `firstExposure` on).
+    public struct Scan: Sendable {
+        public var experiment: ExperimentDefinition
+        public var metricNames: [String]
+        public var metrics: [Int]
+        public var valued: [Int]
+        public var plan: TrackingPlan
+        public var firstExposure: Int
+    }
+
+    public static func scan(_ query: ExperimentQuery) throws(PredictQuery.Invalid) -> Scan {
         let plan = query.plan
         guard let experiment = plan.experiments.first(where: { $0.name == query.experiment }) else {
             let known = plan.experiments.map(\.name).joined(separator: ", ")
@@ -24,13 +36,20 @@ public enum ExperimentCalculator {
         // Revenue: the values of the plan's macros that carry one.
         let valued = plan.conversions.indices.filter { plan.conversions[$0].kind == .macro && plan.conversions[$0].value != nil }
         var scanned = plan
-        let firstExposure = plan.conversions.count
         for variant in experiment.variants {
             var when = EventMatcher(event: ExperimentQuery.exposureEvent)
             when.props = [PropCondition(key: "experiment", op: .eq, operand: .string(experiment.name)),
                           PropCondition(key: "variant", op: .eq, operand: .string(variant.name))]
             scanned.conversions.append(ConversionDefinition(name: "\(ExperimentQuery.exposureEvent):\(variant.name)", kind: .micro, when: when))
         }
+        return Scan(experiment: experiment, metricNames: metricNames, metrics: metrics, valued: valued, plan: scanned,
+                    firstExposure: plan.conversions.count)
+    }
+
+    public static func compute(_ query: ExperimentQuery, in table: EventTable) throws(PredictQuery.Invalid) -> ExperimentReport {
+        let scan = try scan(query)
+        let (experiment, metricNames, metrics, valued, scanned, firstExposure) =
+            (scan.experiment, scan.metricNames, scan.metrics, scan.valued, scan.plan, scan.firstExposure)
         let variantCount = experiment.variants.count
         let context = ScanContext(table: table, plan: scanned, from: query.from, to: query.to, includeBots: query.includeBots,
                                   segments: query.segments)

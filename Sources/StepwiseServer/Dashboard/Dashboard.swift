@@ -134,7 +134,7 @@ struct Dashboard: Sendable {
         let summaries = SiteSummary.all(in: reports.live.snapshot())
         var body = ""
         if scaledOut {
-            body = "<p>This node keeps its events in ClickHouse. The overview, funnels, predictors and plan pages read them there; "
+            body = "<p>This node keeps its events in ClickHouse. The overview, funnels, predictors, experiments and plan pages read them there; "
                 + "the other pages need reports ClickHouse does not compute yet and say so.</p>"
                 + DashboardLayout.table(["Site"], knownSites.map { site in
                     ["<a href=\"\(escape(DashboardTab.overview.path(site: site)))\">\(escape(site))</a>"]

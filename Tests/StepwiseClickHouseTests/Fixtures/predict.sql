@@ -1,7 +1,5 @@
 SELECT
-    kind, a, toString(b), persons, converted, length(s),
-    arrayMap(r -> s[r + 1], [toInt64(floor((toInt64(length(s)) - 1) * 0.5)), least(toInt64(floor((toInt64(length(s)) - 1) * 0.5)) + 1, toInt64(length(s)) - 1),
-        toInt64(floor((toInt64(length(s)) - 1) * 0.9)), least(toInt64(floor((toInt64(length(s)) - 1) * 0.9)) + 1, toInt64(length(s)) - 1)])
+    kind, a, toString(b), persons, converted, length(s), arrayMap(r -> s[r + 1], [toInt64(floor((toInt64(length(s)) - 1) * 0.5)), least(toInt64(floor((toInt64(length(s)) - 1) * 0.5)) + 1, toInt64(length(s)) - 1), toInt64(floor((toInt64(length(s)) - 1) * 0.9)), least(toInt64(floor((toInt64(length(s)) - 1) * 0.9)) + 1, toInt64(length(s)) - 1)])
 FROM (
     SELECT
         tupleElement(r, 1) AS kind,

@@ -1,0 +1,74 @@
+SELECT
+    variant,
+    count() AS persons,
+    sum(person_revenue) AS revenue_sum,
+    sum(person_revenue * person_revenue) AS revenue_squares,
+    sum(converted0) AS conversions0,
+    sum(converted1) AS conversions1
+FROM (
+    SELECT
+        tupleElement(ev, 5) AS m0,
+        tupleElement(ev, 6) AS am0,
+        arrayFilter((v, i, f) -> i = f, tupleElement(ev, 8), idx, sess_first) AS kept_by_sess,
+        arrayFilter((g, i, f) -> i = f, arrayDifference(ts), idx, sess_first) AS gap_by_sess,
+        arrayFilter((t, i, f) -> i = f, ts, idx, sess_first) AS start_by_sess,
+        arrayMap((k, s) -> toUInt8(k = 1 AND kept_by_sess[s] = 1), tupleElement(ev, 7), sess) AS act,
+        tupleElement(ev, 9) AS bucket,
+        arrayMap((t, s) -> t - start_by_sess[s], ts, sess) AS since_start,
+        arrayMap(s -> gap_by_sess[s], sess) AS gap,
+        arrayMap((x, a) -> toUInt8(bitTest(x, 0) AND a = 1), m0, act) AS k0,
+        arrayMap((n, k) -> toUInt8(k = 1 AND n = 1), arrayEnumerateUniq(arrayMap((s, k) -> if(k = 1, s, 0), sess, k0)), k0) AS f0,
+        k0 AS c0,
+        arrayMap((x, a) -> toUInt8(bitTest(x, 1) AND a = 1), m0, act) AS k1,
+        arrayMap((n, k) -> toUInt8(k = 1 AND n = 1), arrayEnumerateUniq(arrayMap((s, k) -> if(k = 1, s, 0), sess, k1)), k1) AS f1,
+        k1 AS c1,
+        arrayMap((x, a) -> toUInt8(bitTest(x, 2) AND a = 1), m0, act) AS k2,
+        arrayMap((n, k) -> toUInt8(k = 1 AND n = 1), arrayEnumerateUniq(arrayMap((s, k) -> if(k = 1, s, 0), sess, k2)), k2) AS f2,
+        k2 AS c2,
+        arrayMap((x, a) -> toUInt8(bitTest(x, 3) AND a = 1), m0, act) AS k3,
+        arrayMap((n, k) -> toUInt8(k = 1 AND n = 1), arrayEnumerateUniq(arrayMap((s, k) -> if(k = 1, s, 0), sess, k3)), k3) AS f3,
+        k3 AS c3,
+        if(has(k2, 1), ts[indexOf(k2, 1)], toInt64(9223372036854775807)) AS exposed0,
+        if(has(k3, 1), ts[indexOf(k3, 1)], toInt64(9223372036854775807)) AS exposed1,
+        least(exposed0, exposed1) AS exposed_at,
+        if((exposed0 != toInt64(9223372036854775807)) + (exposed1 != toInt64(9223372036854775807)) > 1, toInt8(-2), if(exposed0 != toInt64(9223372036854775807), toInt8(0), if(exposed1 != toInt64(9223372036854775807), toInt8(1), toInt8(-1)))) AS variant,
+        toFloat64(arraySum(arrayFilter((v, c, t) -> c = 1 AND t >= exposed_at, tupleElement(ev, 10), c1, ts))) AS person_revenue,
+        arrayExists((k, t) -> k = 1 AND t >= exposed_at, k0, ts) AS converted0,
+        arrayExists((k, t) -> k = 1 AND t >= exposed_at, k1, ts) AS converted1
+    FROM (
+        SELECT
+            person,
+            ev,
+            arrayMap(x -> tupleElement(x, 1), ev) AS ts,
+            arrayEnumerate(ts) AS idx,
+            arrayExists(x -> tupleElement(x, 4) != 0, ev)
+                OR arrayExists((t, i) -> i >= 30 AND t - ts[i - 29] <= 10000, ts, idx) AS is_bot,
+            arrayCumSum(arrayMap((t, i) -> toUInt32(i = 1 OR t - ts[i - 1] > 1800000), ts, idx)) AS sess,
+            arrayMap(s -> indexOf(sess, s), sess) AS sess_first
+        FROM (
+            SELECT
+                person,
+                arraySort(x -> (tupleElement(x, 1), tupleElement(x, 2)),
+                    arrayFilter((x, n) -> n = 1, arrived, arrayEnumerateUniq(arrayMap(x -> tupleElement(x, 3), arrived)))) AS ev
+            FROM (
+                SELECT
+                    if(linked_user = '', concat('v:', visitor), concat('u:', linked_user)) AS person,
+                    arraySort(x -> tupleElement(x, 2), groupArray((timestamp, seq, key, bot, bitOr(bitOr(bitOr(if(name = 'cta_click', toUInt64(1), toUInt64(0)), if(name = 'purchase', toUInt64(2), toUInt64(0))), if(name = '$exposure' AND ((prop_kinds[indexOf(prop_keys, 'experiment')] IN (1, 3) AND prop_values[indexOf(prop_keys, 'experiment')] = 'cta')) AND ((prop_kinds[indexOf(prop_keys, 'variant')] IN (1, 3) AND prop_values[indexOf(prop_keys, 'variant')] = 'control')), toUInt64(4), toUInt64(0))), if(name = '$exposure' AND ((prop_kinds[indexOf(prop_keys, 'experiment')] IN (1, 3) AND prop_values[indexOf(prop_keys, 'experiment')] = 'cta')) AND ((prop_kinds[indexOf(prop_keys, 'variant')] IN (1, 3) AND prop_values[indexOf(prop_keys, 'variant')] = 'bold')), toUInt64(8), toUInt64(0))), toUInt64(0), toUInt8(timestamp >= 1000), toUInt8(1), intDiv(timestamp, 86400000), if(prop_kinds[indexOf(prop_keys, 'revenue')] != 0 AND NOT isNaN(prop_numbers[indexOf(prop_keys, 'revenue')]), prop_numbers[indexOf(prop_keys, 'revenue')], revenue)))) AS arrived
+                FROM stepwise.events
+                ANY LEFT JOIN (
+                    SELECT visitor, argMin(user, seq) AS linked_user
+                    FROM stepwise.identities
+                    WHERE site = 'shop.example'
+                    GROUP BY visitor
+                ) USING visitor
+                WHERE site = 'shop.example'
+                GROUP BY person
+            )
+        )
+        WHERE NOT is_bot
+    )
+    WHERE length(ev) >= 0 AND length(ts) >= 0 AND length(idx) >= 0 AND length(sess) >= 0 AND length(sess_first) >= 0
+)
+WHERE variant != -1
+GROUP BY variant
+ORDER BY variant
