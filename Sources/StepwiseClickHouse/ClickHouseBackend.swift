@@ -95,16 +95,7 @@ public struct ClickHouseBackend: ReportBackend {
 
     public func predict(_ query: PredictQuery) async throws -> PredictiveValueReport {
         let (g, micros) = try query.resolve()
-        var lastEvent: Int64?
-        if query.to == nil {
-            let base = PersonEventsSQL(schema: schema, site: query.site, extras: [], sessionTimeoutMillis: query.plan.sessionTimeoutMillis,
-                                       includeBots: query.includeBots)
-            let rows = try await rows("SELECT count(), max(ts[length(ts)]) FROM (\n\(base.text)\n)", report: "predict")
-            guard rows.count == 1, rows[0].count == 2, let persons = rows[0][0].number, let last = rows[0][1].number else {
-                throw ClickHouseError.malformed("last event row \(rows)")
-            }
-            lastEvent = persons > 0 ? Int64(last) : nil
-        }
+        let lastEvent = query.to == nil ? try await lastEvent(site: query.site, plan: query.plan, includeBots: query.includeBots, report: "predict") : nil
         let resolved = PredictiveValueCalculator.resolved(query, lastEvent: lastEvent)
         let rows = try await rows(PredictSQL(query: resolved, macro: g, micros: micros, schema: schema).text, report: "predict")
         var aggregates = PredictAggregates(micros: micros.count)
@@ -147,6 +138,36 @@ public struct ClickHouseBackend: ReportBackend {
             }
         }
         return try aggregates.report(query)
+    }
+
+    public func paths(_ query: PathsQuery) async throws -> PathsReport {
+        let macroName = try AttributionQuery.macro(query.macro, in: query.plan)
+        guard let macro = query.plan.conversions.firstIndex(where: { $0.name == macroName }) else { throw ClickHouseError.malformed("macro \(macroName)") }
+        let lastEvent = query.to == nil ? try await lastEvent(site: query.site, plan: query.plan, includeBots: query.includeBots, report: "paths") : nil
+        let resolved = PathsCalculator.resolved(query, lastEvent: lastEvent)
+        let rows = try await rows(PathsSQL(query: resolved, macro: macro, schema: schema).text, report: "paths")
+        var aggregates = PathsAggregates()
+        let n = query.plan.conversions.count
+        for row in rows {
+            guard row.count == 4, case .array(let path) = row[0], let truncated = row[1].number, let persons = row[2].number.map(Int.init),
+                  let converters = row[3].number.map(Int.init)
+            else { throw ClickHouseError.malformed("paths row \(row)") }
+            let steps = path.compactMap { $0.number.map(Int.init) }
+            guard steps.count == path.count, steps.allSatisfy({ $0 >= 0 && $0 < n }) else { throw ClickHouseError.malformed("paths row \(row)") }
+            aggregates.paths.append(.init(steps: steps, truncated: truncated != 0, persons: persons, converters: converters))
+        }
+        return try aggregates.report(resolved)
+    }
+
+    /// The site's last event among the persons a report keeps (bots left out unless asked);
+    /// nil when there is none. Reports whose window ends there ask for it first.
+    private func lastEvent(site: String, plan: TrackingPlan, includeBots: Bool, report: String) async throws -> Int64? {
+        let base = PersonEventsSQL(schema: schema, site: site, extras: [], sessionTimeoutMillis: plan.sessionTimeoutMillis, includeBots: includeBots)
+        let rows = try await rows("SELECT count(), max(ts[length(ts)]) FROM (\n\(base.text)\n)", report: report)
+        guard rows.count == 1, rows[0].count == 2, let persons = rows[0][0].number, let last = rows[0][1].number else {
+            throw ClickHouseError.malformed("last event row \(rows)")
+        }
+        return persons > 0 ? Int64(last) : nil
     }
 
     /// A `sumMap` result, `[[keys], [sums]]`.
@@ -199,7 +220,6 @@ public struct ClickHouseBackend: ReportBackend {
         throw Self.unsupported("audience")
     }
     public func attribution(_ query: AttributionQuery) async throws -> AttributionReport { throw Self.unsupported("attribution") }
-    public func paths(_ query: PathsQuery) async throws -> PathsReport { throw Self.unsupported("paths") }
     public func bidding(site: String, plan: TrackingPlan, to: Int64?, includeBots: Bool) async throws -> BiddingReport {
         throw Self.unsupported("ads bidding")
     }

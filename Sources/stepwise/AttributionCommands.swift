@@ -87,6 +87,7 @@ struct PathsReportCommand: AsyncParsableCommand {
         commandName: "paths", abstract: "The commonest sequences of micros before the macro, with each path's macro rate.")
 
     @OptionGroup var options: ReportOptions
+    @OptionGroup var clickhouse: ClickHouseOptions
     @Option(help: "The macro definition; default the plan's first macro.")
     var macro: String?
     @Option(help: "How many paths to list per group (default 20).")
@@ -99,12 +100,13 @@ struct PathsReportCommand: AsyncParsableCommand {
     var segments: [String] = []
 
     func run() async throws {
-        let inputs = try PersonReportInputs(options, segments: segments)
+        let source = ReportSource(options: options, clickhouse: clickhouse)
+        let inputs = try PersonReportInputs(options, segments: segments, source: source)
         let report = try await usage {
             let query = try PathsQuery.fromOptions(
                 site: options.site, plan: inputs.plan, from: inputs.range.from, to: inputs.range.to, segments: inputs.segments,
                 includeBots: options.includeBots, macro: macro, top: top, maxLength: maxLength, lookback: lookback)
-            return try await inputs.backend.paths(query)
+            return try await source.run(inputs.store) { try await $0.paths(query) }
         }
         switch options.format {
         case .json: try options.printJSON(report)

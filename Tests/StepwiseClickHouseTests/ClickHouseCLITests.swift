@@ -49,6 +49,8 @@ import Testing
         #expect(predict.stdout.contains("\nviewed,1,"), "\(predict.stdout)")
         let experiment = try stepwise(arguments: ["report", "experiment", "cta", "--site", "c.example", "--plan", plan, "--format", "json"] + ch)
         #expect(experiment.status == 0 && experiment.stdout.contains("\"experiment\" : \"cta\""), "\(experiment.stdout)\(experiment.stderr)")
+        let paths = try stepwise(arguments: ["report", "paths", "--site", "c.example", "--plan", plan, "--format", "json"] + ch)
+        #expect(paths.status == 0 && paths.stdout.contains("\"persons\" : 1"), "\(paths.stdout)\(paths.stderr)")
         let badMacro = try stepwise(arguments: ["report", "predict", "--site", "c.example", "--plan", plan, "--macro", "nope"] + ch)
         #expect(badMacro.status != 0 && badMacro.stderr.contains("--macro"), "\(badMacro.stderr)")
         let noPlan = try stepwise(arguments: ["report", "rates", "--site", "c.example"] + ch)

@@ -102,6 +102,19 @@ import Testing
                         fixture: "experiment.sql")
     }
 
+    @Test func pathsQueryText() throws {
+        let plan = try TrackingPlanLoader.load(yaml: """
+            site: shop.example
+            conversions:
+              pricing: { kind: micro, when: { event: pageview, path: /pricing } }
+              demo: { kind: micro, when: { event: demo_request } }
+              purchase: { kind: macro, when: { event: purchase } }
+            """)
+        var query = PathsCalculator.resolved(PathsQuery(site: "shop.example", plan: plan, macro: "purchase"), lastEvent: 1_800_000_000_000)
+        query.maxLength = 4
+        try Self.expect(PathsSQL(query: query, macro: 2, schema: ClickHouseSchema(database: "stepwise")).text, fixture: "paths.sql")
+    }
+
     @Test func schemaText() throws {
         try Self.expect(ClickHouseSchema(database: "stepwise").script, fixture: "schema.sql")
         try Self.expect(ClickHouseSchema(database: "stepwise", cluster: "main").script, fixture: "schema-cluster.sql")

@@ -212,6 +212,22 @@ import Testing
         }
     }
 
+    /// Micro-path queries: the window, a short path length, segments, bots.
+    static func paths(site: String, plan: TrackingPlan, macro: String, from: Int64, to: Int64) -> [(String, PathsQuery)] {
+        let base = PathsQuery(site: site, plan: plan, macro: macro)
+        var ranged = base
+        ranged.from = from
+        ranged.to = to
+        var short = base
+        short.maxLength = 2
+        short.top = 5
+        var bots = base
+        bots.includeBots = true
+        var segment = base
+        segment.segments = [try! Segment(parsing: "visitor_type=returning")]
+        return [("default window", base), ("date range", ranged), ("two steps, top 5", short), ("with bots", bots), ("returning", segment)]
+    }
+
     /// Two reports that are equal but for doubles summed in another order (1e-9, relative).
     static func close(_ a: some Encodable, _ b: some Encodable) throws -> Bool {
         let encoder = ReportEncoding.encoder()
@@ -248,8 +264,15 @@ import Testing
 
     static func compare(_ world: ParityWorld, funnels: [(String, FunnelQuery)], counts: [(String, EventCountsQuery)],
                         rates: [(String, RatesQuery)] = [], predictions: [(String, PredictQuery)] = [],
-                        experiments: [(String, ExperimentQuery)] = []) async throws -> Int {
+                        experiments: [(String, ExperimentQuery)] = [], paths: [(String, PathsQuery)] = []) async throws -> Int {
         var compared = 0
+        for (name, query) in paths {
+            let embedded = try await world.embedded.paths(query)
+            let clickhouse = try await world.clickhouse.paths(query)
+            #expect(embedded == clickhouse, "paths \(name)")
+            if name == "default window" { #expect(clickhouse.converters > 0 && !clickhouse.converting.isEmpty, "\(clickhouse)") }
+            compared += 1
+        }
         for (name, query) in experiments {
             let embedded = try await world.embedded.experiment(query)
             let clickhouse = try await world.clickhouse.experiment(query)
@@ -340,8 +363,9 @@ import Testing
         let predictions = try Self.predictions(site: "s", plan: plan, macro: "buy", from: Self.t0 - 86_400_000, to: Self.t0 + 86_400_000)
         let experiments = try Self.experiments(site: "s", plan: plan, from: Self.t0 + 60_000, to: Self.t0 + 86_400_000)
         let compared = try await Self.compare(world, funnels: funnels, counts: Self.counts(site: "s", from: Self.t0, to: Self.t0 + 30 * 60_000),
-                                              rates: rates, predictions: predictions, experiments: experiments)
-        #expect(compared == funnels.count + 5 + rates.count + predictions.count + experiments.count)
+                                              rates: rates, predictions: predictions, experiments: experiments,
+                                              paths: Self.paths(site: "s", plan: plan, macro: "buy", from: Self.t0 - 86_400_000, to: Self.t0 + 60 * 60_000))
+        #expect(compared == funnels.count + 5 + rates.count + predictions.count + experiments.count + 5)
         // The worlds are not empty: the parity is about something.
         let counts = try await world.clickhouse.eventCounts(EventCountsQuery(site: "s"))
         #expect(counts.events.first { $0.event == "view" }?.persons ?? 0 >= 10)
@@ -363,7 +387,9 @@ import Testing
         let experiments = try Self.experiments(site: profile.site, plan: plan, from: end - 14 * 86_400_000, to: end - 3 * 86_400_000)
         #expect(!experiments.isEmpty)
         let compared = try await Self.compare(world, funnels: funnels, counts: Self.counts(site: profile.site, from: end - 7 * 86_400_000, to: end),
-                                              rates: rates, predictions: predictions, experiments: experiments)
-        #expect(compared == funnels.count + 5 + rates.count + predictions.count + experiments.count)
+                                              rates: rates, predictions: predictions, experiments: experiments,
+                                              paths: Self.paths(site: profile.site, plan: plan, macro: profile.macro, from: end - 14 * 86_400_000,
+                                                                to: end - 3 * 86_400_000))
+        #expect(compared == funnels.count + 5 + rates.count + predictions.count + experiments.count + 5)
     }
 }

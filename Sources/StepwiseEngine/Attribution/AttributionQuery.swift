@@ -43,7 +43,7 @@ public struct AttributionQuery: Sendable {
     }
 
     /// A definition of the plan to treat as the macro: the named one, else the plan's first macro.
-    static func macro(_ name: String?, in plan: TrackingPlan, field: String = "macro") throws(PredictQuery.Invalid) -> String {
+    public static func macro(_ name: String?, in plan: TrackingPlan, field: String = "macro") throws(PredictQuery.Invalid) -> String {
         guard let name = name ?? plan.macros.first?.name else {
             throw PredictQuery.Invalid(field: field, reason: "the plan defines no macro; name one with \(field)")
         }

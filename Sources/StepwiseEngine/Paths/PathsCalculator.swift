@@ -11,10 +11,7 @@ public enum PathsCalculator {
         let plan = query.plan
         let macro = try AttributionQuery.macro(query.macro, in: plan)
         let g = Int32(plan.conversions.firstIndex { $0.name == macro }!)
-        var query = query
-        let end = query.to ?? EngagementScoreCalculator.lastEvent(site: query.site, includeBots: query.includeBots, in: table).map { $0 + 1 } ?? 0
-        query.to = end
-        query.from = query.from ?? end - query.lookbackMillis
+        let query = resolved(query, lastEvent: EngagementScoreCalculator.lastEvent(site: query.site, includeBots: query.includeBots, in: table))
         let isMicro = plan.conversions.map { $0.kind == .micro }
         let maxLength = query.maxLength
         let context = ScanContext(table: table, plan: plan, from: query.from, to: query.to, includeBots: query.includeBots,
@@ -38,6 +35,22 @@ public enum PathsCalculator {
                 paths[key]!.converters += counts.converters
             }
         }
+        return report(query, macro: macro, paths: paths)
+    }
+
+    /// The window resolved as the predictive report resolves it (`PredictiveValueCalculator.resolved`).
+    public static func resolved(_ query: PathsQuery, lastEvent: Int64?) -> PathsQuery {
+        var query = query
+        let end = query.to ?? lastEvent.map { $0 + 1 } ?? 0
+        query.to = end
+        query.from = query.from ?? end - query.lookbackMillis
+        return query
+    }
+
+    /// The report from every path's counts: the one place either backend's paths are ranked.
+    static func report(_ query: PathsQuery, macro: String, paths: [PathKey: (persons: Int, converters: Int)]) -> PathsReport {
+        let plan = query.plan
+        let maxLength = query.maxLength
         let rows = paths.map { key, counts in
             MicroPath(steps: key.steps.map { plan.conversions[Int($0)].name }, truncated: key.truncated, persons: counts.persons,
                       converters: counts.converters, macroRate: Rate(counts.converters, of: counts.persons, kind: .persons))
