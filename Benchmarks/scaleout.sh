@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Scale-out benchmark: the same events on the embedded engine and on ClickHouse, per report, as
 # the store grows (1M, then 10M), and ingest into ClickHouse through Stepwise. Prints a table,
-# never pass/fail; the funnel's, rates' and predict's counts must be identical on both (exit 1 otherwise).
+# never pass/fail; every report's counts must be identical on both backends (exit 1 otherwise).
 #
 #   Benchmarks/scaleout.sh                 1M and 10M events
 #   SIZES="1000000" Benchmarks/scaleout.sh just 1M
@@ -79,6 +79,13 @@ for n in $sizes; do
   row "predict, 15 micros (shop), $label: embedded / ClickHouse (ms)" \
     "$(python3 -c "import json,sys; print(json.loads(sys.argv[1])['median_ms'])" "$embedded") / $(python3 -c "import json,sys; print(json.loads(sys.argv[1])['median_ms'])" "$clickhouse")" \
     "embedded median of 7, ClickHouse of 3; every 2x2 table $same"
+  out=$("$bin/StepwiseBench" person-reports "$work/import-$n.db" "$url" "bench_$n" Benchmarks/rates-plan.yml)
+  same=$(python3 -c "import json,sys; d=json.loads(sys.argv[1]); print('identical' if d['experiment_same'] and d['paths_same'] else 'DIFFERENT')" "$out")
+  [ "$same" = identical ] || status=1
+  for report in experiment paths; do
+    row "$report (shop), $label: embedded / ClickHouse (ms)" \
+      "$(python3 -c "import json,sys; d=json.loads(sys.argv[1])['$report'+'_ms']; print(d[0], '/', d[1])" "$out")" "embedded median of 7, ClickHouse of 3; counts $same"
+  done
 done
 curl -s "$url/" --data-binary "SELECT version()" | xargs echo "ClickHouse"
 printf '| %-58s | %14s | %s |\n' "measure" "value" "notes"

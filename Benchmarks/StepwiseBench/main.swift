@@ -24,6 +24,8 @@ import StepwiseStorage
 ///                                     the rates report in ClickHouse, output as `rates` (RUNS, default 3)
 ///   StepwiseBench clickhouse-predict URL DATABASE PLAN MACRO MICROS
 ///                                     the predictive report in ClickHouse, output as `predict` (median of 3)
+///   StepwiseBench person-reports DB URL DATABASE PLAN
+///                                     the experiment and paths reports on both backends, timed and compared
 ///   StepwiseBench clickhouse-reports URL DATABASE SITE STEPS WINDOW
 ///                                     time the events report and an ordered funnel in ClickHouse
 ///                                     (bots included, as `funnel`) and print the funnel's counts
@@ -303,6 +305,40 @@ case "clickhouse-predict":
     encoder.outputFormatting = [.sortedKeys]
     print(String(decoding: try! encoder.encode(Output(median_ms: (times.sorted()[1] * 10_000).rounded() / 10, persons: report!.persons,
                                                       tables: tables)), as: UTF8.self))
+case "person-reports":
+    // person-reports DB URL DATABASE PLAN: the experiment (product_cta) and micro paths (purchase) reports on
+    // the embedded engine (median of 7) and in ClickHouse (median of 3), and whether they agree.
+    guard arguments.count == 5 else { fail("usage: person-reports DB URL DATABASE PLAN") }
+    let store = try! EventStore(path: arguments[arguments.startIndex + 1])
+    let embedded = EngineBackend(live: store.live)
+    let backend = ClickHouseBackend(client: ClickHouseClient(try! ClickHouseEndpoint(url: arguments[arguments.startIndex + 2], database: arguments[arguments.startIndex + 3])))
+    let plan: TrackingPlan
+    do {
+        let text = try String(contentsOfFile: arguments[arguments.startIndex + 4], encoding: .utf8)
+        plan = try TrackingPlanLoader.load(yaml: text + "experiments:\n  product_cta:\n    variants: { control: 50, bold_cta: 50 }\n"
+                                           + "    primary: add_to_cart\n    guardrails: [purchase]\n")
+    } catch { fail("\(error)") }
+    let experiment = ExperimentQuery(site: plan.site, plan: plan, experiment: "product_cta", includeBots: true)
+    var paths = PathsQuery(site: plan.site, plan: plan, macro: "purchase", from: 0, includeBots: true)
+    paths.top = 20
+    func median(_ runs: Int, _ body: () async throws -> Void) async -> Double {
+        var times: [Double] = []
+        for _ in 0..<runs {
+            let started = Date()
+            try! await body()
+            times.append(Date().timeIntervalSince(started))
+        }
+        return (times.sorted()[runs / 2] * 10_000).rounded() / 10
+    }
+    var e1: ExperimentReport?, e2: ExperimentReport?, p1: PathsReport?, p2: PathsReport?
+    let experimentEmbedded = await median(7) { e1 = try await embedded.experiment(experiment) }
+    let experimentClickHouse = await median(3) { e2 = try await backend.experiment(experiment) }
+    let pathsEmbedded = await median(7) { p1 = try await embedded.paths(paths) }
+    let pathsClickHouse = await median(3) { p2 = try await backend.paths(paths) }
+    let sameExperiment = e1!.variants == e2!.variants && e1!.mixedExposures == e2!.mixedExposures
+        && zip(e1!.metrics, e2!.metrics).allSatisfy { zip($0.variants, $1.variants).allSatisfy { $0.persons == $1.persons && $0.conversions == $1.conversions } }
+    print(#"{"experiment_ms": [\#(experimentEmbedded), \#(experimentClickHouse)], "paths_ms": [\#(pathsEmbedded), \#(pathsClickHouse)], "#
+          + #""experiment_persons": \#(e1!.variants.map(\.persons)), "experiment_same": \#(sameExperiment), "paths_same": \#(p1! == p2!)}"#)
 case "clickhouse-reports":
     guard arguments.count == 6 else { fail("usage: clickhouse-reports URL DATABASE SITE STEPS WINDOW") }
     let backend = ClickHouseBackend(client: ClickHouseClient(try! ClickHouseEndpoint(url: arguments[arguments.startIndex + 1], database: arguments[arguments.startIndex + 2])))
