@@ -170,6 +170,37 @@ public struct ClickHouseBackend: ReportBackend {
         return persons > 0 ? Int64(last) : nil
     }
 
+    public func volumes(site: String, plan: TrackingPlan, interval: VolumeReport.Interval, from: Int64, to: Int64, segment: Segment?) async throws -> VolumeReport {
+        let layout = try VolumeReader.layout(plan: plan, interval: interval, from: from, to: to, segment: segment)
+        // A site with no events at all lists no series, as on the embedded store.
+        let stored = try await rows("SELECT count() FROM \(schema.eventsTable) WHERE site = \(SQL.quote(site))", report: "volumes")
+        guard let count = stored.first?.first?.number else { throw ClickHouseError.malformed("volumes count \(stored)") }
+        guard count > 0 else { return VolumeReader.report(site: site, layout: layout, definitions: [], definitionCounts: [:], eventCounts: [:], segment: segment) }
+        let rows = try await rows(VolumesSQL(site: site, plan: plan, layout: layout, schema: schema).text, report: "volumes")
+        let watched = HealthQuery.watchedDefinitions(of: plan)
+        var definitions: [Int: [Int]] = [:], events: [String: [Int]] = [:]
+        let empty = [Int](repeating: 0, count: layout.starts.count)
+        for row in rows {
+            guard row.count == 3, let series = row[0].string, let bucket = row[1].number.map(Int64.init), let count = row[2].number.map(Int.init)
+            else { throw ClickHouseError.malformed("volumes row \(row)") }
+            let index: Int?
+            switch layout.interval {
+            case .hour: index = layout.bucket(hourStart: bucket * VolumeIndex.hourMillis)
+            case .day: index = layout.starts.firstIndex { layout.calendar.day(of: $0) == bucket }
+            }
+            guard let index else { continue }
+            if series.hasPrefix("e:") {
+                events[String(series.dropFirst(2)), default: empty][index] += count
+            } else if series.hasPrefix("d:"), let k = Int(series.dropFirst(2)), k < watched.count {
+                definitions[k, default: empty][index] += count
+            } else {
+                throw ClickHouseError.malformed("volumes row \(row)")
+            }
+        }
+        return VolumeReader.report(site: site, layout: layout, definitions: watched.map(\.name), definitionCounts: definitions,
+                                   eventCounts: events, segment: segment)
+    }
+
     /// A `sumMap` result, `[[keys], [sums]]`.
     private static func map(_ value: JSONValue) -> [Int64: Int]? {
         guard case .array(let parts) = value, parts.count == 2, case .array(let keys) = parts[0], case .array(let sums) = parts[1],
@@ -225,7 +256,4 @@ public struct ClickHouseBackend: ReportBackend {
     }
     public func adsExport(_ query: AdsExportQuery) async throws -> AdsExport { throw Self.unsupported("ads export") }
     public func health(_ query: HealthQuery) async throws -> HealthReport { throw Self.unsupported("health") }
-    public func volumes(site: String, plan: TrackingPlan, interval: VolumeReport.Interval, from: Int64, to: Int64, segment: Segment?) async throws -> VolumeReport {
-        throw Self.unsupported("volumes")
-    }
 }

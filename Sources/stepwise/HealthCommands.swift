@@ -95,6 +95,7 @@ struct VolumesReportCommand: AsyncParsableCommand {
         commandName: "volumes", abstract: "Hourly or daily counts per event and per plan definition (human events), whole or for one device or browser.")
 
     @OptionGroup var options: ReportOptions
+    @OptionGroup var clickhouse: ClickHouseOptions
     @Option(help: "hour (UTC hours, default the last 7 days) or day (the plan's days, default the last 28).")
     var interval: String = "day"
     @Option(name: .customLong("segment"), help: "device=… or browser=…")
@@ -103,10 +104,13 @@ struct VolumesReportCommand: AsyncParsableCommand {
     func run() async throws {
         guard let chosen = VolumeReport.Interval(rawValue: interval) else { throw CLIError.usage("--interval: '\(interval)' is not an interval; use hour or day") }
         guard !options.includeBots else { throw CLIError.usage("--include-bots: volumes count human events; the bot share is in report health") }
-        let inputs = try PersonReportInputs(options, segments: segment.map { [$0] } ?? [])
+        let source = ReportSource(options: options, clickhouse: clickhouse)
+        let inputs = try PersonReportInputs(options, segments: segment.map { [$0] } ?? [], source: source)
         let (from, to) = VolumeReader.defaultRange(interval: chosen, from: inputs.range.from, to: inputs.range.to, now: Int64(Date().timeIntervalSince1970 * 1000))
         let report = try await usage {
-            try await inputs.backend.volumes(site: options.site, plan: inputs.plan, interval: chosen, from: from, to: to, segment: inputs.segments.first)
+            try await source.run(inputs.store) {
+                try await $0.volumes(site: options.site, plan: inputs.plan, interval: chosen, from: from, to: to, segment: inputs.segments.first)
+            }
         }
         let buckets = report.series.first?.points.map(\.at) ?? []
         let header = ["series", "kind", "total"] + buckets

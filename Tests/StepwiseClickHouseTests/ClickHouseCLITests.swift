@@ -51,6 +51,10 @@ import Testing
         #expect(experiment.status == 0 && experiment.stdout.contains("\"experiment\" : \"cta\""), "\(experiment.stdout)\(experiment.stderr)")
         let paths = try stepwise(arguments: ["report", "paths", "--site", "c.example", "--plan", plan, "--format", "json"] + ch)
         #expect(paths.status == 0 && paths.stdout.contains("\"persons\" : 1"), "\(paths.stdout)\(paths.stderr)")
+        let volumes = try stepwise(arguments: ["report", "volumes", "--site", "c.example", "--plan", plan, "--interval", "hour",
+                                               "--from", "2026-11-02T10:00:00Z", "--to", "2026-11-02T11:00:00Z", "--format", "csv"] + ch)
+        #expect(volumes.status == 0 && volumes.stdout.contains("\nviewed,definition,1,1") && volumes.stdout.contains("\nview,event,1,1"),
+                "\(volumes.stdout)\(volumes.stderr)")
         let badMacro = try stepwise(arguments: ["report", "predict", "--site", "c.example", "--plan", plan, "--macro", "nope"] + ch)
         #expect(badMacro.status != 0 && badMacro.stderr.contains("--macro"), "\(badMacro.stderr)")
         let noPlan = try stepwise(arguments: ["report", "rates", "--site", "c.example"] + ch)

@@ -115,6 +115,19 @@ import Testing
         try Self.expect(PathsSQL(query: query, macro: 2, schema: ClickHouseSchema(database: "stepwise")).text, fixture: "paths.sql")
     }
 
+    @Test func volumesQueryText() throws {
+        let plan = try TrackingPlanLoader.load(yaml: """
+            site: shop.example
+            timezone: Europe/Berlin
+            conversions:
+              signup: { kind: micro, when: { event: signup, props: { plan: pro } }, denominator: { event: pageview, path: /pricing } }
+            """)
+        let layout = try VolumeReader.layout(plan: plan, interval: .day, from: 1_793_577_600_000, to: 1_793_577_600_000 + 7 * 86_400_000,
+                                             segment: try Segment(parsing: "device=mobile"))
+        try Self.expect(VolumesSQL(site: "shop.example", plan: plan, layout: layout, schema: ClickHouseSchema(database: "stepwise")).text,
+                        fixture: "volumes.sql")
+    }
+
     @Test func schemaText() throws {
         try Self.expect(ClickHouseSchema(database: "stepwise").script, fixture: "schema.sql")
         try Self.expect(ClickHouseSchema(database: "stepwise", cluster: "main").script, fixture: "schema-cluster.sql")

@@ -228,6 +228,16 @@ import Testing
         return [("default window", base), ("date range", ranged), ("two steps, top 5", short), ("with bots", bots), ("returning", segment)]
     }
 
+    /// Volume queries: `(name, site, interval, from, to, segment)`. `busy` is a moment with events
+    /// in the minutes after it: a range ending a minute later still lists that whole hour.
+    static func volumes(site: String, from: Int64, to: Int64, busy: Int64) -> [(String, String, VolumeReport.Interval, Int64, Int64, Segment?)] {
+        [("hours", site, .hour, from, min(to, from + 30 * 86_400_000), nil), ("days", site, .day, from, to, nil),
+         ("hours to mid-hour", site, .hour, busy - 7_200_000 + 1_234, busy + 60_000, nil),
+         ("days on desktop", site, .day, from, to, try! Segment(parsing: "device=desktop")),
+         ("days in Safari", site, .day, from, to, try! Segment(parsing: "browser=safari")),
+         ("unknown site", "nobody.example", .day, from, to, nil)]
+    }
+
     /// Two reports that are equal but for doubles summed in another order (1e-9, relative).
     static func close(_ a: some Encodable, _ b: some Encodable) throws -> Bool {
         let encoder = ReportEncoding.encoder()
@@ -264,8 +274,16 @@ import Testing
 
     static func compare(_ world: ParityWorld, funnels: [(String, FunnelQuery)], counts: [(String, EventCountsQuery)],
                         rates: [(String, RatesQuery)] = [], predictions: [(String, PredictQuery)] = [],
-                        experiments: [(String, ExperimentQuery)] = [], paths: [(String, PathsQuery)] = []) async throws -> Int {
+                        experiments: [(String, ExperimentQuery)] = [], paths: [(String, PathsQuery)] = [],
+                        volumes: [(String, String, VolumeReport.Interval, Int64, Int64, Segment?)] = [], plan: TrackingPlan? = nil) async throws -> Int {
         var compared = 0
+        for (name, site, interval, from, to, segment) in volumes {
+            let embedded = try await world.embedded.volumes(site: site, plan: plan!, interval: interval, from: from, to: to, segment: segment)
+            let clickhouse = try await world.clickhouse.volumes(site: site, plan: plan!, interval: interval, from: from, to: to, segment: segment)
+            #expect(embedded == clickhouse, "volumes \(name)")
+            if name == "days" { #expect(clickhouse.series.contains { $0.kind == .definition && $0.total > 0 }, "\(clickhouse)") }
+            compared += 1
+        }
         for (name, query) in paths {
             let embedded = try await world.embedded.paths(query)
             let clickhouse = try await world.clickhouse.paths(query)
@@ -364,8 +382,10 @@ import Testing
         let experiments = try Self.experiments(site: "s", plan: plan, from: Self.t0 + 60_000, to: Self.t0 + 86_400_000)
         let compared = try await Self.compare(world, funnels: funnels, counts: Self.counts(site: "s", from: Self.t0, to: Self.t0 + 30 * 60_000),
                                               rates: rates, predictions: predictions, experiments: experiments,
-                                              paths: Self.paths(site: "s", plan: plan, macro: "buy", from: Self.t0 - 86_400_000, to: Self.t0 + 60 * 60_000))
-        #expect(compared == funnels.count + 5 + rates.count + predictions.count + experiments.count + 5)
+                                              paths: Self.paths(site: "s", plan: plan, macro: "buy", from: Self.t0 - 86_400_000, to: Self.t0 + 60 * 60_000),
+                                              volumes: Self.volumes(site: "s", from: Self.t0 - 5 * 86_400_000, to: Self.t0 + 9 * 86_400_000, busy: Self.t0),
+                                              plan: plan)
+        #expect(compared == funnels.count + 5 + rates.count + predictions.count + experiments.count + 5 + 6)
         // The worlds are not empty: the parity is about something.
         let counts = try await world.clickhouse.eventCounts(EventCountsQuery(site: "s"))
         #expect(counts.events.first { $0.event == "view" }?.persons ?? 0 >= 10)
@@ -389,7 +409,9 @@ import Testing
         let compared = try await Self.compare(world, funnels: funnels, counts: Self.counts(site: profile.site, from: end - 7 * 86_400_000, to: end),
                                               rates: rates, predictions: predictions, experiments: experiments,
                                               paths: Self.paths(site: profile.site, plan: plan, macro: profile.macro, from: end - 14 * 86_400_000,
-                                                                to: end - 3 * 86_400_000))
-        #expect(compared == funnels.count + 5 + rates.count + predictions.count + experiments.count + 5)
+                                                                to: end - 3 * 86_400_000),
+                                              volumes: Self.volumes(site: profile.site, from: end - 40 * 86_400_000, to: end + 86_400_000,
+                                                                    busy: end - 86_400_000 - 5 * 60_000), plan: plan)
+        #expect(compared == funnels.count + 5 + rates.count + predictions.count + experiments.count + 5 + 6)
     }
 }

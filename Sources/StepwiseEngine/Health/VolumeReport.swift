@@ -39,12 +39,37 @@ public enum VolumeReader {
         return (from ?? end - (interval == .hour ? 7 : 28) * 86_400_000, end)
     }
 
+    /// The buckets of a volumes request and the segment it narrows to, checked: the shared
+    /// first half of every store's volumes report.
+    public struct Layout: Sendable {
+        public let interval: VolumeReport.Interval
+        public let calendar: LocalCalendar
+        /// Each bucket's start: UTC hours, or the plan calendar's days.
+        public let starts: [Int64]
+        /// The first bucket's start (the request's start when there is no bucket), and the end.
+        public let first: Int64
+        public let to: Int64
+        /// The segment's device or browser code, when it narrows to one.
+        public let device: UInt8?
+        public let browser: UInt8?
+
+        /// The bucket of an hour (its start, milliseconds), or nil outside the range.
+        public func bucket(hourStart t: Int64) -> Int? {
+            guard t >= first, t < to else { return nil }
+            switch interval {
+            case .hour: return Int((t - first) / VolumeIndex.hourMillis)
+            case .day:
+                let index = Int(calendar.day(of: t) - calendar.day(of: first))
+                return index < starts.count ? index : nil
+            }
+        }
+    }
+
     /// Counts in [from, to): hours are UTC hours; days are the plan's calendar days.
     /// `segment` narrows to one device or browser (the dimensions volumes are kept by).
-    public static func report(
-        site: String, plan: TrackingPlan, volumes: VolumeIndex, table: EventTable, interval: VolumeReport.Interval,
-        from: Int64, to: Int64, segment: Segment? = nil
-    ) throws(PredictQuery.Invalid) -> VolumeReport {
+    public static func layout(plan: TrackingPlan, interval: VolumeReport.Interval, from: Int64, to: Int64, segment: Segment?)
+        throws(PredictQuery.Invalid) -> Layout
+    {
         let calendar = plan.calendar
         var device: UInt8?, browser: UInt8?
         if let segment {
@@ -81,17 +106,17 @@ public enum VolumeReader {
             throw PredictQuery.Invalid(field: "from",
                                        reason: "\(starts.count) \(interval.rawValue)s is more than the \(maxBuckets(interval)) one request lists")
         }
-        let first = starts.first ?? from
-        func bucket(_ hour: Int32) -> Int? {
-            let t = Int64(hour) * VolumeIndex.hourMillis
-            guard t >= first, t < to else { return nil }
-            switch interval {
-            case .hour: return Int((t - first) / VolumeIndex.hourMillis)
-            case .day:
-                let index = Int(calendar.day(of: t) - calendar.day(of: first))
-                return index < starts.count ? index : nil
-            }
-        }
+        return Layout(interval: interval, calendar: calendar, starts: starts, first: starts.first ?? from, to: to, device: device, browser: browser)
+    }
+
+    /// Counts in [from, to) from the volumes kept as events arrive.
+    public static func report(
+        site: String, plan: TrackingPlan, volumes: VolumeIndex, table: EventTable, interval: VolumeReport.Interval,
+        from: Int64, to: Int64, segment: Segment? = nil
+    ) throws(PredictQuery.Invalid) -> VolumeReport {
+        let layout = try layout(plan: plan, interval: interval, from: from, to: to, segment: segment)
+        let (device, browser, starts) = (layout.device, layout.browser, layout.starts)
+        func bucket(_ hour: Int32) -> Int? { layout.bucket(hourStart: Int64(hour) * VolumeIndex.hourMillis) }
         var counts: [Int64: [Int]] = [:]
         if let site = table.siteID(site) {
             for (key, count) in volumes.counts where key.site == site {
@@ -102,18 +127,29 @@ public enum VolumeReader {
             }
         }
         let names = table.siteID(site).flatMap { volumes.watchedNames[$0] } ?? []
+        var definitions: [Int: [Int]] = [:], events: [String: [Int]] = [:]
+        for (code, values) in counts {
+            if code < 0 { definitions[Int(-code - 1)] = values } else { events[table.strings[Int(code)]] = values }
+        }
+        return report(site: site, layout: layout, definitions: names, definitionCounts: definitions, eventCounts: events,
+                      segment: segment)
+    }
+
+    /// The report from counts per bucket: by watched definition (its index in `definitions`,
+    /// the site's watched names; denominators are counted but not listed) and by event name.
+    public static func report(site: String, layout: Layout, definitions names: [String], definitionCounts: [Int: [Int]],
+                              eventCounts: [String: [Int]], segment: Segment?) -> VolumeReport {
+        let starts = layout.starts, interval = layout.interval, calendar = layout.calendar
         var series: [VolumeSeries] = []
-        func add(_ name: String, _ kind: Anomaly.SeriesKind, _ code: Int64) {
-            let values = counts[code] ?? [Int](repeating: 0, count: starts.count)
+        func add(_ name: String, _ kind: Anomaly.SeriesKind, _ values: [Int]?) {
+            let values = values ?? [Int](repeating: 0, count: starts.count)
             series.append(VolumeSeries(name: name, kind: kind, total: values.reduce(0, +), points: zip(starts, values).map { start, count in
                 VolumePoint(at: interval == .hour ? Timestamp.formatRFC3339(start) : LocalCalendar.format(day: calendar.day(of: start)), count: count)
             }))
         }
-        for (k, name) in names.enumerated() where !name.hasSuffix("/denominator") { add(name, .definition, VolumeIndex.definitionSeries(k)) }
-        for code in counts.keys.filter({ $0 >= 0 }).sorted(by: { table.strings[Int($0)] < table.strings[Int($1)] }) {
-            add(table.strings[Int(code)], .event, code)
-        }
-        return VolumeReport(site: site, interval: interval, from: Timestamp.formatRFC3339(first), to: Timestamp.formatRFC3339(to),
+        for (k, name) in names.enumerated() where !name.hasSuffix("/denominator") { add(name, .definition, definitionCounts[k]) }
+        for name in eventCounts.keys.sorted() { add(name, .event, eventCounts[name]) }
+        return VolumeReport(site: site, interval: interval, from: Timestamp.formatRFC3339(layout.first), to: Timestamp.formatRFC3339(layout.to),
                             segment: segment?.description, series: series)
     }
 }
