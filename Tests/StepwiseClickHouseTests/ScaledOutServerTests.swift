@@ -82,7 +82,15 @@ import Testing
                 Issue.record("funnel answer \(JSONWriter.write(steps))")
             }
             let plan = try await client.execute(uri: "/api/v1/sites/n.example/plan", method: .put,
-                                                body: ByteBuffer(string: "site: n.example\nconversions:\n  cart:\n    kind: micro\n    when: { event: cart }\n"))
+                                                body: ByteBuffer(string: """
+                                                    site: n.example
+                                                    conversions:
+                                                      cart: { kind: micro, when: { event: cart } }
+                                                      view: { kind: macro, when: { event: view } }
+                                                    experiments:
+                                                      cta: { variants: { control: 50, bold: 50 }, primary: cart }
+
+                                                    """))
             #expect(plan.status == .ok || plan.status == .created)
             let rates = Self.json(try await client.execute(uri: "/api/v1/sites/n.example/rates", method: .get))
             if case .object(let o) = rates, case .array(let definitions)? = o["definitions"], case .object(let cart)? = definitions.first {
@@ -94,6 +102,10 @@ import Testing
             let overview = try await client.execute(uri: "/sites/n.example", method: .get)
             #expect(overview.status == .ok)
             #expect(String(buffer: overview.body).contains("cart"), "\(String(buffer: overview.body))")
+            for page in ["funnels", "predictors", "experiments", "plan"] {
+                let response = try await client.execute(uri: "/sites/n.example/\(page)", method: .get)
+                #expect(response.status == .ok, "\(page): \(String(buffer: response.body))")
+            }
             let healthPage = try await client.execute(uri: "/sites/n.example/health", method: .get)
             #expect(healthPage.status == .notImplemented)
             #expect(String(buffer: healthPage.body).contains("not computed on ClickHouse yet"), "\(String(buffer: healthPage.body))")
