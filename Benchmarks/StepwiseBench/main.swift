@@ -47,7 +47,7 @@ switch arguments.first {
 case "ndjson":
     guard arguments.count == 3, let target = Int(arguments[arguments.startIndex + 1]) else { fail("usage: ndjson N FILE") }
     let path = arguments[arguments.startIndex + 2]
-    FileManager.default.createFile(atPath: path, contents: nil)
+    _ = FileManager.default.createFile(atPath: path, contents: nil)
     guard let handle = FileHandle(forWritingAtPath: path) else { fail("cannot write \(path)") }
     let end = Int64(Date().timeIntervalSince1970 / 3600) * 3_600_000
     var written = 0
@@ -226,7 +226,7 @@ case "clickhouse-load":
     let client = ClickHouseClient(endpoint)
     _ = try! await ClickHouseSchema(database: endpoint.database).migrate(client)
     let lines = try! String(contentsOfFile: arguments[arguments.startIndex + 3], encoding: .utf8).split(separator: "\n")
-    var limits = ClickHouseEventWriter.Limits()
+    let limits = ClickHouseEventWriter.Limits()
     let writer = ClickHouseEventWriter(client: client, spoolPath: NSTemporaryDirectory() + "bench-\(UUID().uuidString).spool", limits: limits)
     let now = Int64(Date().timeIntervalSince1970 * 1000)
     // Parsing, validation and enrichment are the HTTP ingest's work, measured apart: the

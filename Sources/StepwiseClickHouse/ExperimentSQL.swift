@@ -41,12 +41,7 @@ struct ExperimentSQL {
             SELECT
                 \(columns.joined(separator: ",\n    "))
             FROM (
-                SELECT
-            \(lines.map { "        " + $0 }.joined(separator: ",\n"))
-                FROM (
-            \(rates.base.text.indented(8))
-                )
-                WHERE \(PersonEventsSQL.keepsColumns(["ev", "ts", "idx", "sess", "sess_first"]))
+            \(rates.perPerson(lines).indented(4))
             )
             WHERE variant != -1
             GROUP BY variant

@@ -36,12 +36,7 @@ struct PathsSQL {
                 count() AS persons,
                 countIf(macro_at != 0) AS converters
             FROM (
-                SELECT
-            \(lines.map { "        " + $0 }.joined(separator: ",\n"))
-                FROM (
-            \(rates.base.text.indented(8))
-                )
-                WHERE \(PersonEventsSQL.keepsColumns(["ev", "ts", "idx", "sess", "sess_first"]))
+            \(rates.perPerson(lines).indented(4))
             )
             WHERE has(act, 1)
             GROUP BY path, truncated

@@ -53,12 +53,7 @@ struct PredictSQL {
                     sum(tupleElement(r, 4)) AS converted,
                     arraySort(groupArrayIf(tupleElement(r, 5), kind = 1)) AS s
                 FROM (
-                    SELECT
-            \(lines.map { "            " + $0.replacingOccurrences(of: "\n", with: "\n            ") }.joined(separator: ",\n"))
-                    FROM (
-            \(rates.base.text.indented(12))
-                    )
-                    WHERE \(PersonEventsSQL.keepsColumns(["ev", "ts", "idx", "sess", "sess_first"]))
+            \(rates.perPerson(lines).indented(8))
                 )
                 ARRAY JOIN per_person AS r
                 WHERE has(act, 1)

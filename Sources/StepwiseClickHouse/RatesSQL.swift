@@ -65,6 +65,19 @@ struct RatesSQL {
         ]
     }
 
+    /// One row per person with `lines` computed over their events: the subquery every
+    /// person-level report aggregates.
+    func perPerson(_ lines: [String]) -> String {
+        """
+        SELECT
+        \(lines.map { "    " + $0.replacingOccurrences(of: "\n", with: "\n    ") }.joined(separator: ",\n"))
+        FROM (
+        \(base.text.indented(4))
+        )
+        WHERE \(PersonEventsSQL.keepsColumns(["ev", "ts", "idx", "sess", "sess_first"]))
+        """
+    }
+
     var text: String {
         let n = definitions.count
         var lines = personLines
@@ -118,12 +131,7 @@ struct RatesSQL {
                     arraySort(groupArrayArray(tupleElement(r, 11))) AS session_start,
                     arraySort(groupArrayIf(tupleElement(r, 8), tupleElement(r, 2) = 1 AND d < \(n))) AS last_match
                 FROM (
-                    SELECT
-            \(lines.map { "            " + $0.replacingOccurrences(of: "\n", with: "\n            ") }.joined(separator: ",\n"))
-                    FROM (
-            \(base.text.indented(12))
-                    )
-                    WHERE \(PersonEventsSQL.keepsColumns(["ev", "ts", "idx", "sess", "sess_first"]))
+            \(perPerson(lines).indented(8))
                 )
                 ARRAY JOIN per_definition AS r
                 WHERE tupleElement(r, 2) = 1 OR tupleElement(r, 3) = 1 OR d = \(n)

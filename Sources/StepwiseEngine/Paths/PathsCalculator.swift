@@ -41,9 +41,7 @@ public enum PathsCalculator {
     /// The window resolved as the predictive report resolves it (`PredictiveValueCalculator.resolved`).
     public static func resolved(_ query: PathsQuery, lastEvent: Int64?) -> PathsQuery {
         var query = query
-        let end = query.to ?? lastEvent.map { $0 + 1 } ?? 0
-        query.to = end
-        query.from = query.from ?? end - query.lookbackMillis
+        (query.from, query.to) = PredictQuery.window(from: query.from, to: query.to, lookbackMillis: query.lookbackMillis, lastEvent: lastEvent)
         return query
     }
 

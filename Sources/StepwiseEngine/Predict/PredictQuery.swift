@@ -35,6 +35,14 @@ public struct PredictQuery: Sendable {
         self.includeBots = includeBots
     }
 
+    /// A lookback window resolved against the site's last kept event: the end defaults to just
+    /// after it (0 when there is none), the start to `lookbackMillis` before the end. Shared by
+    /// the reports that look back (predictive value, paths) on every store.
+    public static func window(from: Int64?, to: Int64?, lookbackMillis: Int64, lastEvent: Int64?) -> (from: Int64, to: Int64) {
+        let end = to ?? lastEvent.map { $0 + 1 } ?? 0
+        return (from ?? end - lookbackMillis, end)
+    }
+
     /// A query the plan cannot answer: the field and why.
     public struct Invalid: Error, Sendable, Equatable {
         public var field: String

@@ -60,9 +60,7 @@ public enum PredictiveValueCalculator {
     /// event (`lastEvent`, bots left out unless asked), the start to the lookback before it.
     public static func resolved(_ query: PredictQuery, lastEvent: Int64?) -> PredictQuery {
         var query = query
-        let end = query.to ?? lastEvent.map { $0 + 1 } ?? 0
-        query.to = end
-        query.from = query.from ?? end - query.lookbackMillis
+        (query.from, query.to) = PredictQuery.window(from: query.from, to: query.to, lookbackMillis: query.lookbackMillis, lastEvent: lastEvent)
         return query
     }
 
