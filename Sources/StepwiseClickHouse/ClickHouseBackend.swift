@@ -74,10 +74,6 @@ public struct ClickHouseBackend: ReportBackend {
         }
     }
 
-    public func score(_ query: ScoreQuery) async throws -> EngagementScoreReport { throw Self.unsupported("score") }
-    public func audiences(_ query: AudienceQuery, names: [String]?, limit: Int?) async throws -> [AudienceMembersReport] {
-        throw Self.unsupported("audience")
-    }
     public func attribution(_ query: AttributionQuery) async throws -> AttributionReport { throw Self.unsupported("attribution") }
     public func bidding(site: String, plan: TrackingPlan, to: Int64?, includeBots: Bool) async throws -> BiddingReport {
         throw Self.unsupported("ads bidding")

@@ -31,8 +31,25 @@ struct PersonEventsSQL {
     /// A subquery of one row per person: `person`, `ev` (the tuples, sorted), `ts`, `idx`,
     /// `sess` (1-based session number per event) and `sess_first` (index of its session's
     /// first event). Bots are left out unless asked for.
-    var text: String {
+    /// The site's event rows with each one's `person` (`u:USER` or `v:VISITOR`) and `columns`.
+    func rows(_ columns: [String], where condition: String?) -> String {
         let site = SQL.quote(self.site)
+        return """
+            SELECT
+                if(linked_user = '', concat('v:', visitor), concat('u:', linked_user)) AS person,
+                \(columns.joined(separator: ",\n    "))
+            FROM \(schema.eventsTable)
+            ANY LEFT JOIN (
+                SELECT visitor, argMin(user, seq) AS linked_user
+                FROM \(schema.identitiesTable)
+                WHERE site = \(site)
+                GROUP BY visitor
+            ) USING visitor
+            WHERE site = \(site)\(condition.map { " AND " + $0 } ?? "")
+            """
+    }
+
+    var text: String {
         let tuple = (["timestamp", "seq", "key", "bot"] + extras).joined(separator: ", ")
         return """
             SELECT
@@ -50,17 +67,7 @@ struct PersonEventsSQL {
                     arraySort(x -> (tupleElement(x, 1), tupleElement(x, 2)),
                         arrayFilter((x, n) -> n = 1, arrived, arrayEnumerateUniq(arrayMap(x -> tupleElement(x, 3), arrived)))) AS ev
                 FROM (
-                    SELECT
-                        if(linked_user = '', concat('v:', visitor), concat('u:', linked_user)) AS person,
-                        arraySort(x -> tupleElement(x, 2), groupArray((\(tuple)))) AS arrived
-                    FROM \(schema.eventsTable)
-                    ANY LEFT JOIN (
-                        SELECT visitor, argMin(user, seq) AS linked_user
-                        FROM \(schema.identitiesTable)
-                        WHERE site = \(site)
-                        GROUP BY visitor
-                    ) USING visitor
-                    WHERE site = \(site)
+            \(rows(["arraySort(x -> tupleElement(x, 2), groupArray((\(tuple)))) AS arrived"], where: nil).indented(8))
                     GROUP BY person
                 )
             )\(includeBots ? "" : "\nWHERE NOT is_bot")

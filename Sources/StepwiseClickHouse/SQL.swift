@@ -25,6 +25,14 @@ enum SQL {
         return "toFloat64(\(value.description))"
     }
 
+    /// A Float64 that is exactly `value`: whole numbers as written, others from their bits
+    /// (a decimal literal may be read back one ulp off).
+    static func exact(_ value: Double) -> String {
+        if value == value.rounded(), abs(value) < 1e15 { return "toFloat64(\(Int64(value)))" }
+        let bytes = withUnsafeBytes(of: value.bitPattern.littleEndian) { $0.map { ($0 < 16 ? "0" : "") + String($0, radix: 16) }.joined() }
+        return "reinterpretAsFloat64(unhex('\(bytes)'))"
+    }
+
     /// A sorted sample array as `OrderStatistics`: its length, then the values at the ranks the
     /// engine's median and 90th percentile interpolate between (`Quantile.ranks`).
     static func orderStatistics(_ sorted: String) -> String {

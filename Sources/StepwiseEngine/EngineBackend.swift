@@ -65,14 +65,7 @@ public struct EngineBackend: ReportBackend {
     }
 
     public func score(_ query: ScoreQuery) async throws -> EngagementScoreReport {
-        var report = try EngagementScoreCalculator.compute(query, in: table())
-        let ids = try directory?.identities(of: report.top.map(\.key)) ?? [:]
-        for k in report.top.indices {
-            guard let identity = ids[report.top[k].key] else { continue }
-            report.top[k].person = identity.person
-            report.top[k].user = identity.user
-        }
-        return report
+        try EngagementScoreCalculator.compute(query, in: table(), directory: directory)
     }
 
     public func experiment(_ query: ExperimentQuery) async throws -> ExperimentReport {
@@ -97,18 +90,7 @@ public struct EngineBackend: ReportBackend {
     }
 
     public func audiences(_ query: AudienceQuery, names: [String]?, limit: Int?) async throws -> [AudienceMembersReport] {
-        var reports = try AudienceCalculator.members(query, names: names, in: table())
-        if let limit { for r in reports.indices { reports[r].members = Array(reports[r].members.prefix(max(0, limit))) } }
-        let ids = try directory?.identities(of: Array(Set(reports.flatMap { $0.members.map(\.key) }))) ?? [:]
-        for r in reports.indices {
-            for k in reports[r].members.indices {
-                guard let identity = ids[reports[r].members[k].key] else { continue }
-                reports[r].members[k].person = identity.person
-                reports[r].members[k].user = identity.user
-                reports[r].members[k].clickIds = identity.clickIds
-            }
-        }
-        return reports
+        try AudienceCalculator.members(query, names: names, limit: limit, in: table(), directory: directory)
     }
 }
 

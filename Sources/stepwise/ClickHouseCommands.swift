@@ -50,7 +50,7 @@ struct ReportSource {
     }
 
     func run<Report>(_ store: EventStore, _ body: (any ReportBackend) async throws -> Report) async throws -> Report {
-        guard let endpoint = try clickhouse.endpoint() else { return try await body(EngineBackend(live: store.live)) }
+        guard let endpoint = try clickhouse.endpoint() else { return try await body(EngineBackend(live: store.live, directory: store)) }
         do {
             return try await body(ClickHouseBackend(client: ClickHouseClient(endpoint), cluster: clickhouse.cluster))
         } catch let error as ReportUnavailable {

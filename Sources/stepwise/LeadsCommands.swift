@@ -120,6 +120,7 @@ struct ScoreReportCommand: AsyncParsableCommand {
         abstract: "Per person: the decayed sum of their micro completions' values; top persons, bands and ranking AUC.")
 
     @OptionGroup var options: ReportOptions
+    @OptionGroup var clickhouse: ClickHouseOptions
     @Flag(help: "Values from the predictive model (10 × ln odds ratio, at least 0) instead of the plan.")
     var learned = false
     @Option(name: .customLong("half-life"), help: "Half-life of a completion's value (default 30d).")
@@ -134,12 +135,13 @@ struct ScoreReportCommand: AsyncParsableCommand {
     var segments: [String] = []
 
     func run() async throws {
-        let inputs = try PersonReportInputs(options, segments: segments)
+        let source = ReportSource(options: options, clickhouse: clickhouse)
+        let inputs = try PersonReportInputs(options, segments: segments, source: source)
         let report = try await usage {
             let query = try ScoreQuery.fromOptions(
                 site: options.site, plan: inputs.plan, from: inputs.range.from, to: inputs.range.to, segments: inputs.segments,
                 includeBots: options.includeBots, top: top, halfLife: halfLife, learned: learned, macro: macro, cutoff: cutoff)
-            return try await inputs.backend.score(query)
+            return try await source.run(inputs.store) { try await $0.score(query) }
         }
         let rows = report.top.map { p -> [String] in
             [p.person, p.user ?? "", String(format: "%.2f", p.score), p.lastActivity,
@@ -172,15 +174,17 @@ struct AudienceCommand: AsyncParsableCommand {
 struct AudienceListCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "list", abstract: "Each audience: its rule and size.")
     @OptionGroup var options: ReportOptions
+    @OptionGroup var clickhouse: ClickHouseOptions
     @Option(name: .customLong("segment"), help: "dimension=value filter (repeatable).")
     var segments: [String] = []
 
     func run() async throws {
-        let inputs = try PersonReportInputs(options, segments: segments)
+        let source = ReportSource(options: options, clickhouse: clickhouse)
+        let inputs = try PersonReportInputs(options, segments: segments, source: source)
         let results = try await usage {
-            try await inputs.backend.audiences(
-                AudienceQuery(site: options.site, plan: inputs.plan, asOf: inputs.range.to, segments: inputs.segments,
-                              includeBots: options.includeBots), names: nil, limit: 0)
+            let query = AudienceQuery(site: options.site, plan: inputs.plan, asOf: inputs.range.to, segments: inputs.segments,
+                                      includeBots: options.includeBots)
+            return try await source.run(inputs.store) { try await $0.audiences(query, names: nil, limit: 0) }
         }
         let list = AudienceListReport(site: options.site, plan: inputs.plan, results: results)
         let rows = list.audiences.map { [$0.name, String($0.size), $0.rule, $0.webhook ? "yes" : "no"] }
@@ -200,12 +204,13 @@ struct AudienceMemberOptions: ParsableArguments {
     @Option(name: .customLong("segment"), help: "dimension=value filter (repeatable).")
     var segments: [String] = []
 
-    func run(_ options: ReportOptions, limit: Int?) async throws {
-        let inputs = try PersonReportInputs(options, segments: segments)
+    func run(_ options: ReportOptions, clickhouse: ClickHouseOptions, limit: Int?) async throws {
+        let source = ReportSource(options: options, clickhouse: clickhouse)
+        let inputs = try PersonReportInputs(options, segments: segments, source: source)
         let report = try await usage {
-            try await inputs.backend.audiences(
-                AudienceQuery(site: options.site, plan: inputs.plan, asOf: inputs.range.to, segments: inputs.segments,
-                              includeBots: options.includeBots), names: [name], limit: limit)
+            let query = AudienceQuery(site: options.site, plan: inputs.plan, asOf: inputs.range.to, segments: inputs.segments,
+                                      includeBots: options.includeBots)
+            return try await source.run(inputs.store) { try await $0.audiences(query, names: [name], limit: limit) }
         }[0]
         let (header, rows) = report.exportRows
         switch options.format {
@@ -221,19 +226,21 @@ struct AudienceMemberOptions: ParsableArguments {
 struct AudienceMembersCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "members", abstract: "An audience's members, warmest first.")
     @OptionGroup var options: ReportOptions
+    @OptionGroup var clickhouse: ClickHouseOptions
     @OptionGroup var members: AudienceMemberOptions
     @Option(help: "At most this many members (default 50).")
     var limit: Int = 50
 
     func validate() throws { guard limit >= 0 else { throw ValidationError("--limit must not be negative") } }
-    func run() async throws { try await members.run(options, limit: limit) }
+    func run() async throws { try await members.run(options, clickhouse: clickhouse, limit: limit) }
 }
 
 struct AudienceExportCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "export", abstract: "Every member of an audience, for a CRM or an ad platform (give --format csv or json).")
     @OptionGroup var options: ReportOptions
+    @OptionGroup var clickhouse: ClickHouseOptions
     @OptionGroup var members: AudienceMemberOptions
 
-    func run() async throws { try await members.run(options, limit: nil) }
+    func run() async throws { try await members.run(options, clickhouse: clickhouse, limit: nil) }
 }

@@ -37,6 +37,8 @@ import Testing
               carted: { kind: macro, when: { event: cart } }
             experiments:
               cta: { variants: { control: 50, bold: 50 }, primary: viewed }
+            audiences:
+              lookers: { did: [viewed], not: [carted] }
             """.write(toFile: plan, atomically: true, encoding: .utf8)
         let rates = try stepwise(arguments: ["report", "rates", "--site", "c.example", "--plan", plan, "--format", "json"] + ch)
         #expect(rates.status == 0, "\(rates.stderr)")
@@ -55,6 +57,14 @@ import Testing
                                                "--from", "2026-11-02T10:00:00Z", "--to", "2026-11-02T11:00:00Z", "--format", "csv"] + ch)
         #expect(volumes.status == 0 && volumes.stdout.contains("\nviewed,definition,1,1") && volumes.stdout.contains("\nview,event,1,1"),
                 "\(volumes.stdout)\(volumes.stderr)")
+        let score = try stepwise(arguments: ["report", "score", "--site", "c.example", "--plan", plan, "--format", "csv"] + ch)
+        #expect(score.status == 0 && score.stdout.contains("\nv2,,1.00,"), "\(score.stdout)\(score.stderr)")
+        let audiences = try stepwise(arguments: ["audience", "list", "--site", "c.example", "--plan", plan, "--format", "csv"] + ch)
+        #expect(audiences.status == 0 && audiences.stdout.contains("\nlookers,1,"), "\(audiences.stdout)\(audiences.stderr)")
+        let members = try stepwise(arguments: ["audience", "export", "lookers", "--site", "c.example", "--plan", plan, "--format", "csv"] + ch)
+        #expect(members.status == 0 && members.stdout.contains("\nv2,,1.00,"), "\(members.stdout)\(members.stderr)")
+        let unknown = try stepwise(arguments: ["audience", "members", "nope", "--site", "c.example", "--plan", plan] + ch)
+        #expect(unknown.status != 0 && unknown.stderr.contains("NAME: 'nope' is not an audience"), "\(unknown.stderr)")
         let badMacro = try stepwise(arguments: ["report", "predict", "--site", "c.example", "--plan", plan, "--macro", "nope"] + ch)
         #expect(badMacro.status != 0 && badMacro.stderr.contains("--macro"), "\(badMacro.stderr)")
         let noPlan = try stepwise(arguments: ["report", "rates", "--site", "c.example"] + ch)

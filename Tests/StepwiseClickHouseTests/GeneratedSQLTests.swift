@@ -128,6 +128,34 @@ import Testing
                         fixture: "volumes.sql")
     }
 
+    @Test func scoreQueryText() throws {
+        let plan = try TrackingPlanLoader.load(yaml: """
+            site: shop.example
+            conversions:
+              pricing: { kind: micro, when: { event: pageview, path: /pricing }, count: once_per_session, value: 2.5 }
+              quote: { kind: micro, when: { event: quote }, value: { prop: amount } }
+              purchase: { kind: macro, when: { event: purchase } }
+            """)
+        let query = ScoreQuery(site: "shop.example", plan: plan, halfLifeMillis: 86_400_000)
+        let sql = ScoreSQL(query: query, asOf: 1_800_000_000_000, cutoff: 1_799_395_200_000, macro: 2,
+                           weights: ScoreWeights(plan: plan, halfLifeMillis: 86_400_000), schema: ClickHouseSchema(database: "stepwise"))
+        try Self.expect(sql.summary + "\n\n" + sql.top(10), fixture: "score.sql")
+    }
+
+    @Test func audienceQueryText() throws {
+        let plan = try TrackingPlanLoader.load(yaml: """
+            site: shop.example
+            conversions:
+              pricing: { kind: micro, when: { event: pageview, path: /pricing } }
+              purchase: { kind: macro, when: { event: purchase } }
+            audiences:
+              warm: { did: [pricing], not: [purchase], within: 30d, min_score: 0.75 }
+            """)
+        let sql = AudienceSQL(query: AudienceQuery(site: "shop.example", plan: plan), asOf: 1_800_000_000_000, audiences: plan.audiences,
+                              schema: ClickHouseSchema(database: "stepwise"))
+        try Self.expect(sql.sizes + "\n\n" + sql.members(0, limit: 50), fixture: "audience.sql")
+    }
+
     @Test func schemaText() throws {
         try Self.expect(ClickHouseSchema(database: "stepwise").script, fixture: "schema.sql")
         try Self.expect(ClickHouseSchema(database: "stepwise", cluster: "main").script, fixture: "schema-cluster.sql")

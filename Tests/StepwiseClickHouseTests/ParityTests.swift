@@ -39,7 +39,9 @@ import Testing
         // f: any order only.
         e += [event("buy", "f", minute: 0), event("cart", "f", minute: 1), event("view", "f", minute: 2)]
         // g: two visitors of one user (identified later), and a first link that wins over a second.
-        e += [event("view", "g1", minute: 0, path: "/pricing"), event("cart", "g2", minute: 10, props: [("size", .string("XL"))]),
+        // g1 came from an ad twice (the later click id wins), g2 from another platform.
+        e += [event("view", "g1", minute: 0, path: "/pricing?gclid=G-old"), event("view", "g1", minute: 1, path: "/pricing?gclid=G-new"),
+              event("cart", "g2", minute: 10, path: "/?fbclid=F-1", props: [("size", .string("XL"))]),
               event("buy", "g2", minute: 20, props: [("amount", .string("12.5"))])]
         e += [event("view", "h", minute: 0, user: "first"), event("cart", "h", minute: 1)]
         // i: the same event id twice (a retry), counted once.
@@ -228,6 +230,52 @@ import Testing
         return [("default window", base), ("date range", ranged), ("two steps, top 5", short), ("with bots", bots), ("returning", segment)]
     }
 
+    /// Engagement-score queries: plan and learned values, a range, a cut-off, half-life, top, segments, bots.
+    static func scores(site: String, plan: TrackingPlan, macro: String, from: Int64, to: Int64) throws -> [(String, ScoreQuery)] {
+        let base = ScoreQuery(site: site, plan: plan)
+        var out: [(String, ScoreQuery)] = [("plan values", base)]
+        var q = base
+        q.learned = true
+        out.append(("learned values", q))
+        q = base
+        q.from = from
+        q.to = to
+        q.cutoff = from + (to - from) / 2
+        out.append(("date range, mid cut-off", q))
+        q = base
+        q.halfLifeMillis = 3_600_000
+        q.top = 3
+        q.macro = macro
+        out.append(("one-hour half-life, top 3", q))
+        q = base
+        q.top = 0
+        q.includeBots = true
+        out.append(("with bots, no top", q))
+        for segment in ["device=desktop", "visitor_type=returning"] {
+            q = base
+            q.segments = [try Segment(parsing: segment)]
+            out.append(("segment \(segment)", q))
+        }
+        out.append(("unknown site", ScoreQuery(site: "nobody.example", plan: plan)))
+        return out
+    }
+
+    /// Audience queries: `(name, query, names, limit)`: every audience, one by name with a
+    /// limit that cuts through ties, as of a moment, segments, bots.
+    static func audiences(site: String, plan: TrackingPlan, asOf: Int64) throws -> [(String, AudienceQuery, [String]?, Int?)] {
+        let base = AudienceQuery(site: site, plan: plan)
+        var dated = base
+        dated.asOf = asOf
+        var bots = base
+        bots.includeBots = true
+        bots.halfLifeMillis = 3_600_000
+        var desktop = base
+        desktop.segments = [try Segment(parsing: "device=desktop")]
+        let first = plan.audiences.map(\.name).prefix(2).map { $0 }
+        return [("all", base, nil, nil), ("first two, limit 2", base, first, 2), ("sizes only", base, nil, 0), ("as of", dated, nil, 5),
+                ("with bots, short half-life", bots, nil, nil), ("desktop", desktop, nil, 3)]
+    }
+
     /// Volume queries: `(name, site, interval, from, to, segment)`. `busy` is a moment with events
     /// in the minutes after it: a range ending a minute later still lists that whole hour.
     static func volumes(site: String, from: Int64, to: Int64, busy: Int64) -> [(String, String, VolumeReport.Interval, Int64, Int64, Segment?)] {
@@ -275,8 +323,23 @@ import Testing
     static func compare(_ world: ParityWorld, funnels: [(String, FunnelQuery)], counts: [(String, EventCountsQuery)],
                         rates: [(String, RatesQuery)] = [], predictions: [(String, PredictQuery)] = [],
                         experiments: [(String, ExperimentQuery)] = [], paths: [(String, PathsQuery)] = [],
+                        scores: [(String, ScoreQuery)] = [], audiences: [(String, AudienceQuery, [String]?, Int?)] = [],
                         volumes: [(String, String, VolumeReport.Interval, Int64, Int64, Segment?)] = [], plan: TrackingPlan? = nil) async throws -> Int {
         var compared = 0
+        for (name, query, names, limit) in audiences {
+            let embedded = try await world.embedded.audiences(query, names: names, limit: limit)
+            let clickhouse = try await world.clickhouse.audiences(query, names: names, limit: limit)
+            #expect(try close(embedded, clickhouse), "audiences \(name)\n\(embedded)\n\(clickhouse)")
+            if name == "all" { #expect(clickhouse.contains { $0.size > 0 } && clickhouse.count == query.plan.audiences.count, "\(clickhouse)") }
+            compared += 1
+        }
+        for (name, query) in scores {
+            let embedded = try await world.embedded.score(query)
+            let clickhouse = try await world.clickhouse.score(query)
+            #expect(try close(embedded, clickhouse), "score \(name)\n\(embedded)\n\(clickhouse)")
+            if name == "plan values" { #expect(clickhouse.scoredPersons > 0 && !clickhouse.top.isEmpty && clickhouse.ranking != nil, "\(clickhouse)") }
+            compared += 1
+        }
         for (name, site, interval, from, to, segment) in volumes {
             let embedded = try await world.embedded.volumes(site: site, plan: plan!, interval: interval, from: from, to: to, segment: segment)
             let clickhouse = try await world.clickhouse.volumes(site: site, plan: plan!, interval: interval, from: from, to: to, segment: segment)
@@ -365,6 +428,7 @@ import Testing
               three_seats:
                 kind: micro
                 when: { path: "/*", props: { seats: { gte: 3 } } }
+                value: { prop: seats }
             funnels:
               checkout:
                 steps: [view, cart, buy]
@@ -374,18 +438,38 @@ import Testing
                 variants: { control: 50, bold: 50 }
                 primary: cart
                 guardrails: [buy, view]
+            audiences:
+              viewers:
+                did: [view]
+              carted_not_bought:
+                did: [view, cart]
+                not: [buy]
+              recent_big_seats:
+                did: [three_seats]
+                within: 1h
+              keen:
+                min_score: 2.5
+              phone_pricing:
+                did: [view]
+                segment: [device=mobile]
             """)
         let funnels = try Self.funnels(site: "s", steps: ["view", "cart", "buy"], plan: plan, exclusion: "refund",
                                        from: Self.t0 - 86_400_000, to: Self.t0 + 86_400_000)
         let rates = try Self.rates(site: "s", plan: plan, from: Self.t0, to: Self.t0 + 30 * 60_000)
         let predictions = try Self.predictions(site: "s", plan: plan, macro: "buy", from: Self.t0 - 86_400_000, to: Self.t0 + 86_400_000)
         let experiments = try Self.experiments(site: "s", plan: plan, from: Self.t0 + 60_000, to: Self.t0 + 86_400_000)
+        let scores = try Self.scores(site: "s", plan: plan, macro: "buy", from: Self.t0 - 86_400_000, to: Self.t0 + 60 * 60_000)
+        let audiences = try Self.audiences(site: "s", plan: plan, asOf: Self.t0 + 20 * 60_000)
         let compared = try await Self.compare(world, funnels: funnels, counts: Self.counts(site: "s", from: Self.t0, to: Self.t0 + 30 * 60_000),
                                               rates: rates, predictions: predictions, experiments: experiments,
                                               paths: Self.paths(site: "s", plan: plan, macro: "buy", from: Self.t0 - 86_400_000, to: Self.t0 + 60 * 60_000),
+                                              scores: scores, audiences: audiences,
                                               volumes: Self.volumes(site: "s", from: Self.t0 - 5 * 86_400_000, to: Self.t0 + 9 * 86_400_000, busy: Self.t0),
                                               plan: plan)
-        #expect(compared == funnels.count + 5 + rates.count + predictions.count + experiments.count + 5 + 6)
+        #expect(compared == funnels.count + 5 + rates.count + predictions.count + experiments.count + 5 + scores.count + audiences.count + 6)
+        // The ad click ids of a person seen on two visitors: the latest of each kind.
+        let viewers = try await world.clickhouse.audiences(AudienceQuery(site: "s", plan: plan), names: ["viewers"], limit: nil)
+        #expect(viewers[0].members.first { $0.user == "u-g" }?.clickIds == ["gclid": "G-new", "fbclid": "F-1"], "\(viewers)")
         // The worlds are not empty: the parity is about something.
         let counts = try await world.clickhouse.eventCounts(EventCountsQuery(site: "s"))
         #expect(counts.events.first { $0.event == "view" }?.persons ?? 0 >= 10)
@@ -398,7 +482,21 @@ import Testing
         _ = DemoGenerator(profile: profile, seed: 42, visitors: 39_000, end: end).generate { events.append($0) }
         #expect(events.count >= 200_000)
         let world = try await ParityWorld("demo", [.events(events)])
-        let plan = try TrackingPlanLoader.load(yaml: profile.planYAML)
+        // The demo's audience and a few more: a score floor, a segment, no rule at all.
+        let plan = try TrackingPlanLoader.load(yaml: profile.planYAML.replacingOccurrences(of: "audiences:\n", with: """
+            audiences:
+              keen_on_mobile:
+                did: [\(profile.micros[0].name)]
+                min_score: 2
+                segment: [device=mobile]
+              everyone:
+                within: 3d
+              not_yet:
+                not: [\(profile.macro)]
+                min_score: 1
+
+            """))
+        #expect(plan.audiences.count == 4)
         var funnels = try Self.funnels(site: profile.site, steps: Array(profile.funnel.prefix(3)), plan: plan, exclusion: profile.micros[0].name,
                                        from: end - 14 * 86_400_000, to: end - 3 * 86_400_000)
         for funnel in plan.funnels { funnels.append(("plan funnel \(funnel.name)", try FunnelQuery(site: profile.site, funnel: funnel, plan: plan))) }
@@ -406,12 +504,15 @@ import Testing
         let predictions = try Self.predictions(site: profile.site, plan: plan, macro: profile.macro, from: end - 14 * 86_400_000, to: end - 3 * 86_400_000)
         let experiments = try Self.experiments(site: profile.site, plan: plan, from: end - 14 * 86_400_000, to: end - 3 * 86_400_000)
         #expect(!experiments.isEmpty)
+        let scores = try Self.scores(site: profile.site, plan: plan, macro: profile.macro, from: end - 14 * 86_400_000, to: end - 3 * 86_400_000)
+        let audiences = try Self.audiences(site: profile.site, plan: plan, asOf: end - 3 * 86_400_000)
         let compared = try await Self.compare(world, funnels: funnels, counts: Self.counts(site: profile.site, from: end - 7 * 86_400_000, to: end),
                                               rates: rates, predictions: predictions, experiments: experiments,
                                               paths: Self.paths(site: profile.site, plan: plan, macro: profile.macro, from: end - 14 * 86_400_000,
                                                                 to: end - 3 * 86_400_000),
+                                              scores: scores, audiences: audiences,
                                               volumes: Self.volumes(site: profile.site, from: end - 40 * 86_400_000, to: end + 86_400_000,
                                                                     busy: end - 86_400_000 - 5 * 60_000), plan: plan)
-        #expect(compared == funnels.count + 5 + rates.count + predictions.count + experiments.count + 5 + 6)
+        #expect(compared == funnels.count + 5 + rates.count + predictions.count + experiments.count + 5 + scores.count + audiences.count + 6)
     }
 }

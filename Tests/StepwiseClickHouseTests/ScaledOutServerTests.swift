@@ -89,6 +89,8 @@ import Testing
                                                       view: { kind: macro, when: { event: view } }
                                                     experiments:
                                                       cta: { variants: { control: 50, bold: 50 }, primary: cart }
+                                                    audiences:
+                                                      carters: { did: [cart] }
 
                                                     """))
             #expect(plan.status == .ok || plan.status == .created)
@@ -98,11 +100,17 @@ import Testing
             } else {
                 Issue.record("rates answer \(JSONWriter.write(rates))")
             }
+            // Leads: ann (both visitors, identified after the fact) is the warmest and only member.
+            let score = try await client.execute(uri: "/api/v1/sites/n.example/score", method: .get)
+            #expect(score.status == .ok && String(buffer: score.body).contains(#""person":"ann""#), "\(String(buffer: score.body))")
+            let members = try await client.execute(uri: "/api/v1/sites/n.example/audiences/carters/members?format=csv", method: .get)
+            #expect(members.status == .ok && String(buffer: members.body).hasPrefix("person,user,score,last_activity,click_ids\nann,ann,1.00,"),
+                    "\(String(buffer: members.body))")
             // The dashboard reads ClickHouse for the pages it can; the others say why they cannot.
             let overview = try await client.execute(uri: "/sites/n.example", method: .get)
             #expect(overview.status == .ok)
             #expect(String(buffer: overview.body).contains("cart"), "\(String(buffer: overview.body))")
-            for page in ["funnels", "predictors", "experiments", "plan"] {
+            for page in ["funnels", "predictors", "experiments", "plan", "leads"] {
                 let response = try await client.execute(uri: "/sites/n.example/\(page)", method: .get)
                 #expect(response.status == .ok, "\(page): \(String(buffer: response.body))")
             }

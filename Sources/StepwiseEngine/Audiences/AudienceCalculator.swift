@@ -8,22 +8,13 @@ import StepwisePlan
 /// definitions, and their score (plan values) is at least `min_score`; only the events the
 /// audience's segments (and the query's) keep take part.
 public enum AudienceCalculator {
-    /// Members of each named audience (all of the plan's when `names` is nil), in plan order.
-    public static func members(_ query: AudienceQuery, names: [String]? = nil, in table: EventTable)
-        throws(PredictQuery.Invalid) -> [AudienceMembersReport]
-    {
+    /// Members of each named audience (all of the plan's when `names` is nil), in plan order;
+    /// the warmest `limit` of each (all when nil), named by `directory` (`PersonRanking`).
+    public static func members(
+        _ query: AudienceQuery, names: [String]? = nil, limit: Int? = nil, in table: EventTable, directory: (any PersonDirectory)? = nil
+    ) throws -> [AudienceMembersReport] {
         let plan = query.plan
-        let audiences = try names.map { names throws(PredictQuery.Invalid) -> [AudienceDefinition] in
-            var chosen: [AudienceDefinition] = []
-            for name in names {
-                guard let audience = plan.audiences.first(where: { $0.name == name }) else {
-                    let known = plan.audiences.map(\.name).joined(separator: ", ")
-                    throw PredictQuery.Invalid(field: "audience", reason: "'\(name)' is not an audience of the plan (its audiences: \(known.isEmpty ? "none" : known))")
-                }
-                chosen.append(audience)
-            }
-            return chosen
-        } ?? plan.audiences
+        let audiences = try chosen(names, in: plan)
         let asOf = query.asOf ?? EngagementScoreCalculator.lastEvent(site: query.site, includeBots: query.includeBots, in: table).map { $0 + 1 } ?? 0
         let index = Dictionary(plan.conversions.enumerated().map { ($1.name, Int32($0)) }, uniquingKeysWith: { a, _ in a })
         let rules = audiences.map { audience in
@@ -51,18 +42,32 @@ public enum AudienceCalculator {
             }
             for (k, r) in members.enumerated() { found[r] = partials.flatMap { $0[k] } }
         }
-        return audiences.enumerated().map { r, audience in
-            var members = found[r]
-            members.sort { $0.score != $1.score ? $0.score > $1.score : $0.person < $1.person }
+        return try audiences.enumerated().map { r, audience in
+            let ranked = found[r].sorted { $0.score > $1.score }
+            let members = try PersonRanking.top(ranked, limit: limit, score: { $0.score }, key: { table.personKey[$0.person] }, directory: directory)
             return AudienceMembersReport(
                 site: query.site, audience: audience.name, rule: describe(audience), asOf: Timestamp.formatRFC3339(asOf),
-                size: members.count,
-                members: members.map {
-                    let key = table.personKey[$0.person]
-                    return AudienceMember(person: PersonLabel.fallback(key), user: nil, score: $0.score,
-                                          lastActivity: Timestamp.formatRFC3339($0.last), clickIds: [:], key: key)
+                size: ranked.count,
+                members: members.map { found, identity in
+                    AudienceMember(person: identity.person, user: identity.user, score: found.score,
+                                   lastActivity: Timestamp.formatRFC3339(found.last), clickIds: identity.clickIds,
+                                   key: table.personKey[found.person])
                 })
         }
+    }
+
+    /// The named audiences of the plan (all when nil), in the order named.
+    public static func chosen(_ names: [String]?, in plan: TrackingPlan) throws(PredictQuery.Invalid) -> [AudienceDefinition] {
+        guard let names else { return plan.audiences }
+        var chosen: [AudienceDefinition] = []
+        for name in names {
+            guard let audience = plan.audiences.first(where: { $0.name == name }) else {
+                let known = plan.audiences.map(\.name).joined(separator: ", ")
+                throw PredictQuery.Invalid(field: "audience", reason: "'\(name)' is not an audience of the plan (its audiences: \(known.isEmpty ? "none" : known))")
+            }
+            chosen.append(audience)
+        }
+        return chosen
     }
 
     /// The rule in words: "did pricing_view and case_study_download, not purchase, within 30 days, score ≥ 10".

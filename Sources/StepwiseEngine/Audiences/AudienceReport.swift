@@ -24,6 +24,15 @@ public struct AudienceMembersReport: Sendable, Equatable, Codable {
     public var asOf: String
     public var size: Int
     public var members: [AudienceMember]
+
+    public init(site: String, audience: String, rule: String, asOf: String, size: Int, members: [AudienceMember]) {
+        self.site = site
+        self.audience = audience
+        self.rule = rule
+        self.asOf = asOf
+        self.size = size
+        self.members = members
+    }
 }
 
 /// A member. `person` is the user id once identified, else the visitor id; `clickIds` are
@@ -36,6 +45,15 @@ public struct AudienceMember: Sendable, Equatable, Codable {
     public var clickIds: [String: String]
     /// The engine's person key, for looking the ids up; not part of the answer.
     @EngineOnly public var key: UInt32
+
+    public init(person: String, user: String?, score: Double, lastActivity: String, clickIds: [String: String], key: UInt32 = 0) {
+        self.person = person
+        self.user = user
+        self.score = score
+        self.lastActivity = lastActivity
+        self.clickIds = clickIds
+        self.key = key
+    }
 }
 
 extension AudienceMembersReport {

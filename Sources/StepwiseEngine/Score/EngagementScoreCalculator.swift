@@ -3,32 +3,20 @@ import StepwiseCore
 import StepwisePlan
 
 /// Computes an `EngagementScoreReport`: one pass scores every person at the end and at the
-/// cut-off, a second walks only the top persons to list what they did.
+/// cut-off, a second walks only the top persons to list what they did. `directory` names the
+/// top persons (and orders ties by those names, `PersonRanking`).
 public enum EngagementScoreCalculator {
-    public static func compute(_ query: ScoreQuery, in table: EventTable) throws(PredictQuery.Invalid) -> EngagementScoreReport {
-        let plan = query.plan
+    public static func compute(_ query: ScoreQuery, in table: EventTable, directory: (any PersonDirectory)? = nil) throws -> EngagementScoreReport {
         let asOf = query.to ?? lastEvent(site: query.site, includeBots: query.includeBots, in: table).map { $0 + 1 } ?? 0
-        let macroName = query.macro ?? plan.macros.first?.name
-        let macro = try macroName.map { name throws(PredictQuery.Invalid) -> Int in
-            guard let d = plan.conversions.firstIndex(where: { $0.name == name }) else {
-                throw PredictQuery.Invalid(field: "macro", reason: "'\(name)' is not a definition of the plan")
-            }
-            return d
-        }
-        let weights: ScoreWeights
-        if query.learned {
-            guard let macroName else { throw PredictQuery.Invalid(field: "learned", reason: "the plan defines no macro to learn values from") }
-            let model = try PredictiveValueCalculator.compute(
-                PredictQuery(site: query.site, plan: plan, macro: macroName, from: query.from, to: asOf, segments: query.segments,
-                             includeBots: query.includeBots), in: table)
-            weights = ScoreWeights(plan: plan, learnedFrom: model, halfLifeMillis: query.halfLifeMillis)
-        } else {
-            weights = ScoreWeights(plan: plan, halfLifeMillis: query.halfLifeMillis)
-        }
+        let macro = try self.macro(of: query)
+        let weights = try query.learned
+            ? ScoreWeights(plan: query.plan, learnedFrom: PredictiveValueCalculator.compute(try query.learning(asOf: asOf), in: table),
+                           halfLifeMillis: query.halfLifeMillis)
+            : ScoreWeights(plan: query.plan, halfLifeMillis: query.halfLifeMillis)
         let cutoff = query.cutoff ?? asOf - ScoreQuery.defaultCutoffMillis
-        let context = ScanContext(table: table, plan: plan, from: query.from, to: asOf, includeBots: query.includeBots,
+        let context = ScanContext(table: table, plan: query.plan, from: query.from, to: asOf, includeBots: query.includeBots,
                                   segments: query.segments)
-        let macro32 = Int32(macro ?? -1)
+        let macro32 = Int32(macro?.index ?? -1)
         let partials = context.mapPersons(site: query.site, { Partial() }) { partial, person in
             partial.persons += 1
             let score = weights.score(person.matches, asOf: asOf)
@@ -40,48 +28,59 @@ public enum EngagementScoreCalculator {
             partial.ranking.append((weights.score(person.matches, asOf: cutoff), macroAt != .max))
         }
         var scored: [(score: Double, person: Int, last: Int64)] = partials.flatMap(\.scored)
-        scored.sort { $0.score != $1.score ? $0.score > $1.score : $0.person < $1.person }
+        scored.sort { $0.score > $1.score }
 
-        // Bands: median and 90th percentile of the positive scores (numpy's linear interpolation).
-        let ascending = scored.reversed().map(\.score)
-        let warmFrom = ascending.isEmpty ? 0 : quantile(ascending, 0.5)
-        let hotFrom = ascending.isEmpty ? 0 : quantile(ascending, 0.9)
-        let persons = partials.reduce(0) { $0 + $1.persons }
-        let hot = scored.count { $0.score >= hotFrom }
-        let warm = scored.count { $0.score >= warmFrom } - hot
-        let bands = [
-            ScoreBand(name: "cold", minScore: 0, belowScore: warmFrom, persons: persons - warm - hot),
-            ScoreBand(name: "warm", minScore: warmFrom, belowScore: hotFrom, persons: warm),
-            ScoreBand(name: "hot", minScore: hotFrom, belowScore: nil, persons: hot),
-        ]
-
-        let top = Array(scored.prefix(max(0, query.top)))
-        let micros = microCounts(top.map(\.person), context: context)
-        let topPersons = top.map { entry in
-            ScoredPerson(person: PersonLabel.fallback(table.personKey[entry.person]), user: nil, score: entry.score,
+        var aggregates = ScoreAggregates(ascending: scored.reversed().map(\.score))
+        aggregates.persons = partials.reduce(0) { $0 + $1.persons }
+        let top = try PersonRanking.top(scored, limit: query.top, score: { $0.score }, key: { table.personKey[$0.person] }, directory: directory)
+        let micros = microCounts(top.map(\.entry.person), context: context)
+        aggregates.top = top.map { entry, identity in
+            ScoredPerson(person: identity.person, user: identity.user, score: entry.score,
                          lastActivity: Timestamp.formatRFC3339(entry.last), micros: micros[entry.person] ?? [],
                          key: table.personKey[entry.person])
         }
-
-        let ranking = macroName.map { name -> ScoreRanking in
-            let samples = partials.flatMap(\.ranking)
-            var groups: [Double: (positives: Int, negatives: Int)] = [:]
-            for (score, converted) in samples {
-                if converted { groups[score, default: (0, 0)].positives += 1 } else { groups[score, default: (0, 0)].negatives += 1 }
-            }
-            return ScoreRanking(macro: name, cutoff: Timestamp.formatRFC3339(cutoff), persons: samples.count,
-                                converted: samples.count { $0.converted },
-                                auc: RankAUC.auc(groups.map { ($0.key, $0.value.positives, $0.value.negatives) }))
+        let samples = partials.flatMap(\.ranking)
+        var groups: [Double: (positives: Int, negatives: Int)] = [:]
+        for (score, converted) in samples {
+            if converted { groups[score, default: (0, 0)].positives += 1 } else { groups[score, default: (0, 0)].negatives += 1 }
         }
-        let values = plan.conversions.indices.compactMap { d -> MicroPoints? in
+        aggregates.rankedPersons = samples.count
+        aggregates.rankedConverted = samples.count { $0.converted }
+        aggregates.auc = RankAUC.auc(groups.map { ($0.key, $0.value.positives, $0.value.negatives) })
+        return report(query, asOf: asOf, cutoff: cutoff, macro: macro?.name, weights: weights, aggregates: aggregates)
+    }
+
+    /// The macro whose later conversions the score ranks: the query's, else the plan's first;
+    /// with its index among the plan's definitions.
+    public static func macro(of query: ScoreQuery) throws(PredictQuery.Invalid) -> (name: String, index: Int)? {
+        guard let name = query.macro ?? query.plan.macros.first?.name else { return nil }
+        guard let d = query.plan.conversions.firstIndex(where: { $0.name == name }) else {
+            throw PredictQuery.Invalid(field: "macro", reason: "'\(name)' is not a definition of the plan")
+        }
+        return (name, d)
+    }
+
+    /// The report from what a store counted.
+    public static func report(
+        _ query: ScoreQuery, asOf: Int64, cutoff: Int64, macro: String?, weights: ScoreWeights, aggregates a: ScoreAggregates
+    ) -> EngagementScoreReport {
+        let warm = a.atLeastWarm - a.atLeastHot
+        let bands = [
+            ScoreBand(name: "cold", minScore: 0, belowScore: a.warmFrom, persons: a.persons - warm - a.atLeastHot),
+            ScoreBand(name: "warm", minScore: a.warmFrom, belowScore: a.hotFrom, persons: warm),
+            ScoreBand(name: "hot", minScore: a.hotFrom, belowScore: nil, persons: a.atLeastHot),
+        ]
+        let ranking = macro.map {
+            ScoreRanking(macro: $0, cutoff: Timestamp.formatRFC3339(cutoff), persons: a.rankedPersons, converted: a.rankedConverted, auc: a.auc)
+        }
+        let values = query.plan.conversions.indices.compactMap { d -> MicroPoints? in
             guard let source = weights.sources[d] else { return nil }
-            return MicroPoints(name: plan.conversions[d].name, points: weights.points(of: d), source: source)
+            return MicroPoints(name: query.plan.conversions[d].name, points: weights.points(of: d), source: source)
         }
         return EngagementScoreReport(
             site: query.site, asOf: Timestamp.formatRFC3339(asOf), halfLifeDays: Double(query.halfLifeMillis) / 86_400_000,
-            learned: query.learned, values: values, persons: persons, scoredPersons: scored.count, bands: bands,
-            histogram: ScoreBin.bins(ascending),
-            top: topPersons, ranking: ranking)
+            learned: query.learned, values: values, persons: a.persons, scoredPersons: a.scored, bands: bands,
+            histogram: ScoreBin.bins(highest: a.highest, counts: a.bins), top: a.top, ranking: ranking)
     }
 
     /// Completions per micro of the given persons, walked one by one.
@@ -109,13 +108,6 @@ public enum EngagementScoreCalculator {
             last = max(last ?? t, t)
         }
         return last
-    }
-
-    /// numpy's default (linear) quantile of ascending values.
-    static func quantile(_ ascending: [Double], _ q: Double) -> Double {
-        let h = Double(ascending.count - 1) * q
-        let low = Int(h.rounded(.down)), high = min(low + 1, ascending.count - 1)
-        return ascending[low] + (h - Double(low)) * (ascending[high] - ascending[low])
     }
 
     struct Partial: Sendable {

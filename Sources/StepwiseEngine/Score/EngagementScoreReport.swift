@@ -39,15 +39,29 @@ public struct ScoreBin: Sendable, Equatable, Codable {
     public var belowScore: Double
     public var persons: Int
 
-    /// Ten bins of equal width over (0, highest score].
-    static func bins(_ scores: [Double], count: Int = 10) -> [ScoreBin] {
-        guard let highest = scores.max(), highest > 0 else { return [] }
+    /// Persons per tenth of (0, highest]: a score's bin is `floor(score / width)`, the top
+    /// one included in the last. Stores that count in SQL use the same arithmetic.
+    static func counts(_ scores: [Double], highest: Double, count: Int = 10) -> [Int] {
+        guard highest > 0 else { return [] }
         let width = highest / Double(count)
         var persons = [Int](repeating: 0, count: count)
         for score in scores where score > 0 { persons[min(Int(score / width), count - 1)] += 1 }
+        return persons
+    }
+
+    /// The bins of `counts` persons each over (0, highest].
+    static func bins(highest: Double, counts persons: [Int]) -> [ScoreBin] {
+        guard highest > 0 else { return [] }
+        let width = highest / Double(persons.count)
         return persons.enumerated().map { k, n in
-            ScoreBin(minScore: Double(k) * width, belowScore: k == count - 1 ? highest : Double(k + 1) * width, persons: n)
+            ScoreBin(minScore: Double(k) * width, belowScore: k == persons.count - 1 ? highest : Double(k + 1) * width, persons: n)
         }
+    }
+
+    /// Ten bins of equal width over (0, highest score].
+    static func bins(_ scores: [Double], count: Int = 10) -> [ScoreBin] {
+        guard let highest = scores.max() else { return [] }
+        return bins(highest: highest, counts: counts(scores, highest: highest, count: count))
     }
 }
 
@@ -61,11 +75,25 @@ public struct ScoredPerson: Sendable, Equatable, Codable {
     public var micros: [MicroCount]
     /// The engine's person key, for looking the ids up; not part of the answer.
     @EngineOnly public var key: UInt32
+
+    public init(person: String, user: String?, score: Double, lastActivity: String, micros: [MicroCount], key: UInt32 = 0) {
+        self.person = person
+        self.user = user
+        self.score = score
+        self.lastActivity = lastActivity
+        self.micros = micros
+        self.key = key
+    }
 }
 
 public struct MicroCount: Sendable, Equatable, Codable {
     public var name: String
     public var completions: Int
+
+    public init(name: String, completions: Int) {
+        self.name = name
+        self.completions = completions
+    }
 }
 
 /// Scores taken at `cutoff` over persons active before it who had not converted yet,

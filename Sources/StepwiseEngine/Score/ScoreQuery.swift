@@ -35,4 +35,12 @@ public struct ScoreQuery: Sendable {
     }
 
     public static let defaultCutoffMillis: Int64 = 7 * 86_400_000
+
+    /// The predictive report learned values come from: the macro's, over the scored range.
+    public func learning(asOf: Int64) throws(PredictQuery.Invalid) -> PredictQuery {
+        guard let macro = macro ?? plan.macros.first?.name else {
+            throw PredictQuery.Invalid(field: "learned", reason: "the plan defines no macro to learn values from")
+        }
+        return PredictQuery(site: site, plan: plan, macro: macro, from: from, to: asOf, segments: segments, includeBots: includeBots)
+    }
 }

@@ -15,7 +15,6 @@ extension Dashboard {
                                        macro: nil, cutoff: nil)
         }
         let score = try await ReportController.checked { try await backend.score(query) }
-        let ids = (try? store.identities(of: score.top.map(\.key))) ?? [:]
         let api = state.api("score", keys: ["segment", "include_bots", "learned", "half_life"])
         let bands = score.bands.enumerated().map { k, band in "\(escape(band.name)): \(DashboardLayout.int(band.persons, "bands.\(k).persons"))" }
         var ranking = ""
@@ -29,9 +28,8 @@ extension Dashboard {
         body += SVGChart.histogram(score.histogram.map { (String(format: "%.1f–%.1f", $0.minScore, $0.belowScore), $0.persons) },
                                    label: "number of persons by engagement score")
         body += DashboardLayout.table(["Person", "Score", "Last activity", "Micros"], score.top.enumerated().map { k, person in
-            let name = ids[person.key]?.person ?? person.person
             let micros = person.micros.map { $0.completions > 1 ? "\($0.name) ×\($0.completions)" : $0.name }.joined(separator: ", ")
-            return [escape(name), DashboardLayout.decimal(person.score, "top.\(k).score"),
+            return [escape(person.person), DashboardLayout.decimal(person.score, "top.\(k).score"),
                     escape(String(person.lastActivity.prefix(16)).replacingOccurrences(of: "T", with: " ")), escape(micros)]
         }, text: [3])
         var html = DashboardLayout.section("Warmest leads", api: api, body)
