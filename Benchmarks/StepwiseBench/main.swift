@@ -306,17 +306,19 @@ case "clickhouse-predict":
     print(String(decoding: try! encoder.encode(Output(median_ms: (times.sorted()[1] * 10_000).rounded() / 10, persons: report!.persons,
                                                       tables: tables)), as: UTF8.self))
 case "person-reports":
-    // person-reports DB URL DATABASE PLAN: the experiment (product_cta) and micro paths (purchase) reports on
-    // the embedded engine (median of 7) and in ClickHouse (median of 3), and whether they agree.
+    // person-reports DB URL DATABASE PLAN: the experiment (product_cta), micro paths (purchase), engagement
+    // score, audience (carted, not bought) and attribution (purchase, every model) reports on the embedded engine (median of 7) and in ClickHouse
+    // (median of 3), and whether they agree.
     guard arguments.count == 5 else { fail("usage: person-reports DB URL DATABASE PLAN") }
     let store = try! EventStore(path: arguments[arguments.startIndex + 1])
-    let embedded = EngineBackend(live: store.live)
+    let embedded = EngineBackend(live: store.live, directory: store)
     let backend = ClickHouseBackend(client: ClickHouseClient(try! ClickHouseEndpoint(url: arguments[arguments.startIndex + 2], database: arguments[arguments.startIndex + 3])))
     let plan: TrackingPlan
     do {
         let text = try String(contentsOfFile: arguments[arguments.startIndex + 4], encoding: .utf8)
         plan = try TrackingPlanLoader.load(yaml: text + "experiments:\n  product_cta:\n    variants: { control: 50, bold_cta: 50 }\n"
-                                           + "    primary: add_to_cart\n    guardrails: [purchase]\n")
+                                           + "    primary: add_to_cart\n    guardrails: [purchase]\n"
+                                           + "audiences:\n  carted_not_bought:\n    did: [add_to_cart]\n    not: [purchase]\n    within: 30d\n")
     } catch { fail("\(error)") }
     let experiment = ExperimentQuery(site: plan.site, plan: plan, experiment: "product_cta", includeBots: true)
     var paths = PathsQuery(site: plan.site, plan: plan, macro: "purchase", from: 0, includeBots: true)
@@ -335,10 +337,31 @@ case "person-reports":
     let experimentClickHouse = await median(3) { e2 = try await backend.experiment(experiment) }
     let pathsEmbedded = await median(7) { p1 = try await embedded.paths(paths) }
     let pathsClickHouse = await median(3) { p2 = try await backend.paths(paths) }
+    let score = ScoreQuery(site: plan.site, plan: plan, includeBots: true)
+    let audience = AudienceQuery(site: plan.site, plan: plan, includeBots: true)
+    var s1: EngagementScoreReport?, s2: EngagementScoreReport?, a1: [AudienceMembersReport]?, a2: [AudienceMembersReport]?
+    let scoreEmbedded = await median(7) { s1 = try await embedded.score(score) }
+    let scoreClickHouse = await median(3) { s2 = try await backend.score(score) }
+    let audienceEmbedded = await median(7) { a1 = try await embedded.audiences(audience, names: nil, limit: 50) }
+    let audienceClickHouse = await median(3) { a2 = try await backend.audiences(audience, names: nil, limit: 50) }
+    let attribution = AttributionQuery(site: plan.site, plan: plan, macro: "purchase", includeBots: true)
+    var t1: AttributionReport?, t2: AttributionReport?
+    let attributionEmbedded = await median(7) { t1 = try await embedded.attribution(attribution) }
+    let attributionClickHouse = await median(3) { t2 = try await backend.attribution(attribution) }
+    func close(_ a: Double, _ b: Double) -> Bool { abs(a - b) <= 1e-9 * max(1, abs(a)) }
+    let sameAttribution = t1!.conversions == t2!.conversions && t1!.channels.map(\.channel) == t2!.channels.map(\.channel)
+        && t1!.channels.map(\.assisted) == t2!.channels.map(\.assisted) && t1!.quality.map(\.persons) == t2!.quality.map(\.persons)
+        && zip(t1!.channels, t2!.channels).allSatisfy { a, b in AttributionModel.allCases.allSatisfy { close(a.credit[$0] ?? 0, b.credit[$0] ?? 0) } }
+    let sameScore = s1!.persons == s2!.persons && s1!.scoredPersons == s2!.scoredPersons && s1!.bands.map(\.persons) == s2!.bands.map(\.persons)
+        && s1!.top.map(\.person) == s2!.top.map(\.person) && zip(s1!.top, s2!.top).allSatisfy { close($0.score, $1.score) }
+    let sameAudience = a1!.map(\.size) == a2!.map(\.size) && a1!.map { $0.members.map(\.person) } == a2!.map { $0.members.map(\.person) }
     let sameExperiment = e1!.variants == e2!.variants && e1!.mixedExposures == e2!.mixedExposures
         && zip(e1!.metrics, e2!.metrics).allSatisfy { zip($0.variants, $1.variants).allSatisfy { $0.persons == $1.persons && $0.conversions == $1.conversions } }
     print(#"{"experiment_ms": [\#(experimentEmbedded), \#(experimentClickHouse)], "paths_ms": [\#(pathsEmbedded), \#(pathsClickHouse)], "#
-          + #""experiment_persons": \#(e1!.variants.map(\.persons)), "experiment_same": \#(sameExperiment), "paths_same": \#(p1! == p2!)}"#)
+          + #""score_ms": [\#(scoreEmbedded), \#(scoreClickHouse)], "audience_ms": [\#(audienceEmbedded), \#(audienceClickHouse)], "#
+          + #""attribution_ms": [\#(attributionEmbedded), \#(attributionClickHouse)], "attribution_same": \#(sameAttribution), "#
+          + #""experiment_persons": \#(e1!.variants.map(\.persons)), "scored_persons": \#(s1!.scoredPersons), "audience_size": \#(a1![0].size), "#
+          + #""experiment_same": \#(sameExperiment), "paths_same": \#(p1! == p2!), "score_same": \#(sameScore), "audience_same": \#(sameAudience)}"#)
 case "clickhouse-reports":
     guard arguments.count == 6 else { fail("usage: clickhouse-reports URL DATABASE SITE STEPS WINDOW") }
     let backend = ClickHouseBackend(client: ClickHouseClient(try! ClickHouseEndpoint(url: arguments[arguments.startIndex + 1], database: arguments[arguments.startIndex + 2])))

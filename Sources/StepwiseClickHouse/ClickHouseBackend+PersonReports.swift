@@ -177,3 +177,45 @@ extension ClickHouseBackend {
         return .init(count: Int(count), values: values.compactMap { $0.number.map(Int64.init) })
     }
 }
+
+extension ClickHouseBackend {
+    public func attribution(_ query: AttributionQuery) async throws -> AttributionReport {
+        let (macro, micros) = try AttributionCalculator.definitions(of: query)
+        let sql = AttributionSQL(query: query, macro: macro, micros: micros, schema: schema)
+        let models = query.models.count
+        var aggregates = AttributionAggregates(channels: Channel.allCases.count)
+        func source(_ row: [JSONValue]) throws -> AttributionAggregates.Source {
+            guard let channel = row[0].number, channel >= 0, channel < 256, let campaign = row[1].string else {
+                throw ClickHouseError.malformed("attribution row \(row)")
+            }
+            return .init(channel: UInt8(channel), campaign: campaign)
+        }
+        let empty = AttributionAggregates.Totals(models: models, micros: micros.count)
+        for row in try await rows(sql.persons, report: "attribution") {
+            guard row.count == 6 + micros.count, let value = row[4].number else { throw ClickHouseError.malformed("attribution row \(row)") }
+            var totals = empty
+            totals.persons = try Self.count(row[2], "persons")
+            totals.macroPersons = try Self.count(row[3], "macro persons")
+            totals.macroValue = value
+            totals.microPersons = try row[6...].map { try Self.count($0, "micro persons") }
+            aggregates.sources[try source(row)] = totals
+            aggregates.conversions += try Self.count(row[5], "conversions")
+            aggregates.value += value
+        }
+        for row in try await rows(sql.credits, report: "attribution") {
+            guard row.count == 4 + 2 * models else { throw ClickHouseError.malformed("attribution row \(row)") }
+            let key = try source(row)
+            var totals = aggregates.sources[key] ?? empty
+            for m in 0..<models {
+                guard let credit = row[2 + 2 * m].number, let revenue = row[3 + 2 * m].number else { throw ClickHouseError.malformed("attribution row \(row)") }
+                totals.credit[m] = credit
+                totals.revenue[m] = revenue
+            }
+            totals.assisted = try Self.count(row[2 + 2 * models], "assisted")
+            guard Int(key.channel) < aggregates.channelAssisted.count else { throw ClickHouseError.malformed("attribution channel \(key.channel)") }
+            aggregates.channelAssisted[Int(key.channel)] += try Self.count(row[3 + 2 * models], "assisted")
+            aggregates.sources[key] = totals
+        }
+        return AttributionCalculator.report(query, micros: micros.map { query.plan.conversions[$0].name }, aggregates: aggregates)
+    }
+}

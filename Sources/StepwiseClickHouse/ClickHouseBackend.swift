@@ -74,7 +74,6 @@ public struct ClickHouseBackend: ReportBackend {
         }
     }
 
-    public func attribution(_ query: AttributionQuery) async throws -> AttributionReport { throw Self.unsupported("attribution") }
     public func bidding(site: String, plan: TrackingPlan, to: Int64?, includeBots: Bool) async throws -> BiddingReport {
         throw Self.unsupported("ads bidding")
     }

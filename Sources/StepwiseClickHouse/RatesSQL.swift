@@ -20,6 +20,8 @@ import StepwisePlan
 struct RatesSQL {
     var query: RatesQuery
     var schema: ClickHouseSchema
+    /// Further per-event expressions a report reads (`moreElement`), after the values.
+    var more: [String] = []
 
     private var definitions: [ConversionDefinition] { query.plan.conversions }
     private var words: Int { max(1, (definitions.count + 63) / 64) }
@@ -34,6 +36,9 @@ struct RatesSQL {
         for (d, definition) in definitions.enumerated() where definition.value != nil { slots[d] = keepElement + 3 + slots.count }
         return slots
     }
+
+    /// The tuple element of `more[k]`.
+    func moreElement(_ k: Int) -> Int { keepElement + 3 + valueSlots.count + k }
 
     /// Each person with their events and the plan's columns (`PersonEventsSQL`).
     var base: PersonEventsSQL {
@@ -201,6 +206,6 @@ struct RatesSQL {
             }
         }
         return chunks.map { MatcherSQL.mask($0.map(\.when)) } + chunks.map { MatcherSQL.mask($0.map(\.denominator)) }
-            + [segments.eventKept, segments.sessionKept, bucket] + values
+            + [segments.eventKept, segments.sessionKept, bucket] + values + more
     }
 }

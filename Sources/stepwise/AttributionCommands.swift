@@ -14,6 +14,7 @@ struct AttributionReportCommand: AsyncParsableCommand {
             + "assisted conversions, channel quality and cost.")
 
     @OptionGroup var options: ReportOptions
+    @OptionGroup var clickhouse: ClickHouseOptions
     @Option(help: "The macro definition; default the plan's first macro.")
     var macro: String?
     @Option(help: "Models, comma-separated: first, last_non_direct, linear, time_decay, position; default all.")
@@ -24,14 +25,15 @@ struct AttributionReportCommand: AsyncParsableCommand {
     var segments: [String] = []
 
     func run() async throws {
-        let inputs = try PersonReportInputs(options, segments: segments)
+        let source = ReportSource(options: options, clickhouse: clickhouse)
+        let inputs = try PersonReportInputs(options, segments: segments, source: source)
         var query = try await usage {
             try AttributionQuery.fromOptions(
                 site: options.site, plan: inputs.plan, from: inputs.range.from, to: inputs.range.to, segments: inputs.segments,
                 includeBots: options.includeBots, macro: macro, model: model, lookback: lookback)
         }
         query.spend = try inputs.store.spend(site: options.site)
-        let report = try await usage { try await inputs.backend.attribution(query) }
+        let report = try await usage { try await source.run(inputs.store) { try await $0.attribution(query) } }
         let models = report.models
         func money(_ value: Double?) -> String { value.map { String(format: "%.2f", $0) } ?? "-" }
         func credit(_ row: AttributionRow) -> [String] { models.map { String(format: "%.2f", row.credit[$0] ?? 0) } }

@@ -65,6 +65,8 @@ import Testing
         #expect(members.status == 0 && members.stdout.contains("\nv2,,1.00,"), "\(members.stdout)\(members.stderr)")
         let unknown = try stepwise(arguments: ["audience", "members", "nope", "--site", "c.example", "--plan", plan] + ch)
         #expect(unknown.status != 0 && unknown.stderr.contains("NAME: 'nope' is not an audience"), "\(unknown.stderr)")
+        let attribution = try stepwise(arguments: ["report", "attribution", "--site", "c.example", "--plan", plan, "--format", "json"] + ch)
+        #expect(attribution.status == 0 && attribution.stdout.contains("\"channel\" : \"Direct\""), "\(attribution.stdout)\(attribution.stderr)")
         let badMacro = try stepwise(arguments: ["report", "predict", "--site", "c.example", "--plan", plan, "--macro", "nope"] + ch)
         #expect(badMacro.status != 0 && badMacro.stderr.contains("--macro"), "\(badMacro.stderr)")
         let noPlan = try stepwise(arguments: ["report", "rates", "--site", "c.example"] + ch)

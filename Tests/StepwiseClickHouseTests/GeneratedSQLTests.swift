@@ -156,6 +156,20 @@ import Testing
         try Self.expect(sql.sizes + "\n\n" + sql.members(0, limit: 50), fixture: "audience.sql")
     }
 
+    @Test func attributionQueryText() throws {
+        let plan = try TrackingPlanLoader.load(yaml: """
+            site: shop.example
+            conversions:
+              pricing: { kind: micro, when: { event: pageview, path: /pricing } }
+              purchase: { kind: macro, when: { event: purchase }, value: { prop: revenue } }
+            """)
+        var query = AttributionQuery(site: "shop.example", plan: plan, macro: "purchase", from: 1_793_577_600_000)
+        query.lookbackMillis = 7 * 86_400_000
+        let (macro, micros) = try AttributionCalculator.definitions(of: query)
+        let sql = AttributionSQL(query: query, macro: macro, micros: micros, schema: ClickHouseSchema(database: "stepwise"))
+        try Self.expect(sql.persons + "\n\n" + sql.credits, fixture: "attribution.sql")
+    }
+
     @Test func schemaText() throws {
         try Self.expect(ClickHouseSchema(database: "stepwise").script, fixture: "schema.sql")
         try Self.expect(ClickHouseSchema(database: "stepwise", cluster: "main").script, fixture: "schema-cluster.sql")

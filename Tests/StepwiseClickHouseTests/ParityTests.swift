@@ -55,7 +55,14 @@ import Testing
               event("cart", "k", minute: 31, props: [("seats", .string("3")), ("trial", .bool(true))]),
               event("view", "k", minute: 40, path: "/pricing", agent: iphone), event("buy", "k", minute: 45, agent: iphone)]
         // l: late event arriving after the rest (out of order), and an event before the range.
-        e += [event("cart", "l", minute: 10), event("buy", "l", minute: 11), event("view", "l", minute: 9)]
+        e += [event("cart", "l", minute: 10, path: "/?utm_source=news&utm_medium=email&utm_campaign=spring"), event("buy", "l", minute: 11),
+              event("view", "l", minute: 9)]
+        // p: a campaign, then direct, then a search visit that converts days later (touchpoints across sessions).
+        e += [event("view", "p", minute: -60 * 24 * 2, path: "/?utm_source=fb&utm_medium=paid_social&utm_campaign=launch"),
+              event("view", "p", minute: -60 * 24), event("cart", "p", minute: -60 * 24 + 1),
+              event("view", "p", minute: -60, referrer: "https://www.bing.com/"), event("buy", "p", minute: -59, props: [("amount", .number(20))]),
+              event("view", "p", minute: 0, path: "/?utm_source=fb&utm_medium=paid_social&utm_campaign=launch"),
+              event("buy", "p", minute: 1, props: [("amount", .number(30))])]
         e += [event("view", "m", minute: -60 * 24 * 3), event("cart", "m", minute: 1), event("buy", "m", minute: 2)]
         // n: two views in one session (the second is its own definition), no cart: an audience that did not complete.
         e += [event("view", "n", minute: 0, path: "/pricing"), event("view", "n", minute: 2), event("view", "n", minute: 3)]
@@ -276,6 +283,34 @@ import Testing
                 ("with bots, short half-life", bots, nil, nil), ("desktop", desktop, nil, 3)]
     }
 
+    /// Attribution queries: every model, a range, a short lookback, one model, another macro, segments, bots.
+    static func attributions(site: String, plan: TrackingPlan, macro: String, micro: String, from: Int64, to: Int64) throws -> [(String, AttributionQuery)] {
+        let base = AttributionQuery(site: site, plan: plan, macro: macro)
+        var out: [(String, AttributionQuery)] = [("every model", base)]
+        var q = base
+        q.from = from
+        q.to = to
+        out.append(("date range", q))
+        q = base
+        q.lookbackMillis = 3_600_000
+        out.append(("one-hour lookback", q))
+        q = base
+        q.models = [.timeDecay, .linear]
+        out.append(("time decay and linear", q))
+        q = base
+        q.macro = micro
+        out.append(("a micro as the macro", q))
+        q = base
+        q.includeBots = true
+        out.append(("with bots", q))
+        for segment in ["device=desktop", "visitor_type=returning"] {
+            q = base
+            q.segments = [try Segment(parsing: segment)]
+            out.append(("segment \(segment)", q))
+        }
+        return out
+    }
+
     /// Volume queries: `(name, site, interval, from, to, segment)`. `busy` is a moment with events
     /// in the minutes after it: a range ending a minute later still lists that whole hour.
     static func volumes(site: String, from: Int64, to: Int64, busy: Int64) -> [(String, String, VolumeReport.Interval, Int64, Int64, Segment?)] {
@@ -323,9 +358,16 @@ import Testing
     static func compare(_ world: ParityWorld, funnels: [(String, FunnelQuery)], counts: [(String, EventCountsQuery)],
                         rates: [(String, RatesQuery)] = [], predictions: [(String, PredictQuery)] = [],
                         experiments: [(String, ExperimentQuery)] = [], paths: [(String, PathsQuery)] = [],
-                        scores: [(String, ScoreQuery)] = [], audiences: [(String, AudienceQuery, [String]?, Int?)] = [],
+                        attributions: [(String, AttributionQuery)] = [], scores: [(String, ScoreQuery)] = [], audiences: [(String, AudienceQuery, [String]?, Int?)] = [],
                         volumes: [(String, String, VolumeReport.Interval, Int64, Int64, Segment?)] = [], plan: TrackingPlan? = nil) async throws -> Int {
         var compared = 0
+        for (name, query) in attributions {
+            let embedded = try await world.embedded.attribution(query)
+            let clickhouse = try await world.clickhouse.attribution(query)
+            #expect(try close(embedded, clickhouse), "attribution \(name)\n\(embedded)\n\(clickhouse)")
+            if name == "every model" { #expect(clickhouse.conversions > 0 && clickhouse.channels.count > 1 && !clickhouse.campaigns.isEmpty, "\(clickhouse)") }
+            compared += 1
+        }
         for (name, query, names, limit) in audiences {
             let embedded = try await world.embedded.audiences(query, names: names, limit: limit)
             let clickhouse = try await world.clickhouse.audiences(query, names: names, limit: limit)
@@ -460,13 +502,14 @@ import Testing
         let experiments = try Self.experiments(site: "s", plan: plan, from: Self.t0 + 60_000, to: Self.t0 + 86_400_000)
         let scores = try Self.scores(site: "s", plan: plan, macro: "buy", from: Self.t0 - 86_400_000, to: Self.t0 + 60 * 60_000)
         let audiences = try Self.audiences(site: "s", plan: plan, asOf: Self.t0 + 20 * 60_000)
+        let attributions = try Self.attributions(site: "s", plan: plan, macro: "buy", micro: "cart", from: Self.t0 - 30 * 60_000, to: Self.t0 + 60 * 60_000)
         let compared = try await Self.compare(world, funnels: funnels, counts: Self.counts(site: "s", from: Self.t0, to: Self.t0 + 30 * 60_000),
                                               rates: rates, predictions: predictions, experiments: experiments,
                                               paths: Self.paths(site: "s", plan: plan, macro: "buy", from: Self.t0 - 86_400_000, to: Self.t0 + 60 * 60_000),
-                                              scores: scores, audiences: audiences,
+                                              attributions: attributions, scores: scores, audiences: audiences,
                                               volumes: Self.volumes(site: "s", from: Self.t0 - 5 * 86_400_000, to: Self.t0 + 9 * 86_400_000, busy: Self.t0),
                                               plan: plan)
-        #expect(compared == funnels.count + 5 + rates.count + predictions.count + experiments.count + 5 + scores.count + audiences.count + 6)
+        #expect(compared == funnels.count + 5 + rates.count + predictions.count + experiments.count + 5 + attributions.count + scores.count + audiences.count + 6)
         // The ad click ids of a person seen on two visitors: the latest of each kind.
         let viewers = try await world.clickhouse.audiences(AudienceQuery(site: "s", plan: plan), names: ["viewers"], limit: nil)
         #expect(viewers[0].members.first { $0.user == "u-g" }?.clickIds == ["gclid": "G-new", "fbclid": "F-1"], "\(viewers)")
@@ -506,13 +549,15 @@ import Testing
         #expect(!experiments.isEmpty)
         let scores = try Self.scores(site: profile.site, plan: plan, macro: profile.macro, from: end - 14 * 86_400_000, to: end - 3 * 86_400_000)
         let audiences = try Self.audiences(site: profile.site, plan: plan, asOf: end - 3 * 86_400_000)
+        let attributions = try Self.attributions(site: profile.site, plan: plan, macro: profile.macro, micro: profile.micros[0].name,
+                                                 from: end - 14 * 86_400_000, to: end - 3 * 86_400_000)
         let compared = try await Self.compare(world, funnels: funnels, counts: Self.counts(site: profile.site, from: end - 7 * 86_400_000, to: end),
                                               rates: rates, predictions: predictions, experiments: experiments,
                                               paths: Self.paths(site: profile.site, plan: plan, macro: profile.macro, from: end - 14 * 86_400_000,
                                                                 to: end - 3 * 86_400_000),
-                                              scores: scores, audiences: audiences,
+                                              attributions: attributions, scores: scores, audiences: audiences,
                                               volumes: Self.volumes(site: profile.site, from: end - 40 * 86_400_000, to: end + 86_400_000,
                                                                     busy: end - 86_400_000 - 5 * 60_000), plan: plan)
-        #expect(compared == funnels.count + 5 + rates.count + predictions.count + experiments.count + 5 + scores.count + audiences.count + 6)
+        #expect(compared == funnels.count + 5 + rates.count + predictions.count + experiments.count + 5 + attributions.count + scores.count + audiences.count + 6)
     }
 }

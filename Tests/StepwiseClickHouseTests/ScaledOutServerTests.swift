@@ -106,11 +106,13 @@ import Testing
             let members = try await client.execute(uri: "/api/v1/sites/n.example/audiences/carters/members?format=csv", method: .get)
             #expect(members.status == .ok && String(buffer: members.body).hasPrefix("person,user,score,last_activity,click_ids\nann,ann,1.00,"),
                     "\(String(buffer: members.body))")
+            let attribution = try await client.execute(uri: "/api/v1/sites/n.example/attribution?macro=cart", method: .get)
+            #expect(attribution.status == .ok && String(buffer: attribution.body).contains(#""conversions":1"#), "\(String(buffer: attribution.body))")
             // The dashboard reads ClickHouse for the pages it can; the others say why they cannot.
             let overview = try await client.execute(uri: "/sites/n.example", method: .get)
             #expect(overview.status == .ok)
             #expect(String(buffer: overview.body).contains("cart"), "\(String(buffer: overview.body))")
-            for page in ["funnels", "predictors", "experiments", "plan", "leads"] {
+            for page in ["funnels", "predictors", "experiments", "plan", "leads", "attribution"] {
                 let response = try await client.execute(uri: "/sites/n.example/\(page)", method: .get)
                 #expect(response.status == .ok, "\(page): \(String(buffer: response.body))")
             }

@@ -10,10 +10,8 @@ import StepwisePlan
 public enum AttributionCalculator {
     public static func compute(_ query: AttributionQuery, in table: EventTable) throws(PredictQuery.Invalid) -> AttributionReport {
         let plan = query.plan
-        let macro = try AttributionQuery.macro(query.macro, in: plan)
-        let g = Int32(plan.conversions.firstIndex { $0.name == macro }!)
-        guard !query.models.isEmpty else { throw PredictQuery.Invalid(field: "model", reason: "name at least one model") }
-        let micros = plan.conversions.indices.filter { plan.conversions[$0].kind == .micro && $0 != Int(g) }
+        let (macro, micros) = try definitions(of: query)
+        let g = Int32(macro)
         let microSlot = (0..<plan.conversions.count).map { micros.firstIndex(of: $0) ?? -1 }
         let models = query.models, lookback = query.lookbackMillis
         let lastNonDirect = AttributionModel.lastNonDirect
@@ -69,7 +67,36 @@ public enum AttributionCalculator {
                 tally.macroValue[arrival] += value
             }
         }
-        return report(query, micros: micros.map { plan.conversions[$0].name }, partials: partials)
+        var aggregates = AttributionAggregates(channels: Channel.allCases.count)
+        for tally in partials {
+            for (slot, source) in tally.sources.enumerated() {
+                let key = AttributionAggregates.Source(channel: source.channel, campaign: source.campaign)
+                var totals = aggregates.sources[key] ?? .init(models: models.count, micros: micros.count)
+                for m in 0..<models.count {
+                    totals.credit[m] += tally.credit[slot * models.count + m]
+                    totals.revenue[m] += tally.revenue[slot * models.count + m]
+                }
+                totals.assisted += tally.assisted[slot]
+                totals.persons += tally.persons[slot]
+                for k in 0..<micros.count { totals.microPersons[k] += tally.microPersons[slot * micros.count + k] }
+                totals.macroPersons += tally.macroPersons[slot]
+                totals.macroValue += tally.macroValue[slot]
+                aggregates.sources[key] = totals
+            }
+            for c in aggregates.channelAssisted.indices { aggregates.channelAssisted[c] += tally.channelAssisted[c] }
+            aggregates.conversions += tally.conversions
+            aggregates.value += tally.value
+        }
+        return report(query, micros: micros.map { plan.conversions[$0].name }, aggregates: aggregates)
+    }
+
+    /// The macro's index and the micros credited alongside it (every micro but the macro), in plan order.
+    public static func definitions(of query: AttributionQuery) throws(PredictQuery.Invalid) -> (macro: Int, micros: [Int]) {
+        let plan = query.plan
+        let macro = try AttributionQuery.macro(query.macro, in: plan)
+        let g = plan.conversions.firstIndex { $0.name == macro }!
+        guard !query.models.isEmpty else { throw PredictQuery.Invalid(field: "model", reason: "name at least one model") }
+        return (g, plan.conversions.indices.filter { plan.conversions[$0].kind == .micro && $0 != g })
     }
 
     /// The index of the session holding time `t`: the last that started at or before it.
@@ -125,32 +152,22 @@ public enum AttributionCalculator {
         }
     }
 
-    /// Sums of one channel or campaign across workers.
+    /// Sums of one channel or campaign, with the spend in the range.
     private struct Totals {
-        var credit: [Double]
-        var revenue: [Double]
-        var assisted = 0
-        var persons = 0
-        var microPersons: [Int]
-        var macroPersons = 0
-        var macroValue = 0.0
+        var sums: AttributionAggregates.Totals
         var cost: Double?
 
-        init(models: Int, micros: Int) {
-            credit = [Double](repeating: 0, count: models)
-            revenue = credit
-            microPersons = [Int](repeating: 0, count: micros)
-        }
+        init(models: Int, micros: Int) { sums = .init(models: models, micros: micros) }
 
-        mutating func add(_ tally: Tally, slot: Int) {
-            for m in 0..<tally.models {
-                credit[m] += tally.credit[slot * tally.models + m]
-                revenue[m] += tally.revenue[slot * tally.models + m]
+        mutating func add(_ other: AttributionAggregates.Totals) {
+            for m in sums.credit.indices {
+                sums.credit[m] += other.credit[m]
+                sums.revenue[m] += other.revenue[m]
             }
-            persons += tally.persons[slot]
-            for k in 0..<tally.micros { microPersons[k] += tally.microPersons[slot * tally.micros + k] }
-            macroPersons += tally.macroPersons[slot]
-            macroValue += tally.macroValue[slot]
+            sums.persons += other.persons
+            for k in sums.microPersons.indices { sums.microPersons[k] += other.microPersons[k] }
+            sums.macroPersons += other.macroPersons
+            sums.macroValue += other.macroValue
         }
     }
 
@@ -160,25 +177,23 @@ public enum AttributionCalculator {
         static func < (a: RowKey, b: RowKey) -> Bool { (a.channel, a.campaign ?? "") < (b.channel, b.campaign ?? "") }
     }
 
-    private static func report(_ query: AttributionQuery, micros: [String], partials: [Tally]) -> AttributionReport {
+    /// The report from what a store summed; `micros` are the names of the micros credited.
+    public static func report(_ query: AttributionQuery, micros: [String], aggregates: AttributionAggregates) -> AttributionReport {
         let models = query.models
         var channels: [RowKey: Totals] = [:], campaigns: [RowKey: Totals] = [:]
         let empty = Totals(models: models.count, micros: micros.count)
-        var channelAssisted = [Int](repeating: 0, count: Channel.allCases.count)
-        for tally in partials {
-            for (slot, source) in tally.sources.enumerated() {
-                let channel = RowKey(channel: source.channelName)
-                channels[channel, default: empty].add(tally, slot: slot)
-                if !source.campaign.isEmpty {
-                    let key = RowKey(channel: source.channelName, campaign: source.campaign)
-                    campaigns[key, default: empty].add(tally, slot: slot)
-                    campaigns[key]!.assisted += tally.assisted[slot]
-                }
+        // In a fixed order, so the doubles add up alike however the store handed them over.
+        for (source, totals) in aggregates.sources.sorted(by: { ($0.key.channel, $0.key.campaign) < ($1.key.channel, $1.key.campaign) }) {
+            let name = SessionSource(channel: source.channel, campaign: source.campaign).channelName
+            channels[RowKey(channel: name), default: empty].add(totals)
+            if !source.campaign.isEmpty {
+                let key = RowKey(channel: name, campaign: source.campaign)
+                campaigns[key, default: empty].add(totals)
+                campaigns[key]!.sums.assisted += totals.assisted
             }
-            for c in channelAssisted.indices { channelAssisted[c] += tally.channelAssisted[c] }
         }
         for channel in Channel.allCases where channels[RowKey(channel: channel.description)] != nil {
-            channels[RowKey(channel: channel.description)]!.assisted = channelAssisted[Int(channel.rawValue)]
+            channels[RowKey(channel: channel.description)]!.sums.assisted = aggregates.channelAssisted[Int(channel.rawValue)]
         }
 
         // Spend inside the range, on the site's calendar days.
@@ -199,8 +214,8 @@ public enum AttributionCalculator {
         let rank = models.firstIndex(of: .lastNonDirect) ?? 0
         func ordered(_ rows: [RowKey: Totals]) -> [(RowKey, Totals)] {
             rows.sorted { a, b in
-                if a.value.credit[rank] != b.value.credit[rank] { return a.value.credit[rank] > b.value.credit[rank] }
-                if a.value.persons != b.value.persons { return a.value.persons > b.value.persons }
+                if a.value.sums.credit[rank] != b.value.sums.credit[rank] { return a.value.sums.credit[rank] > b.value.sums.credit[rank] }
+                if a.value.sums.persons != b.value.sums.persons { return a.value.sums.persons > b.value.sums.persons }
                 return a.key < b.key
             }
         }
@@ -213,34 +228,36 @@ public enum AttributionCalculator {
             guard let cost, count > 0 else { return nil }
             return cost / count
         }
-        func attribution(_ key: RowKey, _ totals: Totals) -> AttributionRow {
-            AttributionRow(
+        func attribution(_ key: RowKey, _ row: Totals) -> AttributionRow {
+            let totals = row.sums
+            return AttributionRow(
                 channel: key.channel, campaign: key.campaign, credit: credit(totals.credit), revenue: credit(totals.revenue),
-                assisted: totals.assisted, cost: totals.cost,
-                costPerConversion: totals.cost.map { _ in
+                assisted: totals.assisted, cost: row.cost,
+                costPerConversion: row.cost.map { _ in
                     var perConversion = ModelCredit()
-                    for (m, model) in models.enumerated() { perConversion[model] = perUnit(totals.cost, totals.credit[m]) }
+                    for (m, model) in models.enumerated() { perConversion[model] = perUnit(row.cost, totals.credit[m]) }
                     return perConversion
                 })
         }
-        func quality(_ key: RowKey, _ totals: Totals) -> ChannelQuality {
-            ChannelQuality(
+        func quality(_ key: RowKey, _ row: Totals) -> ChannelQuality {
+            let totals = row.sums
+            return ChannelQuality(
                 channel: key.channel, campaign: key.campaign, persons: totals.persons,
                 micros: micros.enumerated().map { k, name in
                     MicroProgress(name: name, rate: Rate(totals.microPersons[k], of: totals.persons, kind: .persons),
-                                  costPerPerson: perUnit(totals.cost, Double(totals.microPersons[k])))
+                                  costPerPerson: perUnit(row.cost, Double(totals.microPersons[k])))
                 },
                 macroRate: Rate(totals.macroPersons, of: totals.persons, kind: .persons),
                 revenuePerPerson: totals.persons > 0 ? totals.macroValue / Double(totals.persons) : nil,
-                cost: totals.cost, costPerPerson: perUnit(totals.cost, Double(totals.persons)),
-                costPerMacro: perUnit(totals.cost, Double(totals.macroPersons)))
+                cost: row.cost, costPerPerson: perUnit(row.cost, Double(totals.persons)),
+                costPerMacro: perUnit(row.cost, Double(totals.macroPersons)))
         }
         let channelRows = ordered(channels), campaignRows = ordered(campaigns)
         return AttributionReport(
             site: query.site, macro: query.macro, from: query.from.map(Timestamp.formatRFC3339), to: query.to.map(Timestamp.formatRFC3339),
             lookback: PlanDuration.text(millis: query.lookbackMillis), models: models,
             segments: query.segments.map(\.description), includeBots: query.includeBots,
-            conversions: partials.reduce(0) { $0 + $1.conversions }, revenue: partials.reduce(0) { $0 + $1.value },
+            conversions: aggregates.conversions, revenue: aggregates.value,
             currency: spend.first?.currency ?? query.plan.currency,
             channels: channelRows.map(attribution), campaigns: campaignRows.map(attribution),
             quality: channelRows.map(quality), campaignQuality: campaignRows.map(quality),
