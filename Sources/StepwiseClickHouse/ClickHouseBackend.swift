@@ -75,7 +75,9 @@ public struct ClickHouseBackend: ReportBackend {
     }
 
     public func bidding(site: String, plan: TrackingPlan, to: Int64?, includeBots: Bool) async throws -> BiddingReport {
-        throw Self.unsupported("ads bidding")
+        let last = to == nil ? try await lastEvent(site: site, plan: plan, includeBots: includeBots, report: "ads bidding") : nil
+        return try await BiddingAdvisor.advise(site: site, plan: plan, end: to ?? last.map { $0 + 1 } ?? 0, includeBots: includeBots,
+                                               rates: rates, predict: predict)
     }
     public func adsExport(_ query: AdsExportQuery) async throws -> AdsExport { throw Self.unsupported("ads export") }
     public func health(_ query: HealthQuery) async throws -> HealthReport { throw Self.unsupported("health") }

@@ -81,7 +81,8 @@ public struct EngineBackend: ReportBackend {
     }
 
     public func bidding(site: String, plan: TrackingPlan, to: Int64?, includeBots: Bool) async throws -> BiddingReport {
-        try BiddingAdvisor.advise(site: site, plan: plan, to: to, includeBots: includeBots, in: table())
+        let end = to ?? EngagementScoreCalculator.lastEvent(site: site, includeBots: includeBots, in: table()).map { $0 + 1 } ?? 0
+        return try await BiddingAdvisor.advise(site: site, plan: plan, end: end, includeBots: includeBots, rates: rates, predict: predict)
     }
 
     /// Needs the directory for click ids; without one every conversion is skipped.

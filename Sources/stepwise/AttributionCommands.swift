@@ -142,12 +142,16 @@ struct BiddingReportCommand: AsyncParsableCommand {
             + "The 30 days end at --to (default: the site's last event).")
 
     @OptionGroup var options: ReportOptions
+    @OptionGroup var clickhouse: ClickHouseOptions
 
     func run() async throws {
         guard options.from == nil else { throw CLIError.usage("--from: bidding counts the 30 days before --to; give --to only") }
-        let inputs = try PersonReportInputs(options, segments: [])
+        let source = ReportSource(options: options, clickhouse: clickhouse)
+        let inputs = try PersonReportInputs(options, segments: [], source: source)
         let report = try await usage {
-            try await inputs.backend.bidding(site: options.site, plan: inputs.plan, to: inputs.range.to, includeBots: options.includeBots)
+            try await source.run(inputs.store) {
+                try await $0.bidding(site: options.site, plan: inputs.plan, to: inputs.range.to, includeBots: options.includeBots)
+            }
         }
         let rows = report.macros.map { a in
             [a.macro, String(a.conversions), a.recommendation.rawValue, a.primary.joined(separator: ", "), a.secondary.joined(separator: ", ")]

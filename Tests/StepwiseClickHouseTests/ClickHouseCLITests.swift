@@ -67,6 +67,8 @@ import Testing
         #expect(unknown.status != 0 && unknown.stderr.contains("NAME: 'nope' is not an audience"), "\(unknown.stderr)")
         let attribution = try stepwise(arguments: ["report", "attribution", "--site", "c.example", "--plan", plan, "--format", "json"] + ch)
         #expect(attribution.status == 0 && attribution.stdout.contains("\"channel\" : \"Direct\""), "\(attribution.stdout)\(attribution.stderr)")
+        let bidding = try stepwise(arguments: ["report", "bidding", "--site", "c.example", "--plan", plan, "--format", "csv"] + ch)
+        #expect(bidding.status == 0 && bidding.stdout.contains("\ncarted,0,bid_on_micro,"), "\(bidding.stdout)\(bidding.stderr)")
         let badMacro = try stepwise(arguments: ["report", "predict", "--site", "c.example", "--plan", plan, "--macro", "nope"] + ch)
         #expect(badMacro.status != 0 && badMacro.stderr.contains("--macro"), "\(badMacro.stderr)")
         let noPlan = try stepwise(arguments: ["report", "rates", "--site", "c.example"] + ch)

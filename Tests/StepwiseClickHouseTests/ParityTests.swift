@@ -359,8 +359,17 @@ import Testing
                         rates: [(String, RatesQuery)] = [], predictions: [(String, PredictQuery)] = [],
                         experiments: [(String, ExperimentQuery)] = [], paths: [(String, PathsQuery)] = [],
                         attributions: [(String, AttributionQuery)] = [], scores: [(String, ScoreQuery)] = [], audiences: [(String, AudienceQuery, [String]?, Int?)] = [],
-                        volumes: [(String, String, VolumeReport.Interval, Int64, Int64, Segment?)] = [], plan: TrackingPlan? = nil) async throws -> Int {
+                        volumes: [(String, String, VolumeReport.Interval, Int64, Int64, Segment?)] = [], plan: TrackingPlan? = nil,
+                        biddingTo: Int64? = nil) async throws -> Int {
         var compared = 0
+        if let plan {
+            for (name, to, bots) in [("last 30 days", nil as Int64?, false), ("with bots, to a date", biddingTo, true)] {
+                let embedded = try await world.embedded.bidding(site: plan.site, plan: plan, to: to, includeBots: bots)
+                let clickhouse = try await world.clickhouse.bidding(site: plan.site, plan: plan, to: to, includeBots: bots)
+                #expect(try close(embedded, clickhouse), "bidding \(name)\n\(embedded)\n\(clickhouse)")
+                compared += 1
+            }
+        }
         for (name, query) in attributions {
             let embedded = try await world.embedded.attribution(query)
             let clickhouse = try await world.clickhouse.attribution(query)
@@ -508,8 +517,8 @@ import Testing
                                               paths: Self.paths(site: "s", plan: plan, macro: "buy", from: Self.t0 - 86_400_000, to: Self.t0 + 60 * 60_000),
                                               attributions: attributions, scores: scores, audiences: audiences,
                                               volumes: Self.volumes(site: "s", from: Self.t0 - 5 * 86_400_000, to: Self.t0 + 9 * 86_400_000, busy: Self.t0),
-                                              plan: plan)
-        #expect(compared == funnels.count + 5 + rates.count + predictions.count + experiments.count + 5 + attributions.count + scores.count + audiences.count + 6)
+                                              plan: plan, biddingTo: Self.t0 + 30 * 60_000)
+        #expect(compared == funnels.count + 5 + rates.count + predictions.count + experiments.count + 5 + attributions.count + scores.count + audiences.count + 6 + 2)
         // The ad click ids of a person seen on two visitors: the latest of each kind.
         let viewers = try await world.clickhouse.audiences(AudienceQuery(site: "s", plan: plan), names: ["viewers"], limit: nil)
         #expect(viewers[0].members.first { $0.user == "u-g" }?.clickIds == ["gclid": "G-new", "fbclid": "F-1"], "\(viewers)")
@@ -557,7 +566,8 @@ import Testing
                                                                 to: end - 3 * 86_400_000),
                                               attributions: attributions, scores: scores, audiences: audiences,
                                               volumes: Self.volumes(site: profile.site, from: end - 40 * 86_400_000, to: end + 86_400_000,
-                                                                    busy: end - 86_400_000 - 5 * 60_000), plan: plan)
-        #expect(compared == funnels.count + 5 + rates.count + predictions.count + experiments.count + 5 + attributions.count + scores.count + audiences.count + 6)
+                                                                    busy: end - 86_400_000 - 5 * 60_000), plan: plan,
+                                              biddingTo: end - 10 * 86_400_000)
+        #expect(compared == funnels.count + 5 + rates.count + predictions.count + experiments.count + 5 + attributions.count + scores.count + audiences.count + 6 + 2)
     }
 }

@@ -108,6 +108,8 @@ import Testing
                     "\(String(buffer: members.body))")
             let attribution = try await client.execute(uri: "/api/v1/sites/n.example/attribution?macro=cart", method: .get)
             #expect(attribution.status == .ok && String(buffer: attribution.body).contains(#""conversions":1"#), "\(String(buffer: attribution.body))")
+            let bidding = try await client.execute(uri: "/api/v1/sites/n.example/bidding", method: .get)
+            #expect(bidding.status == .ok && String(buffer: bidding.body).contains(#""recommendation":"bid_on_micro""#), "\(String(buffer: bidding.body))")
             // The dashboard reads ClickHouse for the pages it can; the others say why they cannot.
             let overview = try await client.execute(uri: "/sites/n.example", method: .get)
             #expect(overview.status == .ok)

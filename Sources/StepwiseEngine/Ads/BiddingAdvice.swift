@@ -43,17 +43,16 @@ public enum BiddingAdvisor {
     /// Predictive evidence looks further back than the 30 counted days: a rare macro needs it.
     public static let evidenceMillis: Int64 = 90 * 86_400_000
 
-    /// Advice for every macro of the plan, over the 30 days before `to` (just after the site's last event by default).
-    public static func advise(site: String, plan: TrackingPlan, to: Int64? = nil, includeBots: Bool = false,
-                              in table: EventTable) throws(PredictQuery.Invalid) -> BiddingReport {
+    /// Advice for every macro of the plan, over the 30 days before `end` (a backend passes just
+    /// after the site's last event by default), from reports every backend answers: the
+    /// completions in the window (`rates`) and the micros' predictive evidence (`predict`).
+    public static func advise(
+        site: String, plan: TrackingPlan, end: Int64, includeBots: Bool,
+        rates: (RatesQuery) async throws -> RatesReport, predict: (PredictQuery) async throws -> PredictiveValueReport
+    ) async throws -> BiddingReport {
         guard !plan.macros.isEmpty else { throw PredictQuery.Invalid(field: "plan", reason: "the plan defines no macro to bid on") }
-        let end = to ?? EngagementScoreCalculator.lastEvent(site: site, includeBots: includeBots, in: table).map { $0 + 1 } ?? 0
         let start = end - windowMillis
-        let context = ScanContext(table: table, plan: plan, from: start, to: end, includeBots: includeBots, segments: [])
-        let n = plan.conversions.count
-        let counts = context.mapPersons(site: site, { [Int](repeating: 0, count: n) }) { counts, person in
-            for match in person.matches where match.counted { counts[Int(match.definition)] += 1 }
-        }.reduce(into: [Int](repeating: 0, count: n)) { total, part in for d in 0..<n { total[d] += part[d] } }
+        let counts = try await rates(RatesQuery(site: site, plan: plan, from: start, to: end, includeBots: includeBots)).definitions.map(\.completions)
         let index = Dictionary(plan.conversions.enumerated().map { ($1.name, $0) }, uniquingKeysWith: { a, _ in a })
 
         var advice: [BiddingAdvice] = []
@@ -66,7 +65,7 @@ public enum BiddingAdvisor {
                                          to: end, includeBots: includeBots)
                 query.lookbackMillis = evidenceMillis
                 query.fitsModel = false
-                let evidence = try PredictiveValueCalculator.compute(query, in: table)
+                let evidence = try await predict(query)
                 micro = evidence.micros
                     .filter { $0.verdict == .strong || $0.verdict == .weak }
                     .map { value -> (PredictiveValue, ConversionDefinition) in (value, plan.conversions[index[value.name]!]) }
