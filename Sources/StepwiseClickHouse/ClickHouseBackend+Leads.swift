@@ -87,8 +87,8 @@ extension ClickHouseBackend {
                         listed.append(AudienceMember(person: person, user: user, score: score, lastActivity: Timestamp.formatRFC3339(Int64(last)),
                                                      clickIds: [:], key: 0))
                     }
-                    let clicks = try await clickIds(site: query.site, persons: labels)
-                    for m in listed.indices { listed[m].clickIds = clicks[labels[m]] ?? [:] }
+                    let identities = try await identities(site: query.site, labels: labels)
+                    for m in listed.indices { listed[m].clickIds = identities[labels[m]]?.clickIds ?? [:] }
                 }
                 reports[r] = AudienceMembersReport(
                     site: query.site, audience: audiences[r].name, rule: AudienceCalculator.describe(audiences[r]),
@@ -98,29 +98,72 @@ extension ClickHouseBackend {
         return reports.compactMap { $0 }
     }
 
-    /// The ad click ids seen on the persons' events, by person label and kind; the latest wins,
-    /// as in the embedded store's directory.
-    func clickIds(site: String, persons: [String]) async throws -> [String: [String: String]] {
-        var out: [String: [String: String]] = [:]
+    /// Who the persons are (`u:USER` or `v:VISITOR`), with the ad click ids seen on their
+    /// events, oldest first, as the embedded store's directory answers.
+    func identities(site: String, labels: [String]) async throws -> [String: PersonIdentity] {
+        var out: [String: PersonIdentity] = [:]
+        for label in labels {
+            let (person, user) = Self.person(label)
+            out[label] = PersonIdentity(person: person, user: user, clickIds: [:])
+        }
         let base = PersonEventsSQL(schema: schema, site: site, extras: [], sessionTimeoutMillis: 0, includeBots: true)
-        for start in stride(from: 0, to: persons.count, by: 1_000) {
-            let chunk = persons[start..<min(persons.count, start + 1_000)]
+        for start in stride(from: 0, to: labels.count, by: 1_000) {
+            let chunk = labels[start..<min(labels.count, start + 1_000)]
             let sql = """
-                SELECT person, click_ids
+                SELECT person, click_ids, timestamp, user_agent
                 FROM (
-                \(base.rows(["click_ids", "timestamp", "seq"], where: "click_ids != ''").indented(4))
+                \(base.rows(["click_ids", "timestamp", "seq", "user_agent"], where: "click_ids != ''").indented(4))
                 )
                 WHERE person IN (\(chunk.map(SQL.quote).joined(separator: ", ")))
                 ORDER BY timestamp, seq
                 """
-            for row in try await rows(sql, report: "audience") {
-                guard row.count == 2, let person = row[0].string, let json = row[1].string else { throw ClickHouseError.malformed("click ids \(row)") }
+            for row in try await rows(sql, report: "person ids") {
+                guard row.count == 4, let person = row[0].string, let json = row[1].string, let time = row[2].number, let agent = row[3].string
+                else { throw ClickHouseError.malformed("click ids \(row)") }
                 guard case .object(let object)? = try? JSONParser.parse(json) else { continue }
                 for (kind, value) in zip(object.keys, object.values) {
-                    if case .string(let id) = value { out[person, default: [:]][kind] = id }
+                    guard case .string(let id) = value else { continue }
+                    out[person]?.clickIds[kind] = id
+                    out[person]?.clicks.append(SeenClick(kind: kind, value: id, time: Int64(time), userAgent: agent.isEmpty ? nil : agent))
                 }
             }
         }
         return out
+    }
+
+    public func adsExport(_ query: AdsExportQuery) async throws -> AdsExport {
+        let d = try AdsExporter.definition(of: query)
+        let rates = RatesSQL(query: RatesQuery(site: query.site, plan: query.plan, from: query.from, to: query.to, includeBots: query.includeBots),
+                             schema: schema, more: ["url", "props"])
+        var lines = ["person"] + rates.personLines + rates.matchLines(d, query.plan.conversions[d])
+        let value = rates.valueSlots[d].map { "tupleElement(ev, \($0))" }
+        lines += [
+            "arrayFilter((t, c) -> c = 1, ts, c\(d)) AS conversion_at",
+            "arrayFilter((v, c) -> c = 1, \(value ?? "arrayMap(t -> toFloat64(0), ts)"), c\(d)) AS conversion_value",
+            "arrayFilter((u, c) -> c = 1, tupleElement(ev, \(rates.moreElement(0))), c\(d)) AS conversion_url",
+            "arrayFilter((p, c) -> c = 1, tupleElement(ev, \(rates.moreElement(1))), c\(d)) AS conversion_props",
+        ]
+        let sql = """
+            SELECT person, at, value, url, props
+            FROM (
+            \(rates.perPerson(lines).indented(4))
+            )
+            ARRAY JOIN conversion_at AS at, conversion_value AS value, conversion_url AS url, conversion_props AS props
+            ORDER BY at, person
+            """
+        var found: [(label: String, time: Int64, value: Double, url: String, props: String)] = []
+        for row in try await rows(sql, report: "ads export") {
+            guard row.count == 5, let label = row[0].string, let time = row[1].number, let amount = row[2].number, let url = row[3].string,
+                  let props = row[4].string
+            else { throw ClickHouseError.malformed("ads export row \(row)") }
+            found.append((label, Int64(time), amount, url, props))
+        }
+        let identities = try await identities(site: query.site, labels: Array(Set(found.map(\.label))).sorted())
+        let conversions = found.map { c in
+            let props: JSONObject = if case .object(let object)? = try? JSONParser.parse(c.props) { object } else { JSONObject() }
+            return AdsConversion(label: c.label, identity: identities[c.label]!, time: c.time, value: value == nil ? nil : c.value,
+                                 url: c.url.isEmpty ? nil : c.url, props: props)
+        }
+        return AdsExporter.render(query, conversions)
     }
 }

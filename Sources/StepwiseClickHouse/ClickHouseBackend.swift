@@ -79,6 +79,5 @@ public struct ClickHouseBackend: ReportBackend {
         return try await BiddingAdvisor.advise(site: site, plan: plan, end: to ?? last.map { $0 + 1 } ?? 0, includeBots: includeBots,
                                                rates: rates, predict: predict)
     }
-    public func adsExport(_ query: AdsExportQuery) async throws -> AdsExport { throw Self.unsupported("ads export") }
     public func health(_ query: HealthQuery) async throws -> HealthReport { throw Self.unsupported("health") }
 }

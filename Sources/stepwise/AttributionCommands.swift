@@ -181,6 +181,7 @@ struct ExportAdsCommand: AsyncParsableCommand {
             + "skipped and counted on stderr.")
 
     @OptionGroup var options: SiteOptions
+    @OptionGroup var clickhouse: ClickHouseOptions
     @Option(help: "google or meta.")
     var platform: String
     @Option(help: "The definition to export; default the plan's first macro.")
@@ -191,12 +192,13 @@ struct ExportAdsCommand: AsyncParsableCommand {
     var output: String?
 
     func run() async throws {
-        let inputs = try PersonReportInputs(options, segments: [])
+        let source = ReportSource(options: options, clickhouse: clickhouse)
+        let inputs = try PersonReportInputs(options, segments: [], store: source.openSite())
         let export = try await usage {
             let query = try AdsExportQuery.fromOptions(
                 site: options.site, plan: inputs.plan, from: inputs.range.from, to: inputs.range.to, includeBots: options.includeBots,
                 platform: platform, conversion: conversion, platformName: name)
-            return try await inputs.backend.adsExport(query)
+            return try await source.run(inputs.store) { try await $0.adsExport(query) }
         }
         if let output {
             guard FileManager.default.createFile(atPath: output, contents: Data(export.body.utf8)) else {

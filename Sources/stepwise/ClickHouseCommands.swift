@@ -40,8 +40,15 @@ struct ClickHouseOptions: ParsableArguments {
 
 /// The reports ClickHouse answers from the CLI (`report events|funnel --clickhouse URL`).
 struct ReportSource {
-    let options: ReportOptions
+    let options: SiteOptions
     let clickhouse: ClickHouseOptions
+
+    init(options: ReportOptions, clickhouse: ClickHouseOptions) { self.init(options: options.scope, clickhouse: clickhouse) }
+
+    init(options: SiteOptions, clickhouse: ClickHouseOptions) {
+        self.options = options
+        self.clickhouse = clickhouse
+    }
 
     /// The store for the site's plan; with ClickHouse the events are there, so the local
     /// database need not hold any.

@@ -69,6 +69,8 @@ import Testing
         #expect(attribution.status == 0 && attribution.stdout.contains("\"channel\" : \"Direct\""), "\(attribution.stdout)\(attribution.stderr)")
         let bidding = try stepwise(arguments: ["report", "bidding", "--site", "c.example", "--plan", plan, "--format", "csv"] + ch)
         #expect(bidding.status == 0 && bidding.stdout.contains("\ncarted,0,bid_on_micro,"), "\(bidding.stdout)\(bidding.stderr)")
+        let ads = try stepwise(arguments: ["export", "ads", "--platform", "google", "--conversion", "viewed", "--site", "c.example", "--plan", plan] + ch)
+        #expect(ads.status == 0 && ads.stdout.hasPrefix("Google Click ID,") && ads.stderr.contains("1 skipped without a gclid"), "\(ads.stdout)\(ads.stderr)")
         let badMacro = try stepwise(arguments: ["report", "predict", "--site", "c.example", "--plan", plan, "--macro", "nope"] + ch)
         #expect(badMacro.status != 0 && badMacro.stderr.contains("--macro"), "\(badMacro.stderr)")
         let noPlan = try stepwise(arguments: ["report", "rates", "--site", "c.example"] + ch)

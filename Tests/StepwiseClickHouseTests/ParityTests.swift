@@ -42,7 +42,7 @@ import Testing
         // g1 came from an ad twice (the later click id wins), g2 from another platform.
         e += [event("view", "g1", minute: 0, path: "/pricing?gclid=G-old"), event("view", "g1", minute: 1, path: "/pricing?gclid=G-new"),
               event("cart", "g2", minute: 10, path: "/?fbclid=F-1", props: [("size", .string("XL"))]),
-              event("buy", "g2", minute: 20, props: [("amount", .string("12.5"))])]
+              event("buy", "g2", minute: 20, props: [("amount", .string("12.5")), ("fbp", .string("fb.1.1700000000.42"))])]
         e += [event("view", "h", minute: 0, user: "first"), event("cart", "h", minute: 1)]
         // i: the same event id twice (a retry), counted once.
         e += [event("view", "i", minute: 0, id: "x-1"), event("view", "i", minute: 0, id: "x-1"), event("cart", "i", minute: 1, id: "x-2")]
@@ -311,6 +311,18 @@ import Testing
         return out
     }
 
+    /// Ad-platform exports: both platforms, the macro and a micro, a range, a platform name, bots.
+    static func adsExports(site: String, plan: TrackingPlan, macro: String, micro: String, from: Int64, to: Int64) -> [(String, AdsExportQuery)] {
+        var out: [(String, AdsExportQuery)] = []
+        for platform in AdsExportQuery.Platform.allCases {
+            out.append(("\(platform) \(macro)", AdsExportQuery(site: site, plan: plan, platform: platform, conversion: macro)))
+            out.append(("\(platform) \(micro), named, in a range",
+                        AdsExportQuery(site: site, plan: plan, platform: platform, conversion: micro, platformName: "Lead", from: from, to: to)))
+            out.append(("\(platform) \(macro) with bots", AdsExportQuery(site: site, plan: plan, platform: platform, conversion: macro, includeBots: true)))
+        }
+        return out
+    }
+
     /// Volume queries: `(name, site, interval, from, to, segment)`. `busy` is a moment with events
     /// in the minutes after it: a range ending a minute later still lists that whole hour.
     static func volumes(site: String, from: Int64, to: Int64, busy: Int64) -> [(String, String, VolumeReport.Interval, Int64, Int64, Segment?)] {
@@ -358,10 +370,16 @@ import Testing
     static func compare(_ world: ParityWorld, funnels: [(String, FunnelQuery)], counts: [(String, EventCountsQuery)],
                         rates: [(String, RatesQuery)] = [], predictions: [(String, PredictQuery)] = [],
                         experiments: [(String, ExperimentQuery)] = [], paths: [(String, PathsQuery)] = [],
-                        attributions: [(String, AttributionQuery)] = [], scores: [(String, ScoreQuery)] = [], audiences: [(String, AudienceQuery, [String]?, Int?)] = [],
+                        ads: [(String, AdsExportQuery)] = [], attributions: [(String, AttributionQuery)] = [], scores: [(String, ScoreQuery)] = [], audiences: [(String, AudienceQuery, [String]?, Int?)] = [],
                         volumes: [(String, String, VolumeReport.Interval, Int64, Int64, Segment?)] = [], plan: TrackingPlan? = nil,
                         biddingTo: Int64? = nil) async throws -> Int {
         var compared = 0
+        for (name, query) in ads {
+            let embedded = try await world.embedded.adsExport(query)
+            let clickhouse = try await world.clickhouse.adsExport(query)
+            #expect(embedded == clickhouse, "ads export \(name)\n\(embedded.body)\n\(clickhouse.body)")
+            compared += 1
+        }
         if let plan {
             for (name, to, bots) in [("last 30 days", nil as Int64?, false), ("with bots, to a date", biddingTo, true)] {
                 let embedded = try await world.embedded.bidding(site: plan.site, plan: plan, to: to, includeBots: bots)
@@ -512,16 +530,22 @@ import Testing
         let scores = try Self.scores(site: "s", plan: plan, macro: "buy", from: Self.t0 - 86_400_000, to: Self.t0 + 60 * 60_000)
         let audiences = try Self.audiences(site: "s", plan: plan, asOf: Self.t0 + 20 * 60_000)
         let attributions = try Self.attributions(site: "s", plan: plan, macro: "buy", micro: "cart", from: Self.t0 - 30 * 60_000, to: Self.t0 + 60 * 60_000)
+        let ads = Self.adsExports(site: "s", plan: plan, macro: "buy", micro: "cart", from: Self.t0 - 30 * 60_000, to: Self.t0 + 60 * 60_000)
         let compared = try await Self.compare(world, funnels: funnels, counts: Self.counts(site: "s", from: Self.t0, to: Self.t0 + 30 * 60_000),
                                               rates: rates, predictions: predictions, experiments: experiments,
                                               paths: Self.paths(site: "s", plan: plan, macro: "buy", from: Self.t0 - 86_400_000, to: Self.t0 + 60 * 60_000),
-                                              attributions: attributions, scores: scores, audiences: audiences,
+                                              ads: ads, attributions: attributions, scores: scores, audiences: audiences,
                                               volumes: Self.volumes(site: "s", from: Self.t0 - 5 * 86_400_000, to: Self.t0 + 9 * 86_400_000, busy: Self.t0),
                                               plan: plan, biddingTo: Self.t0 + 30 * 60_000)
-        #expect(compared == funnels.count + 5 + rates.count + predictions.count + experiments.count + 5 + attributions.count + scores.count + audiences.count + 6 + 2)
+        #expect(compared == funnels.count + 5 + rates.count + predictions.count + experiments.count + 5 + attributions.count + scores.count + audiences.count + ads.count + 6 + 2)
         // The ad click ids of a person seen on two visitors: the latest of each kind.
         let viewers = try await world.clickhouse.audiences(AudienceQuery(site: "s", plan: plan), names: ["viewers"], limit: nil)
         #expect(viewers[0].members.first { $0.user == "u-g" }?.clickIds == ["gclid": "G-new", "fbclid": "F-1"], "\(viewers)")
+        // The exports carry something: u-g's purchase with the latest gclid before it, and the fbclid and fbp.
+        let google = try await world.clickhouse.adsExport(AdsExportQuery(site: "s", plan: plan, platform: .google, conversion: "buy"))
+        #expect(google.exported == 1 && google.body.contains("G-new,buy,") && !google.body.contains("G-old"), "\(google.body)")
+        let meta = try await world.clickhouse.adsExport(AdsExportQuery(site: "s", plan: plan, platform: .meta, conversion: "buy"))
+        #expect(meta.exported == 1 && meta.body.contains("F-1") && meta.body.contains("fb.1.1700000000.42"), "\(meta.body)")
         // The worlds are not empty: the parity is about something.
         let counts = try await world.clickhouse.eventCounts(EventCountsQuery(site: "s"))
         #expect(counts.events.first { $0.event == "view" }?.persons ?? 0 >= 10)
@@ -560,14 +584,16 @@ import Testing
         let audiences = try Self.audiences(site: profile.site, plan: plan, asOf: end - 3 * 86_400_000)
         let attributions = try Self.attributions(site: profile.site, plan: plan, macro: profile.macro, micro: profile.micros[0].name,
                                                  from: end - 14 * 86_400_000, to: end - 3 * 86_400_000)
+        let ads = Self.adsExports(site: profile.site, plan: plan, macro: profile.macro, micro: profile.micros[0].name,
+                                  from: end - 14 * 86_400_000, to: end - 3 * 86_400_000)
         let compared = try await Self.compare(world, funnels: funnels, counts: Self.counts(site: profile.site, from: end - 7 * 86_400_000, to: end),
                                               rates: rates, predictions: predictions, experiments: experiments,
                                               paths: Self.paths(site: profile.site, plan: plan, macro: profile.macro, from: end - 14 * 86_400_000,
                                                                 to: end - 3 * 86_400_000),
-                                              attributions: attributions, scores: scores, audiences: audiences,
+                                              ads: ads, attributions: attributions, scores: scores, audiences: audiences,
                                               volumes: Self.volumes(site: profile.site, from: end - 40 * 86_400_000, to: end + 86_400_000,
                                                                     busy: end - 86_400_000 - 5 * 60_000), plan: plan,
                                               biddingTo: end - 10 * 86_400_000)
-        #expect(compared == funnels.count + 5 + rates.count + predictions.count + experiments.count + 5 + attributions.count + scores.count + audiences.count + 6 + 2)
+        #expect(compared == funnels.count + 5 + rates.count + predictions.count + experiments.count + 5 + attributions.count + scores.count + audiences.count + ads.count + 6 + 2)
     }
 }

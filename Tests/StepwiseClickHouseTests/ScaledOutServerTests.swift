@@ -110,6 +110,8 @@ import Testing
             #expect(attribution.status == .ok && String(buffer: attribution.body).contains(#""conversions":1"#), "\(String(buffer: attribution.body))")
             let bidding = try await client.execute(uri: "/api/v1/sites/n.example/bidding", method: .get)
             #expect(bidding.status == .ok && String(buffer: bidding.body).contains(#""recommendation":"bid_on_micro""#), "\(String(buffer: bidding.body))")
+            let ads = try await client.execute(uri: "/api/v1/sites/n.example/exports/ads?platform=meta", method: .get)
+            #expect(ads.status == .ok && String(buffer: ads.body).hasPrefix(#"{"data":[]}"#), "\(String(buffer: ads.body))")
             // The dashboard reads ClickHouse for the pages it can; the others say why they cannot.
             let overview = try await client.execute(uri: "/sites/n.example", method: .get)
             #expect(overview.status == .ok)

@@ -19,7 +19,27 @@ public struct AdsExport: Sendable, Equatable {
     }
 }
 
-/// Builds `AdsExport`s: conversions come from the engine, click ids from the person directory.
+/// One counted completion to upload: who (their label and ids, with the clicks seen on their
+/// visits), when, its value, and the event's URL and props.
+public struct AdsConversion: Sendable {
+    public var label: String
+    public var identity: PersonIdentity
+    public var time: Int64
+    public var value: Double?
+    public var url: String?
+    public var props: JSONObject
+
+    public init(label: String, identity: PersonIdentity, time: Int64, value: Double?, url: String?, props: JSONObject) {
+        self.label = label
+        self.identity = identity
+        self.time = time
+        self.value = value
+        self.url = url
+        self.props = props
+    }
+}
+
+/// Builds `AdsExport`s: conversions come from a store, click ids from its person directory.
 ///
 /// Google (offline click conversions): `Google Click ID, Conversion Name, Conversion Time,
 /// Conversion Value, Conversion Currency`, the time as `yyyy-MM-dd HH:mm:ss±hh:mm` in the
@@ -29,28 +49,41 @@ public struct AdsExport: Sendable, Equatable {
 /// from the click, `fbp` when the event carried one, `client_user_agent` of the click's visit)
 /// and `custom_data` (`value`, `currency`).
 public enum AdsExporter {
-    struct Conversion {
-        var personKey: UInt32
-        var time: Int64
-        var value: Double?
-        var event: Int
+    /// The definition's index in the plan.
+    public static func definition(of query: AdsExportQuery) throws(PredictQuery.Invalid) -> Int {
+        guard let d = query.plan.conversions.firstIndex(where: { $0.name == query.conversion }) else {
+            throw PredictQuery.Invalid(field: "conversion", reason: "'\(query.conversion)' is not a definition of the plan")
+        }
+        return d
     }
 
     public static func export(_ query: AdsExportQuery, in table: EventTable, directory: any PersonDirectory) throws -> AdsExport {
-        let plan = query.plan
-        guard let d = plan.conversions.firstIndex(where: { $0.name == query.conversion }) else {
-            throw PredictQuery.Invalid(field: "conversion", reason: "'\(query.conversion)' is not a definition of the plan")
-        }
-        let hasValue = plan.conversions[d].value != nil
-        let context = ScanContext(table: table, plan: plan, from: query.from, to: query.to, includeBots: query.includeBots, segments: [])
+        let d = try definition(of: query)
+        let hasValue = query.plan.conversions[d].value != nil
+        let context = ScanContext(table: table, plan: query.plan, from: query.from, to: query.to, includeBots: query.includeBots, segments: [])
         let d32 = Int32(d)
-        let conversions = context.mapPersons(site: query.site, { [Conversion]() }) { list, person in
+        let matches = context.mapPersons(site: query.site, { [(key: UInt32, time: Int64, value: Double?, event: Int)]() }) { list, person in
             for match in person.matches where match.definition == d32 && match.counted {
-                list.append(Conversion(personKey: table.personKey[person.person], time: match.time,
-                                       value: hasValue ? match.value : nil, event: Int(match.event)))
+                list.append((table.personKey[person.person], match.time, hasValue ? match.value : nil, Int(match.event)))
             }
-        }.joined().sorted { ($0.time, $0.personKey) < ($1.time, $1.personKey) }
-        let identities = try directory.identities(of: Array(Set(conversions.map(\.personKey))).sorted())
+        }.joined()
+        let identities = try directory.identities(of: Array(Set(matches.map(\.key))).sorted())
+        let conversions = matches.map { match in
+            let identity = identities[match.key] ?? PersonIdentity(person: PersonLabel.fallback(match.key), user: nil, clickIds: [:])
+            let url = table.url[match.event]
+            return AdsConversion(label: PersonRanking.label(key: match.key, identity), identity: identity, time: match.time, value: match.value,
+                                 url: url == 0 ? nil : table.strings[Int(url)], props: PropsCache.object(table.strings[Int(table.props[match.event])]))
+        }
+        return render(query, conversions)
+    }
+
+    /// The upload from a store's conversions, in time order (ties by person label, so every
+    /// store lists them alike).
+    public static func render(_ query: AdsExportQuery, _ conversions: [AdsConversion]) -> AdsExport {
+        let plan = query.plan
+        let conversions = conversions.sorted { a, b in
+            a.time != b.time ? a.time < b.time : Array(a.label.utf8).lexicographicallyPrecedes(Array(b.label.utf8))
+        }
         let name = query.platformName ?? query.conversion
         let currency = plan.currency
         var exported = 0, skipped = 0
@@ -58,7 +91,7 @@ public enum AdsExporter {
         case .google:
             var rows: [[String]] = []
             for conversion in conversions {
-                guard let click = identities[conversion.personKey]?.click("gclid", before: conversion.time, maxAge: AdsExportQuery.clickWindowMillis)
+                guard let click = conversion.identity.click("gclid", before: conversion.time, maxAge: AdsExportQuery.clickWindowMillis)
                 else { skipped += 1; continue }
                 rows.append([click.value, name, Self.localTime(conversion.time, plan.calendar),
                              conversion.value.map(Self.amount) ?? "", conversion.value == nil ? "" : currency ?? ""])
@@ -70,21 +103,19 @@ public enum AdsExporter {
         case .meta:
             var events: [JSONValue] = []
             for conversion in conversions {
-                guard let identity = identities[conversion.personKey],
-                      let click = identity.click("fbclid", before: conversion.time, maxAge: AdsExportQuery.clickWindowMillis)
+                let identity = conversion.identity
+                guard let click = identity.click("fbclid", before: conversion.time, maxAge: AdsExportQuery.clickWindowMillis)
                 else { skipped += 1; continue }
                 var user = JSONObject()
                 user.append("external_id", .array([.string(HashedIdentifier.sha256Hex(identity.person))]))
                 user.append("fbc", .string("fb.1.\(click.time).\(click.value)"))
-                let props = PropsCache.object(table.strings[Int(table.props[conversion.event])])
-                if case .string(let fbp)? = props["fbp"] ?? props["_fbp"] { user.append("fbp", .string(fbp)) }
+                if case .string(let fbp)? = conversion.props["fbp"] ?? conversion.props["_fbp"] { user.append("fbp", .string(fbp)) }
                 if let agent = click.userAgent { user.append("client_user_agent", .string(agent)) }
                 var event = JSONObject()
                 event.append("event_name", .string(name))
                 event.append("event_time", .number(Double(Timestamp.floorDivMod(conversion.time, 1000).0)))
                 event.append("action_source", .string("website"))
-                let url = table.url[conversion.event]
-                if url != 0 { event.append("event_source_url", .string(table.strings[Int(url)])) }
+                if let url = conversion.url { event.append("event_source_url", .string(url)) }
                 event.append("event_id", .string(String(HashedIdentifier.sha256Hex("\(query.site)|\(identity.person)|\(query.conversion)|\(conversion.time)").prefix(32))))
                 event.append("user_data", .object(user))
                 if let value = conversion.value {
