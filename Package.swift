@@ -66,7 +66,7 @@ let package = Package(
             name: "stepwise",
             dependencies: [
                 "StepwiseCore", "StepwiseEngine", "StepwiseStorage", "StepwiseServer", "StepwiseDemo", "StepwisePlan", "StepwiseClickHouse",
-                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "ArgumentParser", package: "swift-argument-parser"), .product(name: "Yams", package: "Yams"),
             ],
             swiftSettings: strict),
         // Benchmarks live apart from tests and are run by Benchmarks/run.sh.

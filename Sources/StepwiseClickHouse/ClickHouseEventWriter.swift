@@ -36,7 +36,7 @@ public final class ClickHouseEventWriter: EventSink {
     private let statistics = Mutex(Statistics())
 
     private struct State {
-        var batch = ClickHouseBatch(events: "", identities: "", rows: 0)
+        var batch = ClickHouseBatch(events: [], identities: [], rows: 0)
         var waiters: [CheckedContinuation<Void, any Error>] = []
         var timerArmed = false
         var inFlight = 0
@@ -68,8 +68,8 @@ public final class ClickHouseEventWriter: EventSink {
             s.lastSeq = first + UInt64(events.count) - 1
             return first
         }
-        var rows = "", links = ""
-        rows.reserveCapacity(events.count * 600)
+        var rows: [UInt8] = [], links: [UInt8] = []
+        rows.reserveCapacity(events.count * 700)
         for (k, enriched) in events.enumerated() {
             let seq = first + UInt64(k)
             let key = enriched.event.id.map { "i:" + $0 } ?? "n:\(node):\(seq)"
@@ -87,12 +87,12 @@ public final class ClickHouseEventWriter: EventSink {
             s.lastSeq = max(s.lastSeq + 1, UInt64(Date().timeIntervalSince1970 * 1000) << 20)
             return s.lastSeq
         }
-        var links = ""
+        var links: [UInt8] = []
         ClickHouseRow.appendIdentity(site: site, visitor: visitor, user: user, seq: seq, into: &links)
-        try await enqueue(events: "", identities: links, rows: 1)
+        try await enqueue(events: [], identities: links, rows: 1)
     }
 
-    private func enqueue(events: String, identities: String, rows: Int) async throws {
+    private func enqueue(events: [UInt8], identities: [UInt8], rows: Int) async throws {
         try await withCheckedThrowingContinuation { (waiter: CheckedContinuation<Void, any Error>) in
             let (full, armTimer) = state.withLock { s -> ((ClickHouseBatch, [CheckedContinuation<Void, any Error>])?, Bool) in
                 s.batch.events += events
@@ -121,7 +121,7 @@ public final class ClickHouseEventWriter: EventSink {
     private static func take(_ s: inout State) -> (ClickHouseBatch, [CheckedContinuation<Void, any Error>]) {
         s.inFlight += 1
         defer {
-            s.batch = ClickHouseBatch(events: "", identities: "", rows: 0)
+            s.batch = ClickHouseBatch(events: [], identities: [], rows: 0)
             s.waiters = []
         }
         return (s.batch, s.waiters)
@@ -169,10 +169,10 @@ public final class ClickHouseEventWriter: EventSink {
     /// read without their link would count a person twice until the retry.
     private func insert(_ batch: ClickHouseBatch) async throws {
         if !batch.identities.isEmpty {
-            try await client.execute("INSERT INTO \(database).identities FORMAT JSONEachRow", body: ByteBuffer(string: batch.identities))
+            try await client.execute("INSERT INTO \(database).identities FORMAT JSONEachRow", body: ByteBuffer(bytes: batch.identities))
         }
         if !batch.events.isEmpty {
-            try await client.execute("INSERT INTO \(database).events FORMAT JSONEachRow", body: ByteBuffer(string: batch.events))
+            try await client.execute("INSERT INTO \(database).events FORMAT JSONEachRow", body: ByteBuffer(bytes: batch.events))
         }
     }
 

@@ -11,19 +11,19 @@ enum ClickHouseRow {
     /// Prop kinds in `prop_kinds`.
     static let string: UInt8 = 1, number: UInt8 = 2, bool: UInt8 = 3, other: UInt8 = 4
 
-    static func append(_ enriched: EnrichedEvent, key: String, seq: UInt64, received: Int64, into out: inout String) {
+    static func append(_ enriched: EnrichedEvent, key: String, seq: UInt64, received: Int64, into out: inout [UInt8]) {
         let event = enriched.event
-        out += "{\"site\":"; JSONWriter.writeString(event.site, into: &out)
-        out += ",\"key\":"; JSONWriter.writeString(key, into: &out)
-        out += ",\"seq\":\(seq),\"id\":"; JSONWriter.writeString(event.id ?? "", into: &out)
-        out += ",\"name\":"; JSONWriter.writeString(event.name, into: &out)
-        out += ",\"visitor\":"; JSONWriter.writeString(event.visitor, into: &out)
-        out += ",\"user\":"; JSONWriter.writeString(event.user ?? "", into: &out)
-        out += ",\"timestamp\":\(event.timestamp),\"received\":\(received),\"url\":"; JSONWriter.writeString(event.url ?? "", into: &out)
-        out += ",\"referrer\":"; JSONWriter.writeString(event.referrer ?? "", into: &out)
-        out += ",\"path\":"; JSONWriter.writeString(enriched.path, into: &out)
-        out += ",\"props\":"; JSONWriter.writeString(enriched.propsJSON ?? "", into: &out)
-        var keys = "[", values = "[", kinds = "[", numbers = "["
+        out.write("{\"site\":"); JSONWriter.writeString(event.site, into: &out)
+        out.write(",\"key\":"); JSONWriter.writeString(key, into: &out)
+        out.write(",\"seq\":\(seq),\"id\":"); JSONWriter.writeString(event.id ?? "", into: &out)
+        out.write(",\"name\":"); JSONWriter.writeString(event.name, into: &out)
+        out.write(",\"visitor\":"); JSONWriter.writeString(event.visitor, into: &out)
+        out.write(",\"user\":"); JSONWriter.writeString(event.user ?? "", into: &out)
+        out.write(",\"timestamp\":\(event.timestamp),\"received\":\(received),\"url\":"); JSONWriter.writeString(event.url ?? "", into: &out)
+        out.write(",\"referrer\":"); JSONWriter.writeString(event.referrer ?? "", into: &out)
+        out.write(",\"path\":"); JSONWriter.writeString(enriched.path, into: &out)
+        out.write(",\"props\":"); JSONWriter.writeString(enriched.propsJSON ?? "", into: &out)
+        var keys: [UInt8] = [0x5B], values: [UInt8] = [0x5B], kinds: [UInt8] = [0x5B], numbers: [UInt8] = [0x5B]
         var first = true
         for (name, value) in zip(event.props.keys, event.props.values) {
             let kind: UInt8
@@ -35,34 +35,43 @@ enum ClickHouseRow {
             case .bool(let b): kind = bool; text = String(b)
             default: kind = other; text = JSONWriter.write(value)
             }
-            if !first { keys += ","; values += ","; kinds += ","; numbers += "," }
+            if !first { keys.append(0x2C); values.append(0x2C); kinds.append(0x2C); numbers.append(0x2C) }
             first = false
             JSONWriter.writeString(name, into: &keys)
             JSONWriter.writeString(text, into: &values)
-            kinds += String(kind)
+            kinds.write(String(kind))
             // No number: NaN, which every comparison in SQL finds false, as the engine's nil
             // (quoted: JSONEachRow reads a bare nan as a misspelt null).
-            numbers += PropPredicate.number(value).map { "\($0)" } ?? "\"nan\""
+            numbers.write(PropPredicate.number(value).map { "\($0)" } ?? "\"nan\"")
         }
-        out += ",\"prop_keys\":" + keys + "],\"prop_values\":" + values + "],\"prop_kinds\":" + kinds + "],\"prop_numbers\":" + numbers + "]"
-        out += ",\"revenue\":\(event.revenue.map { "\($0.amount)" } ?? "0"),\"currency\":"; JSONWriter.writeString(event.revenue?.currency ?? "", into: &out)
-        out += ",\"user_agent\":"; JSONWriter.writeString(event.userAgent ?? "", into: &out)
-        out += ",\"timezone\":"; JSONWriter.writeString(event.timezone ?? "", into: &out)
-        out += ",\"region\":"; JSONWriter.writeString(enriched.region, into: &out)
-        out += ",\"source\":"; JSONWriter.writeString(enriched.traffic.source, into: &out)
-        out += ",\"medium\":"; JSONWriter.writeString(enriched.traffic.medium, into: &out)
-        out += ",\"campaign\":"; JSONWriter.writeString(enriched.traffic.campaign, into: &out)
-        out += ",\"channel\":\(enriched.traffic.channel.rawValue),\"device\":\(enriched.device.rawValue),\"browser\":\(enriched.browser.rawValue)"
-        out += ",\"os\":\(enriched.os.rawValue),\"bot\":\(enriched.botSignal.rawValue),\"click_ids\":"
+        out.write(",\"prop_keys\":"); out += keys; out.write("],\"prop_values\":"); out += values
+        out.write("],\"prop_kinds\":"); out += kinds; out.write("],\"prop_numbers\":"); out += numbers; out.write("]")
+        out.write(",\"revenue\":\(event.revenue.map { "\($0.amount)" } ?? "0"),\"currency\":"); JSONWriter.writeString(event.revenue?.currency ?? "", into: &out)
+        out.write(",\"user_agent\":"); JSONWriter.writeString(event.userAgent ?? "", into: &out)
+        out.write(",\"timezone\":"); JSONWriter.writeString(event.timezone ?? "", into: &out)
+        out.write(",\"region\":"); JSONWriter.writeString(enriched.region, into: &out)
+        out.write(",\"source\":"); JSONWriter.writeString(enriched.traffic.source, into: &out)
+        out.write(",\"medium\":"); JSONWriter.writeString(enriched.traffic.medium, into: &out)
+        out.write(",\"campaign\":"); JSONWriter.writeString(enriched.traffic.campaign, into: &out)
+        out.write(",\"channel\":\(enriched.traffic.channel.rawValue),\"device\":\(enriched.device.rawValue),\"browser\":\(enriched.browser.rawValue)")
+        out.write(",\"os\":\(enriched.os.rawValue),\"bot\":\(enriched.botSignal.rawValue),\"click_ids\":")
         JSONWriter.writeString(enriched.clickIDsJSON ?? "", into: &out)
-        out += "}\n"
+        out.write("}\n")
     }
 
     /// A visitor→user link of the identities table.
-    static func appendIdentity(site: String, visitor: String, user: String, seq: UInt64, into out: inout String) {
-        out += "{\"site\":"; JSONWriter.writeString(site, into: &out)
-        out += ",\"visitor\":"; JSONWriter.writeString(visitor, into: &out)
-        out += ",\"user\":"; JSONWriter.writeString(user, into: &out)
-        out += ",\"seq\":\(seq)}\n"
+    static func appendIdentity(site: String, visitor: String, user: String, seq: UInt64, into out: inout [UInt8]) {
+        out.write("{\"site\":"); JSONWriter.writeString(site, into: &out)
+        out.write(",\"visitor\":"); JSONWriter.writeString(visitor, into: &out)
+        out.write(",\"user\":"); JSONWriter.writeString(user, into: &out)
+        out.write(",\"seq\":\(seq)}\n")
+    }
+}
+
+extension [UInt8] {
+    /// Appends text as it is (literals and numbers of a row).
+    mutating func write(_ text: String) {
+        var text = text
+        text.withUTF8 { append(contentsOf: $0) }
     }
 }

@@ -18,8 +18,7 @@ final class ClickHouseSpool: Sendable {
     var replayPath: String { path + ".replaying" }
 
     func append(_ batch: ClickHouseBatch) throws {
-        let events = Array(batch.events.utf8), identities = Array(batch.identities.utf8)
-        let frame = Array("#batch \(events.count) \(identities.count)\n".utf8) + events + identities
+        let frame = Array("#batch \(batch.events.count) \(batch.identities.count)\n".utf8) + batch.events + batch.identities
         try lock.withLock { _ in
             let fd = open(path, O_WRONLY | O_CREAT | O_APPEND, 0o600)
             guard fd >= 0 else { throw ClickHouseError.unreachable("and the spool \(path) cannot be opened: \(String(cString: strerror(errno)))") }
@@ -54,9 +53,7 @@ final class ClickHouseSpool: Sendable {
             guard header.count == 3, header[0] == "#batch", let e = Int(header[1]), let d = Int(header[2]),
                   newline + 1 + e + d <= data.count else { break }
             let start = newline + 1
-            out.append(ClickHouseBatch(events: String(decoding: data[start..<(start + e)], as: UTF8.self),
-                                       identities: String(decoding: data[(start + e)..<(start + e + d)], as: UTF8.self),
-                                       rows: 0))
+            out.append(ClickHouseBatch(events: Array(data[start..<(start + e)]), identities: Array(data[(start + e)..<(start + e + d)]), rows: 0))
             i = start + e + d
         }
         return out
@@ -74,9 +71,9 @@ final class ClickHouseSpool: Sendable {
     }
 }
 
-/// Rows for one insert: events and identity links as `JSONEachRow` text.
+/// Rows for one insert: events and identity links as `JSONEachRow` text (UTF-8 bytes).
 struct ClickHouseBatch: Sendable {
-    var events: String
-    var identities: String
+    var events: [UInt8]
+    var identities: [UInt8]
     var rows: Int
 }

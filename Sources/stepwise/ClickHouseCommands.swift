@@ -26,6 +26,9 @@ struct ClickHouseOptions: ParsableArguments {
     @Option(name: .customLong("clickhouse-spool"), help: "Local file that holds accepted events while ClickHouse is down, replayed when it is back (env STEPWISE_CLICKHOUSE_SPOOL).")
     var spool: String = env["STEPWISE_CLICKHOUSE_SPOOL"] ?? "./stepwise-clickhouse.spool"
 
+    @Option(name: .customLong("config"), help: "YAML file with a clickhouse: section (url, database, user, password, cluster, spool); flags and env win over it (env STEPWISE_CONFIG).")
+    var config: String?
+
     /// The endpoint, when `--clickhouse` is given; a bad URL or database name is a usage error.
     func endpoint() throws -> ClickHouseEndpoint? {
         guard let url else { return nil }

@@ -24,6 +24,7 @@ enum Main {
     /// SPEC §6 exit codes: 0 ok, 1 runtime error, 2 bad usage or input, one line on stderr.
     static func main() async {
         do {
+            try ConfigFile.apply(arguments: Array(CommandLine.arguments.dropFirst()))
             var command = try Stepwise.parseAsRoot()
             if var asyncCommand = command as? any AsyncParsableCommand {
                 try await asyncCommand.run()

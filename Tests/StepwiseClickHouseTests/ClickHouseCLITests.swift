@@ -28,6 +28,15 @@ import Testing
         #expect(erase.stdout.hasPrefix("erased 2 events, 1 visitor ids and 0 user ids of one person on c.example"))
         let counts = try stepwise(arguments: ["report", "events", "--site", "c.example", "--format", "csv"] + ch)
         #expect(counts.stdout == "event,events,persons,sessions\nview,1,1,1\n")
+        // The same settings from a config file instead of flags; a misspelt setting is refused.
+        let config = NSTemporaryDirectory() + "cli-\(UUID().uuidString).conf.yml"
+        defer { try? FileManager.default.removeItem(atPath: config) }
+        try "clickhouse:\n  url: \(endpoint.url)\n  database: \(endpoint.database)\n".write(toFile: config, atomically: true, encoding: .utf8)
+        let configured = try stepwise(arguments: ["report", "events", "--site", "c.example", "--format", "csv", "--config", config, "--db", db])
+        #expect(configured.stdout == "event,events,persons,sessions\nview,1,1,1\n", "\(configured.stdout)\(configured.stderr)")
+        try "clickhouse:\n  host: x\n".write(toFile: config, atomically: true, encoding: .utf8)
+        let misspelt = try stepwise(arguments: ["report", "events", "--site", "c.example", "--config", config, "--db", db])
+        #expect(misspelt.status == 2 && misspelt.stderr.contains("clickhouse.host is not a setting"), "\(misspelt.stderr)")
         let plan = NSTemporaryDirectory() + "cli-\(UUID().uuidString).yml"
         defer { try? FileManager.default.removeItem(atPath: plan) }
         try """

@@ -45,4 +45,15 @@ import Testing
         let value = try JSONParser.parse(text)
         #expect(JSONWriter.write(value) == text)
     }
+
+    /// The byte writer (ClickHouse rows) escapes exactly as the text writer does.
+    @Test func byteWriterEscapesAsTheTextWriter() throws {
+        for text in ["", "plain", "q\"uote", "back\\slash", "line\nfeed\r\ttab", "\u{01}\u{1f}ctl", "ünïcödé €", "a\"\\\n\u{7}z", "🙂\"🙂"] {
+            var string = "", bytes: [UInt8] = []
+            JSONWriter.writeString(text, into: &string)
+            JSONWriter.writeString(text, into: &bytes)
+            #expect(String(decoding: bytes, as: UTF8.self) == string, "\(text)")
+            #expect(try JSONParser.parse(string) == .string(text))
+        }
+    }
 }
