@@ -8,10 +8,9 @@ import StepwisePlan
 /// counted by fold and pattern, and each micro's lags (seconds to the macro) sorted down to
 /// the values its quantiles need. `PredictAggregates` turns the rows into the report.
 ///
-/// The fold is `halfMD5(person) % 5` of the person's label (`u:USER` or `v:VISITOR`): the
-/// embedded engine draws its folds from its own person numbers, which ClickHouse does not
-/// have, so the two backends' cross-validated AUCs are each honest but not equal. Patterns
-/// come back as text: 64 bits do not survive a JSON number.
+/// The fold is the engine's (`PredictiveValueCalculator.fold`): splitmix64 of the person's
+/// first event time, in UInt64 arithmetic that wraps as Swift's `&+`/`&*` do. Patterns come
+/// back as text: 64 bits do not survive a JSON number.
 struct PredictSQL {
     /// With its lookback resolved (`PredictiveValueCalculator.resolved`).
     var query: PredictQuery
@@ -22,6 +21,17 @@ struct PredictSQL {
     private var rates: RatesSQL {
         RatesSQL(query: RatesQuery(site: query.site, plan: query.plan, from: query.from, to: query.to, segments: query.segments,
                                    includeBots: query.includeBots), schema: schema)
+    }
+
+    /// `PredictiveValueCalculator.fold` in SQL, as lines ending in `fold`.
+    static func fold(firstEvent time: String) -> [String] {
+        func constant(_ value: UInt64) -> String { "toUInt64('\(value)')" }
+        return [
+            "toUInt64(\(time)) + \(constant(0x9E37_79B9_7F4A_7C15)) AS mix1",
+            "bitXor(mix1, bitShiftRight(mix1, 30)) * \(constant(0xBF58_476D_1CE4_E5B9)) AS mix2",
+            "bitXor(mix2, bitShiftRight(mix2, 27)) * \(constant(0x94D0_49BB_1331_11EB)) AS mix3",
+            "bitXor(mix3, bitShiftRight(mix3, 31)) % \(PredictiveValueCalculator.folds) AS fold",
+        ]
     }
 
     var text: String {
@@ -39,7 +49,8 @@ struct PredictSQL {
         let lags = micros.enumerated().map { bit, d in
             "arrayFilter(x -> did\(bit) AND macro_at != \(never), [(toUInt8(1), toUInt64(\(bit)), toUInt64(0), toUInt8(0), toInt64(intDiv(macro_at - ts[indexOf(k\(d), 1)], 1000)))])"
         }
-        lines.append("arrayConcat([(toUInt8(0), halfMD5(person) % \(PredictiveValueCalculator.folds), pattern, toUInt8(macro_at != \(never)), toInt64(0))],\n    "
+        lines += Self.fold(firstEvent: "ts[1]")
+        lines.append("arrayConcat([(toUInt8(0), fold, pattern, toUInt8(macro_at != \(never)), toInt64(0))],\n    "
                      + lags.joined(separator: ",\n    ") + ") AS per_person")
         return """
             SELECT

@@ -30,7 +30,7 @@ public enum PredictiveValueCalculator {
                 pattern |= 1 << UInt64(bit)
                 if macroAt != .max { partial.lags[bit].append(seconds: macroAt - match.time) }
             }
-            let fold = Int(Self.fold(ofPersonKey: table.personKey[person.person]))
+            let fold = Int(Self.fold(firstEvent: table.timestamp[table.events(ofPerson: person.person).lowerBound]))
             partial.patterns[fold][pattern, default: (0, 0)].persons += 1
             if macroAt != .max { partial.patterns[fold][pattern]!.converted += 1 }
         }
@@ -122,9 +122,11 @@ public enum PredictiveValueCalculator {
                 + "Run an experiment on a micro to prove it moves \(macroName).")
     }
 
-    /// A person's cross-validation fold, from a hash of their key: stable across runs.
-    static func fold(ofPersonKey key: UInt32) -> UInt64 {
-        var x = UInt64(key) &+ 0x9E37_79B9_7F4A_7C15
+    /// A person's cross-validation fold: a hash (splitmix64) of the time of their first event,
+    /// which every store knows alike (ClickHouse computes the same, `PredictSQL`), so the
+    /// cross-validated AUC is equal on both backends; stable while the person's first event is.
+    public static func fold(firstEvent time: Int64) -> UInt64 {
+        var x = UInt64(bitPattern: time) &+ 0x9E37_79B9_7F4A_7C15
         x = (x ^ (x >> 30)) &* 0xBF58_476D_1CE4_E5B9
         x = (x ^ (x >> 27)) &* 0x94D0_49BB_1331_11EB
         x ^= x >> 31

@@ -32,7 +32,11 @@ FROM (
             if(has(k0, 1), ts[indexOf(k0, 1)], toInt64(9223372036854775807)) < macro_at AS did0,
             if(has(k1, 1), ts[indexOf(k1, 1)], toInt64(9223372036854775807)) < macro_at AS did1,
             bitOr(if(did0, toUInt64(1), toUInt64(0)), if(did1, toUInt64(2), toUInt64(0))) AS pattern,
-            arrayConcat([(toUInt8(0), halfMD5(person) % 5, pattern, toUInt8(macro_at != toInt64(9223372036854775807)), toInt64(0))],
+            toUInt64(ts[1]) + toUInt64('11400714819323198485') AS mix1,
+            bitXor(mix1, bitShiftRight(mix1, 30)) * toUInt64('13787848793156543929') AS mix2,
+            bitXor(mix2, bitShiftRight(mix2, 27)) * toUInt64('10723151780598845931') AS mix3,
+            bitXor(mix3, bitShiftRight(mix3, 31)) % 5 AS fold,
+            arrayConcat([(toUInt8(0), fold, pattern, toUInt8(macro_at != toInt64(9223372036854775807)), toInt64(0))],
                 arrayFilter(x -> did0 AND macro_at != toInt64(9223372036854775807), [(toUInt8(1), toUInt64(0), toUInt64(0), toUInt8(0), toInt64(intDiv(macro_at - ts[indexOf(k0, 1)], 1000)))]),
                 arrayFilter(x -> did1 AND macro_at != toInt64(9223372036854775807), [(toUInt8(1), toUInt64(1), toUInt64(0), toUInt8(0), toInt64(intDiv(macro_at - ts[indexOf(k1, 1)], 1000)))])) AS per_person
         FROM (
