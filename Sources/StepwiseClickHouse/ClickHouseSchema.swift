@@ -12,7 +12,8 @@ import Foundation
 public struct ClickHouseSchema: Sendable {
     /// Bumped with every change to the DDL; `migrate` applies the steps after the stored one.
     /// 2: `salts`, the cookieless daily salt shared by every node.
-    public static let version = 2
+    /// 3: `plans`, the tracking plans shared by every node.
+    public static let version = 3
 
     public var database: String
     /// A cluster name for `ON CLUSTER`, ReplicatedMergeTree and Distributed tables; nil for one server.
@@ -125,6 +126,14 @@ public struct ClickHouseSchema: Sendable {
                 seq UInt64
             ) ENGINE = \(cluster == nil ? "MergeTree" : "ReplicatedMergeTree('/clickhouse/tables/all/\(database)/salts', '{replica}')")
             ORDER BY day
+            """)
+        out.append("""
+            CREATE TABLE IF NOT EXISTS \(database).plans\(on) (
+                site String,
+                yaml String,
+                seq UInt64
+            ) ENGINE = \(cluster == nil ? "MergeTree" : "ReplicatedMergeTree('/clickhouse/tables/all/\(database)/plans', '{replica}')")
+            ORDER BY (site, seq)
             """)
         out.append("""
             CREATE TABLE IF NOT EXISTS \(database).schema_versions\(on) (

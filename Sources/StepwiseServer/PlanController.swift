@@ -2,11 +2,14 @@ import Foundation
 import Hummingbird
 import StepwiseCore
 import StepwisePlan
+import StepwiseStorage
 
 /// `GET` and `PUT /api/v1/sites/{site}/plan`: the tracking plan as YAML over HTTP.
 struct PlanController: Sendable {
     let plans: PlanRegistry
     let admin: AdminCheck
+    /// Where a scaled-out node publishes the plans it is sent, for the other nodes.
+    var shared: (any SharedPlans)?
     static let maxPlanBytes = 1 << 20
 
     func addRoutes(to router: Router<StepwiseRequestContext>) {
@@ -32,6 +35,14 @@ struct PlanController: Sendable {
             }
             let entry: PlanRegistry.Entry
             do {
+                if let shared = self.shared {
+                    // Stored for every node before it is in force here: a plan only this node had would split the nodes.
+                    _ = try PlanRegistry.validated(site: site, yaml: yaml)
+                    do { try await shared.storePlan(yaml, site: site) } catch {
+                        throw APIError(.serviceUnavailable, code: "store_unavailable",
+                                       "the plan could not be stored for the other nodes (\(error)); the previous plan stays in force")
+                    }
+                }
                 entry = try self.plans.put(site: site, yaml: yaml)
             } catch let error as PlanError {
                 // The previous plan stays in force.

@@ -68,11 +68,31 @@ public final class PlanRegistry: Sendable {
 
     /// Replaces a site's plan with YAML sent over the API.
     public func put(site: String, yaml: String) throws -> Entry {
+        try apply(try Self.validated(site: site, yaml: yaml), yaml: yaml, source: "api")
+    }
+
+    /// The plan in `yaml`, when it loads and is for `site`.
+    public static func validated(site: String, yaml: String) throws -> TrackingPlan {
         let plan = try TrackingPlanLoader.load(yaml: yaml, file: "stepwise.yml")
         guard plan.site == site else {
             throw PlanError(file: "stepwise.yml", line: 1, key: "site", reason: "the plan is for site \(plan.site), not \(site)")
         }
-        return try apply(plan, yaml: yaml, source: "api")
+        return plan
+    }
+
+    /// Takes a site's plan from the shared store when its text differs from the one in force;
+    /// a text that does not load is refused and the plan in force kept.
+    public func adopt(site: String, yaml: String) throws -> Bool {
+        guard entry(site: site)?.yaml != yaml else { return false }
+        _ = try apply(try Self.validated(site: site, yaml: yaml), yaml: yaml, source: "shared")
+        return true
+    }
+
+    /// The plans that came from files, to publish to the other nodes.
+    public var filePlans: [(site: String, yaml: String)] {
+        state.withLock { state in
+            state.entries.values.filter { files.contains($0.source) }.map { ($0.plan.site, $0.yaml) }.sorted { $0.site < $1.site }
+        }
     }
 
     private func reload(file: String) -> (any Error)? {

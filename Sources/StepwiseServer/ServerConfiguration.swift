@@ -41,11 +41,15 @@ public struct ScaleOut: Sendable {
     public var backend: any ReportBackend
     public var erasure: any RemoteErasure
     public var salts: any DailySaltSource
+    /// Plans shared by every node (nil: each node's own).
+    public var plans: (any SharedPlans)?
 
-    public init(sink: any EventSink, backend: any ReportBackend, erasure: any RemoteErasure, salts: any DailySaltSource) {
+    public init(sink: any EventSink, backend: any ReportBackend, erasure: any RemoteErasure, salts: any DailySaltSource,
+                plans: (any SharedPlans)? = nil) {
         self.sink = sink
         self.backend = backend
         self.erasure = erasure
         self.salts = salts
+        self.plans = plans
     }
 }

@@ -40,7 +40,7 @@ public func buildRouter(
     AttributionController(backend: backend, reports: reports, store: store).addRoutes(to: router)
     HealthController(backend: backend, reports: reports, store: store).addRoutes(to: router)
     ExperimentController(plans: plans).addRoutes(to: router)
-    PlanController(plans: plans, admin: admin).addRoutes(to: router)
+    PlanController(plans: plans, admin: admin, shared: configuration.scaleOut?.plans).addRoutes(to: router)
     SiteController(sites: sites, admin: admin).addRoutes(to: router)
     PrivacyController(store: store, admin: admin, scaleOut: configuration.scaleOut).addRoutes(to: router)
     var dashboard = Dashboard(backend: backend, reports: reports, store: store)

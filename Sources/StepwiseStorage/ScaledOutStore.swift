@@ -13,3 +13,11 @@ public protocol RemoteErasure: Sendable {
 public protocol DailySaltSource: Sendable {
     func dailySalt(day: String) async throws -> Data
 }
+
+/// The tracking plans every node serves, kept where all of them read: a plan sent to one node
+/// reaches the others, so nodes need no plan files of their own.
+public protocol SharedPlans: Sendable {
+    /// Each site's latest plan text.
+    func planTexts() async throws -> [String: String]
+    func storePlan(_ yaml: String, site: String) async throws
+}

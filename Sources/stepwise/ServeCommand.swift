@@ -24,7 +24,7 @@ struct ServeCommand: AsyncParsableCommand {
             try await serve(eventStore, server, banner: "Stepwise")
             return
         }
-        // Scaled out: events and reports in ClickHouse; the local database keeps sites, plans, keys.
+        // Scaled out: events, reports and plans in ClickHouse; the local database keeps sites and keys.
         let client = ClickHouseClient(endpoint)
         if clickhouse.cluster == nil {
             do { _ = try await ClickHouseSchema(database: endpoint.database).migrate(client) } catch {
@@ -35,7 +35,8 @@ struct ServeCommand: AsyncParsableCommand {
         let replay = Task { await writer.run() }
         defer { replay.cancel() }
         let scaleOut = ScaleOut(sink: writer, backend: ClickHouseBackend(client: client, cluster: clickhouse.cluster),
-                                erasure: ClickHouseEraser(client: client, cluster: clickhouse.cluster), salts: ClickHouseSalts(client: client))
+                                erasure: ClickHouseEraser(client: client, cluster: clickhouse.cluster), salts: ClickHouseSalts(client: client),
+                                plans: ClickHousePlans(client: client))
         try await serve(eventStore, server, banner: "Stepwise", scaleOut: scaleOut,
                         where: "events in ClickHouse \(endpoint.url) database \(endpoint.database)")
         try? await writer.flush()
@@ -71,6 +72,18 @@ func serve(_ store: EventStore, _ options: ServerOptions, banner: String, openSi
     }
     let reload = PlanReloadSignal(plans: plans)
     defer { reload.cancel() }
+    // Scaled out, the plans are shared: this node's files are published, then every node's taken.
+    let sync = scaleOut?.plans.map { SharedPlanSync(plans: plans, shared: $0) }
+    var started = true
+    if let sync {
+        do { try await sync.start() } catch {
+            started = false
+            // Events are still accepted (and spooled); the plans follow once ClickHouse answers.
+            FileHandle.standardError.write(Data("stepwise: the shared plans could not be read or stored yet, serving this node's own: \(error)\n".utf8))
+        }
+    }
+    let syncTask = sync.map { [started] sync in Task { await sync.run(published: started) } }
+    defer { syncTask?.cancel() }
     let host = options.host
     let location = location ?? "\(store.live.snapshot().count) events, database \(store.path)"
     let app = buildApplication(store: store, configuration: configuration, plans: plans) { port in

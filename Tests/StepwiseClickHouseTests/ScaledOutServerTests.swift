@@ -11,7 +11,7 @@ import Testing
 /// A node scaled out to ClickHouse, over real HTTP: events in, reports out of ClickHouse,
 /// reports not pushed down refused clearly, and ClickHouse away never losing an event.
 @Suite struct ScaledOutServerTests {
-    final class Node {
+    final class Node: Sendable {
         let directory: URL
         let store: EventStore
         let writer: ClickHouseEventWriter
@@ -34,8 +34,14 @@ import Testing
             var configuration = ServerConfiguration()
             configuration.port = 0
             configuration.scaleOut = ScaleOut(sink: writer, backend: backend, erasure: ClickHouseEraser(client: backend.client),
-                                              salts: ClickHouseSalts(client: backend.client))
-            let app = buildApplication(store: store, configuration: configuration, plans: try PlanRegistry(store: store, files: []))
+                                              salts: ClickHouseSalts(client: backend.client), plans: ClickHousePlans(client: backend.client))
+            let plans = try PlanRegistry(store: store, files: [])
+            // As `serve` does: the shared plans at start, then every few milliseconds here.
+            let sync = SharedPlanSync(plans: plans, shared: ClickHousePlans(client: backend.client), interval: .milliseconds(20))
+            let started = (try? await sync.start()) != nil
+            let syncing = Task { await sync.run(published: started) }
+            defer { syncing.cancel() }
+            let app = buildApplication(store: store, configuration: configuration, plans: plans)
             try await app.test(.live) { client in try await test(client) }
         }
     }
@@ -49,6 +55,36 @@ import Testing
     }
 
     static func json(_ response: TestResponse) -> JSONValue { (try? JSONParser.parse(Array(response.body.readableBytesView))) ?? .null }
+
+    @Test func aPlanSentToOneNodeIsInForceOnEveryNode() async throws {
+        let endpoint = try ClickHouseServer.shared.endpoint("plans")
+        _ = try await ClickHouseSchema(database: endpoint.database).migrate(ClickHouseClient(endpoint))
+        let plan = "site: p.example\nconversions:\n  viewed: { kind: micro, when: { event: view } }\n"
+        let a = try Node(endpoint), b = try Node(endpoint)
+        try await a.run { first in
+            try await b.run { second in
+                let put = try await second.execute(uri: "/api/v1/sites/p.example/plan", method: .put, body: ByteBuffer(string: plan))
+                #expect(put.status == .ok, "\(String(buffer: put.body))")
+                var taken = false
+                for _ in 0..<250 where !taken {
+                    let got = try await first.execute(uri: "/api/v1/sites/p.example/plan", method: .get)
+                    taken = got.status == .ok && String(buffer: got.body).contains(#""source":"shared""#)
+                    if !taken { try await Task.sleep(for: .milliseconds(20)) }
+                }
+                #expect(taken, "node a never took the plan node b was sent")
+                // A plan that does not load is refused, stored nowhere, and the one in force stays.
+                let bad = try await first.execute(uri: "/api/v1/sites/p.example/plan", method: .put,
+                                                  body: ByteBuffer(string: "site: p.example\nconversions:\n  x: { kind: nope }\n"))
+                #expect(bad.status == .badRequest)
+                #expect(try await ClickHousePlans(client: ClickHouseClient(endpoint)).planTexts() == ["p.example": plan])
+            }
+        }
+        // A node started later serves the shared plan from its first request.
+        try await Node(endpoint).run { client in
+            let got = try await client.execute(uri: "/api/v1/sites/p.example/plan", method: .get)
+            #expect(got.status == .ok && String(buffer: got.body).contains(#""definitions":1"#), "\(String(buffer: got.body))")
+        }
+    }
 
     @Test func eventsGoToClickHouseAndReportsComeBackFromIt() async throws {
         let endpoint = try ClickHouseServer.shared.endpoint("node")

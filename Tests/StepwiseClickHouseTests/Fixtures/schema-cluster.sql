@@ -57,10 +57,17 @@ CREATE TABLE IF NOT EXISTS stepwise.salts ON CLUSTER main (
 ) ENGINE = ReplicatedMergeTree('/clickhouse/tables/all/stepwise/salts', '{replica}')
 ORDER BY day;
 
+CREATE TABLE IF NOT EXISTS stepwise.plans ON CLUSTER main (
+    site String,
+    yaml String,
+    seq UInt64
+) ENGINE = ReplicatedMergeTree('/clickhouse/tables/all/stepwise/plans', '{replica}')
+ORDER BY (site, seq);
+
 CREATE TABLE IF NOT EXISTS stepwise.schema_versions ON CLUSTER main (
     version UInt32,
     applied DateTime
 ) ENGINE = ReplicatedMergeTree('/clickhouse/tables/all/stepwise/schema_versions', '{replica}')
 ORDER BY version;
 
-INSERT INTO stepwise.schema_versions (version, applied) VALUES (2, now());
+INSERT INTO stepwise.schema_versions (version, applied) VALUES (3, now());

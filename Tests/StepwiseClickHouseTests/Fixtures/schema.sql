@@ -51,10 +51,17 @@ CREATE TABLE IF NOT EXISTS stepwise.salts (
 ) ENGINE = MergeTree
 ORDER BY day;
 
+CREATE TABLE IF NOT EXISTS stepwise.plans (
+    site String,
+    yaml String,
+    seq UInt64
+) ENGINE = MergeTree
+ORDER BY (site, seq);
+
 CREATE TABLE IF NOT EXISTS stepwise.schema_versions (
     version UInt32,
     applied DateTime
 ) ENGINE = MergeTree
 ORDER BY version;
 
-INSERT INTO stepwise.schema_versions (version, applied) VALUES (2, now());
+INSERT INTO stepwise.schema_versions (version, applied) VALUES (3, now());
