@@ -119,29 +119,18 @@ public struct ClickHouseSchema: Sendable {
                 ORDER BY (site, visitor)
                 """)
         }
-        out.append("""
-            CREATE TABLE IF NOT EXISTS \(database).salts\(on) (
-                day String,
-                salt String,
-                seq UInt64
-            ) ENGINE = \(cluster == nil ? "MergeTree" : "ReplicatedMergeTree('/clickhouse/tables/all/\(database)/salts', '{replica}')")
-            ORDER BY day
-            """)
-        out.append("""
-            CREATE TABLE IF NOT EXISTS \(database).plans\(on) (
-                site String,
-                yaml String,
-                seq UInt64
-            ) ENGINE = \(cluster == nil ? "MergeTree" : "ReplicatedMergeTree('/clickhouse/tables/all/\(database)/plans', '{replica}')")
-            ORDER BY (site, seq)
-            """)
-        out.append("""
-            CREATE TABLE IF NOT EXISTS \(database).schema_versions\(on) (
-                version UInt32,
-                applied DateTime
-            ) ENGINE = \(cluster == nil ? "MergeTree" : "ReplicatedMergeTree('/clickhouse/tables/all/\(database)/schema_versions', '{replica}')")
-            ORDER BY version
-            """)
+        // Small tables every node reads whole: one full copy on each server of a cluster.
+        func everywhere(_ table: String, _ columns: [String], orderBy: String) -> String {
+            """
+            CREATE TABLE IF NOT EXISTS \(database).\(table)\(on) (
+            \(columns.map { "    " + $0 }.joined(separator: ",\n"))
+            ) ENGINE = \(cluster == nil ? "MergeTree" : "ReplicatedMergeTree('/clickhouse/tables/all/\(database)/\(table)', '{replica}')")
+            ORDER BY \(orderBy)
+            """
+        }
+        out.append(everywhere("salts", ["day String", "salt String", "seq UInt64"], orderBy: "day"))
+        out.append(everywhere("plans", ["site String", "yaml String", "seq UInt64"], orderBy: "(site, seq)"))
+        out.append(everywhere("schema_versions", ["version UInt32", "applied DateTime"], orderBy: "version"))
         out.append("INSERT INTO \(database).schema_versions (version, applied) VALUES (\(Self.version), now())")
         return out
     }
