@@ -12,7 +12,7 @@ import Foundation
 public struct ClickHouseSchema: Sendable {
     /// Bumped with every change to the DDL; `migrate` applies the steps after the stored one.
     /// 2: `salts`, the cookieless daily salt shared by every node.
-    /// 3: `plans`, the tracking plans shared by every node.
+    /// 3: `plans` and `sites`, the tracking plans and registered sites shared by every node.
     public static let version = 3
 
     public var database: String
@@ -130,6 +130,7 @@ public struct ClickHouseSchema: Sendable {
         }
         out.append(everywhere("salts", ["day String", "salt String", "seq UInt64"], orderBy: "day"))
         out.append(everywhere("plans", ["site String", "yaml String", "seq UInt64"], orderBy: "(site, seq)"))
+        out.append(everywhere("sites", ["name String", "settings String", "removed UInt8", "seq UInt64"], orderBy: "(name, seq)"))
         out.append(everywhere("schema_versions", ["version UInt32", "applied DateTime"], orderBy: "version"))
         out.append("INSERT INTO \(database).schema_versions (version, applied) VALUES (\(Self.version), now())")
         return out

@@ -41,15 +41,17 @@ public struct ScaleOut: Sendable {
     public var backend: any ReportBackend
     public var erasure: any RemoteErasure
     public var salts: any DailySaltSource
-    /// Plans shared by every node (nil: each node's own).
+    /// Plans and sites shared by every node (nil: each node's own).
     public var plans: (any SharedPlans)?
+    public var sites: (any SharedSites)?
 
     public init(sink: any EventSink, backend: any ReportBackend, erasure: any RemoteErasure, salts: any DailySaltSource,
-                plans: (any SharedPlans)? = nil) {
+                plans: (any SharedPlans)? = nil, sites: (any SharedSites)? = nil) {
         self.sink = sink
         self.backend = backend
         self.erasure = erasure
         self.salts = salts
         self.plans = plans
+        self.sites = sites
     }
 }

@@ -1,11 +1,14 @@
 import Hummingbird
 import StepwiseCore
+import StepwiseStorage
 
 /// `POST /api/v1/sites` and `DELETE /api/v1/sites/{site}` (admin): the registered sites.
 /// `GET /api/v1/sites` (in `ReportController`) lists them with their traffic.
 struct SiteController: Sendable {
     let sites: SiteRegistry
     let admin: AdminCheck
+    /// Where a scaled-out node registers sites for every node: stored there first.
+    var shared: (any SharedSites)?
 
     static let fields = ["name", "timezone", "origins", "write_key", "segment_write_key", "ga4_measurement_id", "ga4_api_secret"]
 
@@ -17,6 +20,12 @@ struct SiteController: Sendable {
                 throw APIError(.contentTooLarge, code: "body_too_large", "a site is at most 16 KiB of JSON")
             }
             let site = try Self.settings(try APIError.jsonObject(body, shape: "{name, timezone, origins, write_key, …}"))
+            if let shared = self.shared {
+                guard self.sites.site(site.name) == nil else {
+                    throw APIError(.conflict, code: "site_exists", "site \(site.name) is already registered", field: "name")
+                }
+                try await Self.sharing("registered") { try await shared.storeSite(site) }
+            }
             guard try self.sites.add(site) else {
                 throw APIError(.conflict, code: "site_exists", "site \(site.name) is already registered", field: "name")
             }
@@ -25,10 +34,20 @@ struct SiteController: Sendable {
         router.delete("/api/v1/sites/{site}") { request, context in
             try self.admin.authorize(request)
             let name = try context.parameters.require("site")
+            if let shared = self.shared, self.sites.site(name) != nil {
+                try await Self.sharing("removed") { try await shared.removeSite(name) }
+            }
             guard try self.sites.remove(name) else {
                 throw APIError(.notFound, code: "unknown_site", "site \(name) is not registered", field: "site")
             }
             return Response(status: .noContent)
+        }
+    }
+
+    /// A change every node must see, or a 503 and no change at all.
+    static func sharing(_ what: String, _ body: () async throws -> Void) async throws {
+        do { try await body() } catch {
+            throw APIError(.serviceUnavailable, code: "store_unavailable", "the site could not be \(what) for the other nodes (\(error)); nothing changed")
         }
     }
 

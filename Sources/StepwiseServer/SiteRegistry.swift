@@ -49,6 +49,24 @@ public final class SiteRegistry: Sendable {
         return true
     }
 
+    /// Makes the registered sites equal `shared` (a scaled-out node's sync): new and changed
+    /// ones registered, the others removed. Returns the names that changed.
+    @discardableResult
+    public func adopt(_ shared: [SiteSettings]) throws -> [String] {
+        let wanted = Dictionary(shared.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
+        var changed: [String] = []
+        for (name, site) in wanted.sorted(by: { $0.key < $1.key }) where self.site(name) != site {
+            if self.site(name) != nil { _ = try remove(name) }
+            _ = try add(site)
+            changed.append(name)
+        }
+        for site in all where wanted[site.name] == nil {
+            _ = try remove(site.name)
+            changed.append(site.name)
+        }
+        return changed
+    }
+
     public func remove(_ name: String) throws -> Bool {
         let removed = try store.removeSite(name)
         sites.withLock { _ = $0.removeValue(forKey: name) }

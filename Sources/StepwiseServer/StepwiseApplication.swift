@@ -6,10 +6,10 @@ import StepwiseStorage
 
 /// Assembles the router: ingest, reports, operations and the dashboard.
 public func buildRouter(
-    store: EventStore, configuration: ServerConfiguration, plans: PlanRegistry, metrics: ServerMetrics = ServerMetrics()
+    store: EventStore, configuration: ServerConfiguration, plans: PlanRegistry, sites: SiteRegistry? = nil, metrics: ServerMetrics = ServerMetrics()
 ) -> Router<StepwiseRequestContext> {
     let router = Router(context: StepwiseRequestContext.self)
-    let sites = SiteRegistry(store: store, open: configuration.openSites)
+    let sites = sites ?? SiteRegistry(store: store, open: configuration.openSites)
     router.add(middleware: CORSPolicy(origins: Set(configuration.corsOrigins), registry: sites))
     let limiter = configuration.rateLimitPerSecond > 0
         ? RateLimiter(rate: configuration.rateLimitPerSecond, burst: configuration.rateLimitBurst) : nil
@@ -41,7 +41,7 @@ public func buildRouter(
     HealthController(backend: backend, reports: reports, store: store).addRoutes(to: router)
     ExperimentController(plans: plans).addRoutes(to: router)
     PlanController(plans: plans, admin: admin, shared: configuration.scaleOut?.plans).addRoutes(to: router)
-    SiteController(sites: sites, admin: admin).addRoutes(to: router)
+    SiteController(sites: sites, admin: admin, shared: configuration.scaleOut?.sites).addRoutes(to: router)
     PrivacyController(store: store, admin: admin, scaleOut: configuration.scaleOut).addRoutes(to: router)
     var dashboard = Dashboard(backend: backend, reports: reports, store: store)
     dashboard.scaledOut = configuration.scaleOut != nil
@@ -58,13 +58,13 @@ public func buildRouter(
 /// The server as a runnable application. Shutdown is graceful (SIGTERM/SIGINT): in-flight
 /// requests finish, and each has been acknowledged only after its commit.
 public func buildApplication(
-    store: EventStore, configuration: ServerConfiguration, plans: PlanRegistry,
+    store: EventStore, configuration: ServerConfiguration, plans: PlanRegistry, sites: SiteRegistry? = nil,
     onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
 ) -> some ApplicationProtocol {
     var logger = Logger(label: "stepwise")
     logger.logLevel = .notice
     return Application(
-        router: buildRouter(store: store, configuration: configuration, plans: plans),
+        router: buildRouter(store: store, configuration: configuration, plans: plans, sites: sites),
         configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "stepwise"),
         onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? configuration.port) },
         logger: logger)

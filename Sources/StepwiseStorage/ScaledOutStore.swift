@@ -1,4 +1,5 @@
 import Foundation
+import StepwiseCore
 
 /// Deletes where the events are when they are not in this store (ClickHouse, when scaled
 /// out), and logs the run in this store's erasure log, as `erase` and `prune` here do.
@@ -12,6 +13,14 @@ public protocol RemoteErasure: Sendable {
 /// The cookieless daily salt, kept where every node reads the same one.
 public protocol DailySaltSource: Sendable {
     func dailySalt(day: String) async throws -> Data
+}
+
+/// The registered sites (and their keys) every node accepts, kept where all of them read.
+public protocol SharedSites: Sendable {
+    /// Every site ever registered: its settings, or nil once removed.
+    func sites() async throws -> [String: SiteSettings?]
+    func storeSite(_ site: SiteSettings) async throws
+    func removeSite(_ name: String) async throws
 }
 
 /// The tracking plans every node serves, kept where all of them read: a plan sent to one node

@@ -24,7 +24,7 @@ struct ServeCommand: AsyncParsableCommand {
             try await serve(eventStore, server, banner: "Stepwise")
             return
         }
-        // Scaled out: events, reports and plans in ClickHouse; the local database keeps sites and keys.
+        // Scaled out: events, reports, plans and sites in ClickHouse; the local database keeps a copy of plans and sites, and the logs.
         let client = ClickHouseClient(endpoint)
         if clickhouse.cluster == nil {
             do { _ = try await ClickHouseSchema(database: endpoint.database).migrate(client) } catch {
@@ -36,7 +36,7 @@ struct ServeCommand: AsyncParsableCommand {
         defer { replay.cancel() }
         let scaleOut = ScaleOut(sink: writer, backend: ClickHouseBackend(client: client, cluster: clickhouse.cluster),
                                 erasure: ClickHouseEraser(client: client, cluster: clickhouse.cluster), salts: ClickHouseSalts(client: client),
-                                plans: ClickHousePlans(client: client))
+                                plans: ClickHousePlans(client: client), sites: ClickHouseSites(client: client))
         try await serve(eventStore, server, banner: "Stepwise", scaleOut: scaleOut,
                         where: "events in ClickHouse \(endpoint.url) database \(endpoint.database)")
         try? await writer.flush()
@@ -72,21 +72,22 @@ func serve(_ store: EventStore, _ options: ServerOptions, banner: String, openSi
     }
     let reload = PlanReloadSignal(plans: plans)
     defer { reload.cancel() }
-    // Scaled out, the plans are shared: this node's files are published, then every node's taken.
-    let sync = scaleOut?.plans.map { SharedPlanSync(plans: plans, shared: $0) }
+    // Scaled out, plans and sites are shared: what only this node has is published, then the shared state taken.
+    let sites = SiteRegistry(store: store, open: configuration.openSites)
+    let sync = scaleOut.map { SharedStateSync(plans: plans, sharedPlans: $0.plans, sites: sites, sharedSites: $0.sites) }
     var started = true
     if let sync {
         do { try await sync.start() } catch {
             started = false
             // Events are still accepted (and spooled); the plans follow once ClickHouse answers.
-            FileHandle.standardError.write(Data("stepwise: the shared plans could not be read or stored yet, serving this node's own: \(error)\n".utf8))
+            FileHandle.standardError.write(Data("stepwise: the shared plans and sites could not be read or stored yet, serving this node's own: \(error)\n".utf8))
         }
     }
     let syncTask = sync.map { [started] sync in Task { await sync.run(published: started) } }
     defer { syncTask?.cancel() }
     let host = options.host
     let location = location ?? "\(store.live.snapshot().count) events, database \(store.path)"
-    let app = buildApplication(store: store, configuration: configuration, plans: plans) { port in
+    let app = buildApplication(store: store, configuration: configuration, plans: plans, sites: sites) { port in
         // Unbuffered, so scripts waiting for this line see it at once.
         FileHandle.standardOutput.write(Data("\(banner) listening on http://\(host):\(port)/ (\(location))\n".utf8))
     }

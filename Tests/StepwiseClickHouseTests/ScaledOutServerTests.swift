@@ -33,15 +33,18 @@ import Testing
         func run(_ test: @Sendable (any TestClientProtocol) async throws -> Void) async throws {
             var configuration = ServerConfiguration()
             configuration.port = 0
-            configuration.scaleOut = ScaleOut(sink: writer, backend: backend, erasure: ClickHouseEraser(client: backend.client),
-                                              salts: ClickHouseSalts(client: backend.client), plans: ClickHousePlans(client: backend.client))
+            let shared = ScaleOut(sink: writer, backend: backend, erasure: ClickHouseEraser(client: backend.client),
+                                  salts: ClickHouseSalts(client: backend.client), plans: ClickHousePlans(client: backend.client),
+                                  sites: ClickHouseSites(client: backend.client))
+            configuration.scaleOut = shared
             let plans = try PlanRegistry(store: store, files: [])
-            // As `serve` does: the shared plans at start, then every few milliseconds here.
-            let sync = SharedPlanSync(plans: plans, shared: ClickHousePlans(client: backend.client), interval: .milliseconds(20))
+            let sites = SiteRegistry(store: store, open: configuration.openSites)
+            // As `serve` does: the shared plans and sites at start, then every few milliseconds here.
+            let sync = SharedStateSync(plans: plans, sharedPlans: shared.plans, sites: sites, sharedSites: shared.sites, interval: .milliseconds(20))
             let started = (try? await sync.start()) != nil
             let syncing = Task { await sync.run(published: started) }
             defer { syncing.cancel() }
-            let app = buildApplication(store: store, configuration: configuration, plans: plans)
+            let app = buildApplication(store: store, configuration: configuration, plans: plans, sites: sites)
             try await app.test(.live) { client in try await test(client) }
         }
     }
@@ -56,7 +59,17 @@ import Testing
 
     static func json(_ response: TestResponse) -> JSONValue { (try? JSONParser.parse(Array(response.body.readableBytesView))) ?? .null }
 
-    @Test func aPlanSentToOneNodeIsInForceOnEveryNode() async throws {
+    /// Whether `path` answers a body that `holds` within about five seconds.
+    static func eventually(_ client: any TestClientProtocol, _ path: String, _ holds: (String) -> Bool) async throws -> Bool {
+        for _ in 0..<250 {
+            let response = try await client.execute(uri: path, method: .get)
+            if response.status == .ok, holds(String(buffer: response.body)) { return true }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        return false
+    }
+
+    @Test func aPlanOrSiteSentToOneNodeIsInForceOnEveryNode() async throws {
         let endpoint = try ClickHouseServer.shared.endpoint("plans")
         _ = try await ClickHouseSchema(database: endpoint.database).migrate(ClickHouseClient(endpoint))
         let plan = "site: p.example\nconversions:\n  viewed: { kind: micro, when: { event: view } }\n"
@@ -65,18 +78,23 @@ import Testing
             try await b.run { second in
                 let put = try await second.execute(uri: "/api/v1/sites/p.example/plan", method: .put, body: ByteBuffer(string: plan))
                 #expect(put.status == .ok, "\(String(buffer: put.body))")
-                var taken = false
-                for _ in 0..<250 where !taken {
-                    let got = try await first.execute(uri: "/api/v1/sites/p.example/plan", method: .get)
-                    taken = got.status == .ok && String(buffer: got.body).contains(#""source":"shared""#)
-                    if !taken { try await Task.sleep(for: .milliseconds(20)) }
-                }
-                #expect(taken, "node a never took the plan node b was sent")
+                #expect(try await Self.eventually(first, "/api/v1/sites/p.example/plan") { $0.contains(#""source":"shared""#) },
+                        "node a never took the plan node b was sent")
                 // A plan that does not load is refused, stored nowhere, and the one in force stays.
                 let bad = try await first.execute(uri: "/api/v1/sites/p.example/plan", method: .put,
                                                   body: ByteBuffer(string: "site: p.example\nconversions:\n  x: { kind: nope }\n"))
                 #expect(bad.status == .badRequest)
                 #expect(try await ClickHousePlans(client: ClickHouseClient(endpoint)).planTexts() == ["p.example": plan])
+                // A site registered on b is registered on a; removed on a, it is gone from b.
+                let add = try await second.execute(uri: "/api/v1/sites", method: .post, headers: [.contentType: "application/json"],
+                                                   body: ByteBuffer(string: #"{"name":"s.example","write_key":"key-12345678"}"#))
+                #expect(add.status == .created, "\(String(buffer: add.body))")
+                #expect(try await Self.eventually(first, "/api/v1/sites") { $0.contains(#""name":"s.example""#) }, "a never registered s.example")
+                let remove = try await first.execute(uri: "/api/v1/sites/s.example", method: .delete)
+                #expect(remove.status == .noContent)
+                #expect(try await Self.eventually(second, "/api/v1/sites") { !$0.contains("s.example") }, "b kept s.example")
+                let stored = try await ClickHouseSites(client: ClickHouseClient(endpoint)).sites()
+                #expect(stored.keys.contains("s.example") && stored["s.example"]! == nil, "\(stored)")
             }
         }
         // A node started later serves the shared plan from its first request.

@@ -64,6 +64,14 @@ CREATE TABLE IF NOT EXISTS stepwise.plans ON CLUSTER main (
 ) ENGINE = ReplicatedMergeTree('/clickhouse/tables/all/stepwise/plans', '{replica}')
 ORDER BY (site, seq);
 
+CREATE TABLE IF NOT EXISTS stepwise.sites ON CLUSTER main (
+    name String,
+    settings String,
+    removed UInt8,
+    seq UInt64
+) ENGINE = ReplicatedMergeTree('/clickhouse/tables/all/stepwise/sites', '{replica}')
+ORDER BY (name, seq);
+
 CREATE TABLE IF NOT EXISTS stepwise.schema_versions ON CLUSTER main (
     version UInt32,
     applied DateTime

@@ -58,6 +58,14 @@ CREATE TABLE IF NOT EXISTS stepwise.plans (
 ) ENGINE = MergeTree
 ORDER BY (site, seq);
 
+CREATE TABLE IF NOT EXISTS stepwise.sites (
+    name String,
+    settings String,
+    removed UInt8,
+    seq UInt64
+) ENGINE = MergeTree
+ORDER BY (name, seq);
+
 CREATE TABLE IF NOT EXISTS stepwise.schema_versions (
     version UInt32,
     applied DateTime
