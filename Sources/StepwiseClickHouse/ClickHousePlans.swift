@@ -20,11 +20,18 @@ public struct ClickHousePlans: SharedPlans {
     }
 
     public func storePlan(_ yaml: String, site: String) async throws {
-        var row = "{\"site\":"
-        JSONWriter.writeString(site, into: &row)
-        row += ",\"yaml\":"
-        JSONWriter.writeString(yaml, into: &row)
-        row += ",\"seq\":\(UInt64(Date().timeIntervalSince1970 * 1_000_000))}\n"
-        try await client.execute("INSERT INTO \(client.endpoint.database).plans FORMAT JSONEachRow", body: ByteBuffer(string: row))
+        try await client.insertLatest("plans", ["site": .string(site), "yaml": .string(yaml)])
+    }
+}
+
+extension ClickHouseClient {
+    /// One row into a small table every node reads (`plans`, `sites`), with `seq` the time in
+    /// microseconds: the latest row of a key wins.
+    func insertLatest(_ table: String, _ fields: KeyValuePairs<String, JSONValue>) async throws {
+        var object = JSONObject()
+        for (key, value) in fields { object.append(key, value) }
+        // The object without its closing brace, then `seq` as an integer (a double would print as 1.8e+15).
+        let row = JSONWriter.write(.object(object)).dropLast() + ",\"seq\":\(UInt64(Date().timeIntervalSince1970 * 1_000_000))}\n"
+        try await execute("INSERT INTO \(endpoint.database).\(table) FORMAT JSONEachRow", body: ByteBuffer(string: String(row)))
     }
 }

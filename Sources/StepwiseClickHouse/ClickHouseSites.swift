@@ -27,19 +27,11 @@ public struct ClickHouseSites: SharedSites {
     }
 
     public func storeSite(_ site: SiteSettings) async throws {
-        try await insert(name: site.name, settings: String(decoding: try JSONEncoder().encode(site), as: UTF8.self), removed: false)
+        let settings = String(decoding: try JSONEncoder().encode(site), as: UTF8.self)
+        try await client.insertLatest("sites", ["name": .string(site.name), "settings": .string(settings), "removed": .number(0)])
     }
 
     public func removeSite(_ name: String) async throws {
-        try await insert(name: name, settings: "", removed: true)
-    }
-
-    private func insert(name: String, settings: String, removed: Bool) async throws {
-        var row = "{\"name\":"
-        JSONWriter.writeString(name, into: &row)
-        row += ",\"settings\":"
-        JSONWriter.writeString(settings, into: &row)
-        row += ",\"removed\":\(removed ? 1 : 0),\"seq\":\(UInt64(Date().timeIntervalSince1970 * 1_000_000))}\n"
-        try await client.execute("INSERT INTO \(client.endpoint.database).sites FORMAT JSONEachRow", body: ByteBuffer(string: row))
+        try await client.insertLatest("sites", ["name": .string(name), "settings": .string(""), "removed": .number(1)])
     }
 }
