@@ -23,15 +23,3 @@ public struct ClickHousePlans: SharedPlans {
         try await client.insertLatest("plans", ["site": .string(site), "yaml": .string(yaml)])
     }
 }
-
-extension ClickHouseClient {
-    /// One row into a small table every node reads (`plans`, `sites`), with `seq` the time in
-    /// microseconds: the latest row of a key wins.
-    func insertLatest(_ table: String, _ fields: KeyValuePairs<String, JSONValue>) async throws {
-        var object = JSONObject()
-        for (key, value) in fields { object.append(key, value) }
-        // The object without its closing brace, then `seq` as an integer (a double would print as 1.8e+15).
-        let row = JSONWriter.write(.object(object)).dropLast() + ",\"seq\":\(UInt64(Date().timeIntervalSince1970 * 1_000_000))}\n"
-        try await execute("INSERT INTO \(endpoint.database).\(table) FORMAT JSONEachRow", body: ByteBuffer(string: String(row)))
-    }
-}
