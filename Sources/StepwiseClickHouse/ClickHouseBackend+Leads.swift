@@ -14,13 +14,13 @@ extension ClickHouseBackend {
             : ScoreWeights(plan: query.plan, halfLifeMillis: query.halfLifeMillis)
         let cutoff = query.cutoff ?? asOf - ScoreQuery.defaultCutoffMillis
         let sql = ScoreSQL(query: query, asOf: asOf, cutoff: cutoff, macro: macro?.index, weights: weights, schema: schema)
-        let summary = try await rows(sql.summary(top: query.top), report: "score")
-        guard summary.count == 1, summary[0].count == 12 else { throw ClickHouseError.malformed("score summary \(summary)") }
+        let summary = try await rows(sql.summary, report: "score")
+        guard summary.count == 1, summary[0].count == 11 else { throw ClickHouseError.malformed("score summary \(summary)") }
         let row = summary[0]
         var aggregates = ScoreAggregates()
         guard let persons = row[0].number, let scored = row[1].number, let warmFrom = row[2].number, let hotFrom = row[3].number,
               let atLeastWarm = row[4].number, let atLeastHot = row[5].number, let highest = row[6].number, case .array(let bins) = row[7],
-              let ranked = row[8].number, let converted = row[9].number, let wins = row[10].number, case .array(let top) = row[11]
+              let ranked = row[8].number, let converted = row[9].number, let wins = row[10].number
         else { throw ClickHouseError.malformed("score summary \(row)") }
         aggregates.persons = Int(persons)
         aggregates.scored = Int(scored)
@@ -34,18 +34,20 @@ extension ClickHouseBackend {
         // `RankAUC`: wins over (positives × negatives), nil without both.
         let negatives = ranked - converted
         aggregates.auc = converted > 0 && negatives > 0 ? wins / (converted * negatives) : nil
-        let micros = query.plan.conversions.filter { $0.kind == .micro }.map(\.name)
-        for entry in top {
-            guard case .array(let fields) = entry, fields.count == 4, let score = fields[0].number, let label = fields[1].string,
-                  let last = fields[2].number, case .array(let completions) = fields[3], completions.count == micros.count
-            else { throw ClickHouseError.malformed("score top row \(entry)") }
-            let (person, user) = Self.person(label)
-            let counts = try zip(micros, completions).compactMap { name, n -> MicroCount? in
-                let n = try Self.count(n, "micro completions")
-                return n > 0 ? MicroCount(name: name, completions: n) : nil
+        if query.top > 0 {
+            let micros = query.plan.conversions.filter { $0.kind == .micro }.map(\.name)
+            for row in try await rows(sql.top(query.top), report: "score") {
+                guard row.count == 4, let label = row[0].string, let score = row[1].number, let last = row[2].number,
+                      case .array(let completions) = row[3], completions.count == micros.count
+                else { throw ClickHouseError.malformed("score top row \(row)") }
+                let (person, user) = Self.person(label)
+                let counts = try zip(micros, completions).compactMap { name, n -> MicroCount? in
+                    let n = try Self.count(n, "micro completions")
+                    return n > 0 ? MicroCount(name: name, completions: n) : nil
+                }
+                aggregates.top.append(ScoredPerson(person: person, user: user, score: score, lastActivity: Timestamp.formatRFC3339(Int64(last)),
+                                                   micros: counts))
             }
-            aggregates.top.append(ScoredPerson(person: person, user: user, score: score, lastActivity: Timestamp.formatRFC3339(Int64(last)),
-                                               micros: counts))
         }
         return EngagementScoreCalculator.report(query, asOf: asOf, cutoff: cutoff, macro: macro?.name, weights: weights, aggregates: aggregates)
     }

@@ -6,11 +6,11 @@ import StepwisePlan
 /// micro completions, at the end and at the cut-off, term by term in the engine's order
 /// (event, then definition) so the doubles add up alike.
 ///
-/// `summary(top:)`: one row: persons, the positive scores' band cut-offs (numpy's linear
-/// quantiles, the engine's arithmetic) and how many reach each, the highest score and persons
-/// per tenth of it, the cut-off ranking (persons, converters, and the rank-sum wins of
-/// `RankAUC` from scores grouped by value), and the warmest persons, ties by label, with their
-/// completions per micro.
+/// `summary`: one row: persons, the positive scores' band cut-offs (numpy's linear quantiles,
+/// the engine's arithmetic) and how many reach each, the highest score and persons per tenth
+/// of it, and the cut-off ranking (persons, converters, and the rank-sum wins of
+/// `RankAUC` from scores grouped by value). `top`: the warmest persons, ties by label, with
+/// their completions per micro.
 struct ScoreSQL {
     /// With `to` resolved to the moment scores are taken at.
     var query: ScoreQuery
@@ -49,19 +49,17 @@ struct ScoreSQL {
         return lines
     }
 
-    func summary(top: Int) -> String {
+    var summary: String {
         let q = Self.quantiles("s")
-        let completions = micros.map { "arraySum(c\($0))" }.joined(separator: ", ")
         return """
             SELECT
                 persons, length(s), warm_from, hot_from,
                 arrayCount(x -> x >= warm_from, s), arrayCount(x -> x >= hot_from, s),
                 highest, arrayMap(k -> countEqual(bins, k), range(\(Self.bins))),
-                ranked, converted, wins, top
+                ranked, converted, wins
             FROM (
                 SELECT
                     persons, s, ranked, converted,
-                    arraySlice(arraySort(x -> (-tupleElement(x, 1), tupleElement(x, 2)), warmest), 1, \(max(0, top))) AS top,
                     \(q.median) AS warm_from,
                     \(q.p90) AS hot_from,
                     s[length(s)] AS highest,
@@ -71,7 +69,6 @@ struct ScoreSQL {
                     SELECT
                         sumIf(n, kind = 0) AS persons,
                         groupArrayIf(s, kind = 0)[1] AS s,
-                        groupArrayIf(warmest, kind = 0)[1] AS warmest,
                         sumIf(n, kind = 1) AS ranked,
                         sumIf(p, kind = 1) AS converted,
                         arraySort((x, k) -> k, groupArrayIf(toFloat64(p), kind = 1), groupArrayIf(key, kind = 1)) AS positives,
@@ -82,10 +79,9 @@ struct ScoreSQL {
                             tupleElement(r, 2) AS key,
                             count() AS n,
                             countIf(tupleElement(r, 3) = 1) AS p,
-                            arraySort(groupArrayIf(score, kind = 0 AND score > 0)) AS s,
-                            groupArrayIf((score, person, last_active, [\(completions)]), kind = 0 AND score > 0\(top > 0 ? "" : " AND 0")) AS warmest
+                            arraySort(groupArrayIf(score, kind = 0 AND score > 0)) AS s
                         FROM (
-            \(rates.perPerson(["person"] + lines + ["arrayConcat([(toUInt8(0), toFloat64(0), toUInt8(0))], arrayFilter(x -> sample, [(toUInt8(1), cut_score, toUInt8(converted))])) AS per_person"]).indented(16))
+            \(rates.perPerson(lines + ["arrayConcat([(toUInt8(0), toFloat64(0), toUInt8(0))], arrayFilter(x -> sample, [(toUInt8(1), cut_score, toUInt8(converted))])) AS per_person"]).indented(16))
                         )
                         ARRAY JOIN per_person AS r
                         WHERE has(act, 1)
@@ -97,6 +93,19 @@ struct ScoreSQL {
             """
     }
 
+    /// The warmest persons: label, score, last activity, completions per micro (plan order).
+    func top(_ count: Int) -> String {
+        let completions = micros.map { "arraySum(c\($0))" }.joined(separator: ", ")
+        return """
+            SELECT person, score, last_active, [\(completions)]
+            FROM (
+            \(rates.perPerson(["person"] + lines).indented(4))
+            )
+            WHERE has(act, 1) AND score > 0
+            ORDER BY score DESC, person
+            LIMIT \(max(0, count))
+            """
+    }
 
     /// The micros a score adds up: each with its points per completion, or nil when a
     /// completion carries its own value (read from its value slot). Micros worth 0 add nothing.

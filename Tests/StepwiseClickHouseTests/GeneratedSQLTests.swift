@@ -139,7 +139,7 @@ import Testing
         let query = ScoreQuery(site: "shop.example", plan: plan, halfLifeMillis: 86_400_000)
         let sql = ScoreSQL(query: query, asOf: 1_800_000_000_000, cutoff: 1_799_395_200_000, macro: 2,
                            weights: ScoreWeights(plan: plan, halfLifeMillis: 86_400_000), schema: ClickHouseSchema(database: "stepwise"))
-        try Self.expect(sql.summary(top: 10), fixture: "score.sql")
+        try Self.expect(sql.summary + "\n\n" + sql.top(10), fixture: "score.sql")
     }
 
     @Test func audienceQueryText() throws {
