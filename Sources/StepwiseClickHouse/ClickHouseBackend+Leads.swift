@@ -58,6 +58,12 @@ extension ClickHouseBackend {
         return label.hasPrefix("u:") ? (id, id) : (id, nil)
     }
 
+    /// A person known by their label only, without click ids.
+    static func identity(_ label: String) -> PersonIdentity {
+        let (person, user) = person(label)
+        return PersonIdentity(person: person, user: user, clickIds: [:])
+    }
+
     /// A count from a JSON row.
     static func count(_ value: JSONValue, _ what: String) throws -> Int {
         guard let n = value.number, n >= 0, n == n.rounded() else { throw ClickHouseError.malformed("\(what) \(value)") }
@@ -102,10 +108,7 @@ extension ClickHouseBackend {
     /// events, oldest first, as the embedded store's directory answers.
     func identities(site: String, labels: [String]) async throws -> [String: PersonIdentity] {
         var out: [String: PersonIdentity] = [:]
-        for label in labels {
-            let (person, user) = Self.person(label)
-            out[label] = PersonIdentity(person: person, user: user, clickIds: [:])
-        }
+        for label in labels { out[label] = Self.identity(label) }
         let base = PersonEventsSQL(schema: schema, site: site, extras: [], sessionTimeoutMillis: 0, includeBots: true)
         for start in stride(from: 0, to: labels.count, by: 1_000) {
             let chunk = labels[start..<min(labels.count, start + 1_000)]
@@ -160,9 +163,9 @@ extension ClickHouseBackend {
         }
         let identities = try await identities(site: query.site, labels: Array(Set(found.map(\.label))).sorted())
         let conversions = found.map { c in
-            let props: JSONObject = if case .object(let object)? = try? JSONParser.parse(c.props) { object } else { JSONObject() }
-            return AdsConversion(label: c.label, identity: identities[c.label]!, time: c.time, value: value == nil ? nil : c.value,
-                                 url: c.url.isEmpty ? nil : c.url, props: props)
+            // `identities` names every label it is given; the fallback is the label's own ids.
+            AdsConversion(label: c.label, identity: identities[c.label] ?? Self.identity(c.label), time: c.time, value: value == nil ? nil : c.value,
+                          url: c.url.isEmpty ? nil : c.url, props: c.props)
         }
         return AdsExporter.render(query, conversions)
     }

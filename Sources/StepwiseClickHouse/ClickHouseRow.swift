@@ -39,7 +39,7 @@ enum ClickHouseRow {
             first = false
             JSONWriter.writeString(name, into: &keys)
             JSONWriter.writeString(text, into: &values)
-            kinds.write(String(kind))
+            kinds.append(0x30 + kind)   // one digit: kinds are 1 to 4
             // No number: NaN, which every comparison in SQL finds false, as the engine's nil
             // (quoted: JSONEachRow reads a bare nan as a misspelt null).
             numbers.write(PropPredicate.number(value).map { "\($0)" } ?? "\"nan\"")

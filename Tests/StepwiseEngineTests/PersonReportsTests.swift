@@ -172,4 +172,28 @@ import Testing
         #expect(results.map(\.rule) == ["did pricing, not purchase", "did newsletter, within 1h", "did pricing, score ≥ 6",
                                          "did pricing, segment device=mobile"])
     }
+
+    /// numpy.quantile([1, 2, 3, 4, 10], [0.5, 0.9]) = [3.0, 7.6000000000000005]: warm from the
+    /// median, hot from the 90th percentile; ten bins of width 1 up to the highest score.
+    @Test func scoreBandsAreNumpysLinearQuantilesOfThePositiveScores() {
+        let a = ScoreAggregates(ascending: [1, 2, 3, 4, 10])
+        #expect(a.warmFrom == 3.0 && a.hotFrom == 7.6000000000000005)
+        #expect(a.atLeastWarm == 3 && a.atLeastHot == 1 && a.scored == 5 && a.highest == 10)
+        #expect(a.bins == [0, 1, 1, 1, 1, 0, 0, 0, 0, 1])
+    }
+
+    /// Three persons tied on score and a limit of two: the two whose labels come first as bytes
+    /// (`v:amy`, `v:bob`), whatever order the scan found them in; the warmer one always first.
+    @Test func tiesAtTheCutAreBrokenByLabel() throws {
+        struct Names: PersonDirectory {
+            func identities(of keys: [UInt32]) throws -> [UInt32: PersonIdentity] {
+                let names: [UInt32: String] = [2: "zed", 4: "bob", 6: "amy", 8: "warm"]
+                return Dictionary(uniqueKeysWithValues: keys.map { ($0, PersonIdentity(person: names[$0]!, user: nil, clickIds: [:])) })
+            }
+        }
+        let ranked: [(key: UInt32, score: Double)] = [(8, 9), (2, 5), (4, 5), (6, 5)]
+        let top = try PersonRanking.top(ranked, limit: 3, score: { $0.score }, key: { $0.key }, directory: Names())
+        #expect(top.map(\.identity.person) == ["warm", "amy", "bob"])
+        #expect(try PersonRanking.top(ranked, limit: 0, score: { $0.score }, key: { $0.key }, directory: Names()).isEmpty)
+    }
 }

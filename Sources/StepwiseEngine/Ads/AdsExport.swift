@@ -20,16 +20,16 @@ public struct AdsExport: Sendable, Equatable {
 }
 
 /// One counted completion to upload: who (their label and ids, with the clicks seen on their
-/// visits), when, its value, and the event's URL and props.
+/// visits), when, its value, and the event's URL and props (as sent: only a Meta upload reads them).
 public struct AdsConversion: Sendable {
     public var label: String
     public var identity: PersonIdentity
     public var time: Int64
     public var value: Double?
     public var url: String?
-    public var props: JSONObject
+    public var props: String
 
-    public init(label: String, identity: PersonIdentity, time: Int64, value: Double?, url: String?, props: JSONObject) {
+    public init(label: String, identity: PersonIdentity, time: Int64, value: Double?, url: String?, props: String) {
         self.label = label
         self.identity = identity
         self.time = time
@@ -72,7 +72,7 @@ public enum AdsExporter {
             let identity = identities[match.key] ?? PersonIdentity(person: PersonLabel.fallback(match.key), user: nil, clickIds: [:])
             let url = table.url[match.event]
             return AdsConversion(label: PersonRanking.label(key: match.key, identity), identity: identity, time: match.time, value: match.value,
-                                 url: url == 0 ? nil : table.strings[Int(url)], props: PropsCache.object(table.strings[Int(table.props[match.event])]))
+                                 url: url == 0 ? nil : table.strings[Int(url)], props: table.strings[Int(table.props[match.event])])
         }
         return render(query, conversions)
     }
@@ -109,7 +109,8 @@ public enum AdsExporter {
                 var user = JSONObject()
                 user.append("external_id", .array([.string(HashedIdentifier.sha256Hex(identity.person))]))
                 user.append("fbc", .string("fb.1.\(click.time).\(click.value)"))
-                if case .string(let fbp)? = conversion.props["fbp"] ?? conversion.props["_fbp"] { user.append("fbp", .string(fbp)) }
+                let props = PropsCache.object(conversion.props)
+                if case .string(let fbp)? = props["fbp"] ?? props["_fbp"] { user.append("fbp", .string(fbp)) }
                 if let agent = click.userAgent { user.append("client_user_agent", .string(agent)) }
                 var event = JSONObject()
                 event.append("event_name", .string(name))
