@@ -56,10 +56,6 @@ public struct ClickHouseBackend: ReportBackend {
         }
     }
 
-    static func unsupported(_ report: String) -> ReportUnavailable {
-        ReportUnavailable(.notSupported, report: report, reason: ClickHouseError.notPushedDown(report).description)
-    }
-
     /// The label the engine shows for a breakdown value stored as a code.
     static func breakdownLabel(_ dimension: Segment.Dimension, _ raw: String) -> String {
         func label<T: RawRepresentable & CustomStringConvertible>(_ type: T.Type) -> String where T.RawValue == UInt8 {
@@ -79,5 +75,4 @@ public struct ClickHouseBackend: ReportBackend {
         return try await BiddingAdvisor.advise(site: site, plan: plan, end: to ?? last.map { $0 + 1 } ?? 0, includeBots: includeBots,
                                                rates: rates, predict: predict)
     }
-    public func health(_ query: HealthQuery) async throws -> HealthReport { throw Self.unsupported("health") }
 }

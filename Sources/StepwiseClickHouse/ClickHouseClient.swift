@@ -43,8 +43,6 @@ public enum ClickHouseError: Error, Sendable, CustomStringConvertible, Equatable
     case unreachable(String)
     /// The answer was not what the query promised.
     case malformed(String)
-    /// The report has no SQL form yet; the embedded engine answers it.
-    case notPushedDown(String)
 
     public var description: String {
         switch self {
@@ -52,7 +50,6 @@ public enum ClickHouseError: Error, Sendable, CustomStringConvertible, Equatable
         case .server(let status, let text): "ClickHouse answered \(status): \(text.prefix(600))"
         case .unreachable(let reason): "ClickHouse is unreachable: \(reason)"
         case .malformed(let reason): "ClickHouse answered something unexpected: \(reason)"
-        case .notPushedDown(let report): "the \(report) report is not computed on ClickHouse yet; run it on the embedded store"
         }
     }
 }

@@ -8,8 +8,23 @@ import StepwiseEngine
 /// engine compares them: the numeric reading (a string such as "49" is a number) is made here,
 /// by the engine's own rule, not re-derived by ClickHouse's parser.
 enum ClickHouseRow {
-    /// Prop kinds in `prop_kinds`.
-    static let string: UInt8 = 1, number: UInt8 = 2, bool: UInt8 = 3, other: UInt8 = 4
+    /// Prop kinds in `prop_kinds` (0 reads back for an absent key). A null is stored with its
+    /// own kind, which no condition but `ne` accepts, as in the engine; prop-type drift tells
+    /// every JSON type apart.
+    static let string: UInt8 = 1, number: UInt8 = 2, bool: UInt8 = 3, array: UInt8 = 4, object: UInt8 = 5, null: UInt8 = 6
+
+    /// The JSON type name of a stored kind, as `JSONValue.typeName` names it.
+    static func typeName(kind: UInt8) -> String? {
+        switch kind {
+        case string: "string"
+        case number: "number"
+        case bool: "boolean"
+        case array: "array"
+        case object: "object"
+        case null: "null"
+        default: nil
+        }
+    }
 
     static func append(_ enriched: EnrichedEvent, key: String, seq: UInt64, received: Int64, into out: inout [UInt8]) {
         let event = enriched.event
@@ -29,17 +44,18 @@ enum ClickHouseRow {
             let kind: UInt8
             let text: String
             switch value {
-            case .null: continue
+            case .null: kind = null; text = "null"
             case .string(let s): kind = string; text = s
             case .number(let n): kind = number; text = JSONWriter.formatNumber(n)
             case .bool(let b): kind = bool; text = String(b)
-            default: kind = other; text = JSONWriter.write(value)
+            case .array: kind = array; text = JSONWriter.write(value)
+            case .object: kind = object; text = JSONWriter.write(value)
             }
             if !first { keys.append(0x2C); values.append(0x2C); kinds.append(0x2C); numbers.append(0x2C) }
             first = false
             JSONWriter.writeString(name, into: &keys)
             JSONWriter.writeString(text, into: &values)
-            kinds.append(0x30 + kind)   // one digit: kinds are 1 to 4
+            kinds.append(0x30 + kind)   // one digit: kinds are 1 to 6
             // No number: NaN, which every comparison in SQL finds false, as the engine's nil
             // (quoted: JSONEachRow reads a bare nan as a misspelt null).
             numbers.write(PropPredicate.number(value).map { "\($0)" } ?? "\"nan\"")

@@ -13,7 +13,9 @@ public struct ClickHouseSchema: Sendable {
     /// Bumped with every change to the DDL; `migrate` applies the steps after the stored one.
     /// 2: `salts`, the cookieless daily salt shared by every node.
     /// 3: `plans` and `sites`, the tracking plans and registered sites shared by every node.
-    public static let version = 3
+    /// 4: no new DDL; `prop_kinds` now tells arrays (4), objects (5) and nulls (6) apart, so an
+    ///    older node (which wrote 4 for both and dropped nulls) must not write to it.
+    public static let version = 4
 
     public var database: String
     /// A cluster name for `ON CLUSTER`, ReplicatedMergeTree and Distributed tables; nil for one server.

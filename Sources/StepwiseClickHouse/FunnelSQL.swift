@@ -116,7 +116,7 @@ struct FunnelSQL {
         case .os?: "toString(os)"
         case .region?: "region"
         case .landingPage?: "path"
-        case .prop(let key)?: "if(\(MatcherSQL.kind(key)) = 0, '(none)', \(MatcherSQL.text(key)))"
+        case .prop(let key)?: "if(\(MatcherSQL.kind(key)) IN (1, 2, 3), \(MatcherSQL.text(key)), '(none)')"
         }
     }
 

@@ -13,11 +13,27 @@ struct VolumesSQL {
     var layout: VolumeReader.Layout
     var schema: ClickHouseSchema
 
-    var text: String {
-        let watched = HealthQuery.watchedDefinitions(of: plan)
-        let definitions = watched.enumerated().map { k, definition in
+    /// The series an events row counts in: `e:NAME` and `d:INDEX` for each watched definition
+    /// whose event-level conditions it meets.
+    static func series(plan: TrackingPlan) -> String {
+        let definitions = HealthQuery.watchedDefinitions(of: plan).enumerated().map { k, definition in
             "if(\(MatcherSQL.condition(definition.when)), 'd:\(k)', '')"
         }
+        return "arrayFilter(s -> s != '', [concat('e:', name)\(definitions.map { ", " + $0 }.joined())])"
+    }
+
+    /// Every stored event of a site once: the first row of each key to arrive.
+    static func stored(site: String, schema: ClickHouseSchema) -> String {
+        """
+        SELECT *
+        FROM \(schema.eventsTable)
+        WHERE site = \(SQL.quote(site))
+        ORDER BY seq
+        LIMIT 1 BY key
+        """
+    }
+
+    var text: String {
         var conditions = ["bot = 0", "hour * 3600000 >= \(layout.first)", "hour * 3600000 < \(layout.to)"]
         if let device = layout.device { conditions.append("device = \(device)") }
         if let browser = layout.browser { conditions.append("browser = \(browser)") }
@@ -25,13 +41,9 @@ struct VolumesSQL {
         return """
             SELECT series, \(bucket) AS bucket, count() AS events
             FROM (
-                SELECT intDiv(timestamp, 3600000) AS hour, arrayFilter(s -> s != '', [concat('e:', name)\(definitions.map { ", " + $0 }.joined())]) AS all_series, bot, device, browser
+                SELECT intDiv(timestamp, 3600000) AS hour, \(Self.series(plan: plan)) AS all_series, bot, device, browser
                 FROM (
-                    SELECT *
-                    FROM \(schema.eventsTable)
-                    WHERE site = \(SQL.quote(site))
-                    ORDER BY seq
-                    LIMIT 1 BY key
+            \(Self.stored(site: site, schema: schema).indented(8))
                 )
             )
             ARRAY JOIN all_series AS series

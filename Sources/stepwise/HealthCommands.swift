@@ -13,6 +13,7 @@ struct HealthReportCommand: AsyncParsableCommand {
         discussion: "Judged as of now, or as of the end of --to.")
 
     @OptionGroup var options: ReportOptions
+    @OptionGroup var clickhouse: ClickHouseOptions
     @Option(help: "Days listed, today included (default 14).")
     var days: String?
     @Option(help: "Weeks of same-weekday history the expected band is drawn from (default: the plan's health.history_weeks, else 4).")
@@ -21,13 +22,14 @@ struct HealthReportCommand: AsyncParsableCommand {
     func run() async throws {
         guard options.from == nil else { throw CLIError.usage("--from: health is judged as of a moment; give --to only") }
         guard !options.includeBots else { throw CLIError.usage("--include-bots: health counts human events and reports the bot share itself") }
-        let inputs = try PersonReportInputs(options, segments: [])
+        let source = ReportSource(options: options, clickhouse: clickhouse)
+        let inputs = try PersonReportInputs(options, segments: [], source: source)
         let now = inputs.range.to ?? Int64(Date().timeIntervalSince1970 * 1000)
         var query = try await usage {
             try HealthQuery.fromOptions(site: options.site, plan: inputs.plan, now: now, days: days, weeks: weeks)
         }
         try inputs.store.attachHealthFacts(&query)
-        let report = try await inputs.backend.health(query)
+        let report = try await source.run(inputs.store) { [query] in try await $0.health(query) }
         let header = ["state", "severity", "kind", "series", "segment", "since", "last", "observed", "expected", "z"]
         func row(_ a: Anomaly) -> [String] {
             let ratio = a.seriesKind == .ratio || a.seriesKind == .traffic

@@ -128,6 +128,17 @@ import Testing
                         fixture: "volumes.sql")
     }
 
+    @Test func healthQueryText() throws {
+        let plan = try TrackingPlanLoader.load(yaml: """
+            site: shop.example
+            timezone: Asia/Kolkata
+            conversions:
+              signup: { kind: micro, when: { event: signup, props: { plan: pro } }, denominator: { event: pageview, path: /pricing } }
+            """)
+        let sql = HealthSQL(query: HealthQuery(site: "shop.example", plan: plan, now: 1_793_577_600_000), schema: ClickHouseSchema(database: "stepwise"))
+        try Self.expect([sql.traffic, sql.grid, sql.propTypes].joined(separator: "\n\n"), fixture: "health.sql")
+    }
+
     @Test func scoreQueryText() throws {
         let plan = try TrackingPlanLoader.load(yaml: """
             site: shop.example

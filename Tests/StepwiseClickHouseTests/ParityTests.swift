@@ -63,9 +63,11 @@ import Testing
               event("view", "p", minute: -60, referrer: "https://www.bing.com/"), event("buy", "p", minute: -59, props: [("amount", .number(20))]),
               event("view", "p", minute: 0, path: "/?utm_source=fb&utm_medium=paid_social&utm_campaign=launch"),
               event("buy", "p", minute: 1, props: [("amount", .number(30))])]
-        e += [event("view", "m", minute: -60 * 24 * 3), event("cart", "m", minute: 1), event("buy", "m", minute: 2)]
+        e += [event("view", "m", minute: -60 * 24 * 3, props: [("size", .null)]), event("cart", "m", minute: 1), event("buy", "m", minute: 2)]
         // n: two views in one session (the second is its own definition), no cart: an audience that did not complete.
-        e += [event("view", "n", minute: 0, path: "/pricing"), event("view", "n", minute: 2), event("view", "n", minute: 3)]
+        // Their first view's size is a list, m's a null: a breakdown by it says (none), as for no size.
+        e += [event("view", "n", minute: 0, path: "/pricing", props: [("size", .array([.string("L")]))]), event("view", "n", minute: 2),
+              event("view", "n", minute: 3)]
         // o: exposures to an experiment: one variant each, one person in both (mixed), exposure after a conversion.
         func exposure(_ visitor: String, _ variant: String, minute: Double) -> CanonicalEvent {
             event("$exposure", visitor, minute: minute, props: [("experiment", .string("cta")), ("variant", .string(variant))])

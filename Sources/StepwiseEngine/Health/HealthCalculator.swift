@@ -55,11 +55,14 @@ public enum HealthCalculator {
         var verdict: Verdict
     }
 
+    /// Judged from the volumes the embedded store keeps; the index must watch the plan's definitions.
     public static func compute(_ query: HealthQuery, volumes: VolumeIndex, table: EventTable) -> HealthReport {
+        compute(query, volumes: HealthVolumes(query, index: volumes, table: table))
+    }
+
+    public static func compute(_ query: HealthQuery, volumes: HealthVolumes) -> HealthReport {
         let calendar = query.plan.calendar
-        // At midnight exactly, the day that just ended is the one judged, whole.
-        let today = calendar.day(of: query.now - 1)
-        let firstListed = today - Int64(query.days) + 1
+        let (start, firstListed, today) = query.judgedDays
         let weeks = query.historyWeeks
         let listedNotes = query.annotations.filter { calendar.day(of: $0.at) >= firstListed && $0.at <= query.now }
         var report = HealthReport(
@@ -67,10 +70,9 @@ public enum HealthCalculator {
             to: LocalCalendar.format(day: today), historyWeeks: weeks, status: .noData, open: [], recent: [], seriesJudged: 0,
             seriesWarmingUp: 0, quality: ingestQuality(query, firstListed: firstListed, today: today),
             series: [], annotations: listedNotes.sorted { $0.at < $1.at }.map(AnnotationNote.init), method: method(weeks))
-        guard let site = table.siteID(query.site) else { return report }
+        guard let firstHour = volumes.firstHour else { return report }
 
         // The window: the listed days and the history the first of them needs.
-        let start = firstListed - Int64(7 * weeks)
         let dayCount = Int(today - start + 1)
         var slots: [Int32: (day: Int, hour: Int)?] = [:]
         func slot(_ h: Int32) -> (day: Int, hour: Int)? {
@@ -82,19 +84,30 @@ public enum HealthCalculator {
             slots[h] = found
             return found
         }
-        var firstDay = today + 1
+        let firstDay = calendar.day(of: Int64(firstHour) * hour)
         var events = [Int32](repeating: 0, count: dayCount * 24), bots = events
-        for (key, traffic) in volumes.traffic where key.site == site {
-            firstDay = min(firstDay, calendar.day(of: Int64(key.hour) * hour))
-            guard let (d, h) = slot(key.hour) else { continue }
+        for (h, traffic) in volumes.traffic {
+            guard let (d, h) = slot(h) else { continue }
             events[d * 24 + h] += traffic.events
             bots[d * 24 + h] += traffic.botEvents
         }
+        // Event names take codes ≥ 0 (their place among the names counted and the plan's funnel
+        // steps), definitions their `VolumeIndex.definitionSeries`.
+        var eventNames = Set(volumes.counts.keys.compactMap { if case .event(let name) = $0.series { name } else { nil } })
+        for funnel in query.plan.funnels {
+            for step in funnel.steps { if case .event(let name) = step { eventNames.insert(name) } }
+        }
+        let nameOf = eventNames.sorted()
+        let codeOf = Dictionary(uniqueKeysWithValues: nameOf.enumerated().map { ($0.element, Int64($0.offset)) })
         var grids: [GridKey: [Int32]] = [:]
-        for (key, count) in volumes.counts where key.site == site {
-            guard let (d, h) = slot(key.hour) else { continue }
-            for part in [Part.all, .device(key.device), .browser(key.browser)] {
-                grids[GridKey(series: key.series, part: part), default: [Int32](repeating: 0, count: dayCount * 24)][d * 24 + h] += count
+        for (cell, count) in volumes.counts {
+            guard let (d, h) = slot(cell.hour) else { continue }
+            let series = switch cell.series {
+            case .event(let name): codeOf[name]!
+            case .definition(let k): VolumeIndex.definitionSeries(k)
+            }
+            for part in [Part.all, .device(cell.device), .browser(cell.browser)] {
+                grids[GridKey(series: series, part: part), default: [Int32](repeating: 0, count: dayCount * 24)][d * 24 + h] += count
             }
         }
         // Tracking starts part way through its first day: history begins the day after.
@@ -173,13 +186,13 @@ public enum HealthCalculator {
         }
 
         // The series: event names, definitions, ratios.
-        let names = volumes.watchedNames[site] ?? []
+        let names = HealthQuery.watchedDefinitions(of: query.plan).map(\.name)
         func definitionCode(_ name: String) -> Int64? { names.firstIndex(of: name).map(VolumeIndex.definitionSeries) }
-        func eventCode(_ name: String) -> Int64? { table.nameCode(name).map { Int64(table.nameDictionary[Int($0)]) } }
+        func eventCode(_ name: String) -> Int64? { codeOf[name] }
         // An event a definition merely names (`when: {event: X}`) is one series, judged once as the definition.
         let namedOnly = Set(query.plan.conversions.filter { $0.when.isNameOnly }.compactMap(\.when.event))
         var watched: [Watched] = Set(grids.keys.map(\.series)).filter { $0 >= 0 }.sorted()
-            .map { Watched(name: table.strings[Int($0)], kind: .event, code: $0) }
+            .map { Watched(name: nameOf[Int($0)], kind: .event, code: $0) }
             .filter { !namedOnly.contains($0.name) }
         let definitions = names.enumerated().filter { !$0.element.hasSuffix("/denominator") }
             .map { Watched(name: $0.element, kind: .definition, code: VolumeIndex.definitionSeries($0.offset)) }
@@ -297,7 +310,7 @@ public enum HealthCalculator {
         report.open.sort(by: order)
         report.recent.sort(by: order)
         report.quality.unplannedEvents = unplanned(query.plan, watched.filter { $0.kind == .event }, grids: grids, listed: listed, value: value)
-        report.quality.propTypeDrift = propDrift(volumes, site: site, table: table, now: query.now, weeks: weeks)
+        report.quality.propTypeDrift = propDrift(volumes.propTypes)
         report.status = !report.open.isEmpty ? .anomalies : (report.seriesJudged == 0 ? .warmingUp : .healthy)
         return report
     }
@@ -380,27 +393,20 @@ public enum HealthCalculator {
     }
 
     /// Props whose usual type (≥ 95 % of at least 20 earlier events) now also arrives as another.
-    private static func propDrift(_ volumes: VolumeIndex, site: UInt32, table: EventTable, now: Int64, weeks: Int) -> [PropTypeDrift] {
-        let recentStart = Int32(Timestamp.floorDivMod(now, 86_400_000).0) - 6
-        let baselineStart = recentStart - Int32(7 * weeks)
-        struct Slot: Hashable { var event: UInt32; var key: String }
-        var baseline: [Slot: [String: Int]] = [:], recent: [Slot: [String: (count: Int, since: Int32)]] = [:]
-        for (key, count) in volumes.propTypes where key.site == site && key.day >= baselineStart {
-            let slot = Slot(event: key.event, key: key.key)
-            if key.day < recentStart {
-                baseline[slot, default: [:]][key.type, default: 0] += Int(count)
-            } else {
-                let known = recent[slot]?[key.type]
-                recent[slot, default: [:]][key.type] = ((known?.count ?? 0) + Int(count), min(known?.since ?? key.day, key.day))
-            }
+    private static func propDrift(_ types: [HealthVolumes.PropType: HealthVolumes.PropTally]) -> [PropTypeDrift] {
+        struct Slot: Hashable { var event: String; var key: String }
+        var baseline: [Slot: [String: Int]] = [:], recent: [Slot: [String: HealthVolumes.PropTally]] = [:]
+        for (type, tally) in types {
+            let slot = Slot(event: type.event, key: type.key)
+            if type.recent { recent[slot, default: [:]][type.type] = tally } else { baseline[slot, default: [:]][type.type] = tally.events }
         }
         var drift: [PropTypeDrift] = []
         for (slot, types) in baseline {
             let total = types.values.reduce(0, +)
             guard total >= 20, let usual = types.first(where: { Double($0.value) >= 0.95 * Double(total) })?.key else { continue }
-            for (type, seen) in recent[slot] ?? [:] where type != usual && seen.count >= 5 && Double(types[type] ?? 0) < 0.05 * Double(total) {
-                drift.append(PropTypeDrift(event: table.strings[Int(slot.event)], key: slot.key, usualType: usual, newType: type,
-                                           events: seen.count, since: Timestamp.formatDay(Int64(seen.since) * 86_400_000)))
+            for (type, seen) in recent[slot] ?? [:] where type != usual && seen.events >= 5 && Double(types[type] ?? 0) < 0.05 * Double(total) {
+                drift.append(PropTypeDrift(event: slot.event, key: slot.key, usualType: usual, newType: type,
+                                           events: seen.events, since: Timestamp.formatDay(Int64(seen.since) * 86_400_000)))
             }
         }
         return drift.sorted { ($0.event, $0.key, $0.newType) < ($1.event, $1.key, $1.newType) }

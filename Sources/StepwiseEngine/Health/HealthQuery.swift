@@ -37,6 +37,29 @@ public struct HealthQuery: Sendable {
         historyWeeks = plan.health.historyWeeks
     }
 
+    /// The plan-calendar days judged, today last (at midnight exactly, the day that just ended),
+    /// and the first day of the history the first listed day is judged against.
+    public var judgedDays: (history: Int64, firstListed: Int64, today: Int64) {
+        let calendar = plan.calendar
+        let today = calendar.day(of: now - 1)
+        let firstListed = today - Int64(days) + 1
+        return (firstListed - Int64(7 * historyWeeks), firstListed, today)
+    }
+
+    /// The hours counted (by their start, milliseconds): from the history's first day to the
+    /// end of today.
+    public var window: (from: Int64, to: Int64) {
+        let judged = judgedDays
+        return (plan.calendar.start(ofDay: judged.history), plan.calendar.start(ofDay: judged.today + 1))
+    }
+
+    /// Prop types are read by UTC day: the recent week ends today; the baseline is the
+    /// `historyWeeks` before it.
+    public var propTypeDays: (baseline: Int32, recent: Int32) {
+        let recent = Int32(Timestamp.floorDivMod(now, 86_400_000).0) - 6
+        return (recent - Int32(7 * historyWeeks), recent)
+    }
+
     /// A query from the text options both the CLI and the API take.
     public static func fromOptions(site: String, plan: TrackingPlan, now: Int64, days: String?, weeks: String?) throws(PredictQuery.Invalid) -> HealthQuery {
         var query = HealthQuery(site: site, plan: plan, now: now)

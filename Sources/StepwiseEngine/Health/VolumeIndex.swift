@@ -27,6 +27,11 @@ public struct VolumeIndex: Sendable {
     public struct Traffic: Sendable, Equatable {
         public var events: Int32 = 0
         public var botEvents: Int32 = 0
+
+        public init(events: Int32 = 0, botEvents: Int32 = 0) {
+            self.events = events
+            self.botEvents = botEvents
+        }
     }
 
     public struct PropTypeKey: Hashable, Sendable {

@@ -12,8 +12,8 @@ struct Dashboard: Sendable {
     let backend: any ReportBackend
     let reports: ReportController
     let store: EventStore
-    /// Scaled out, the events are in ClickHouse, which the pages do not read yet: the site list
-    /// says so and where the answers are, instead of "no events yet".
+    /// Scaled out, the events are in ClickHouse, not in the local table: the site list comes
+    /// from the plans and registered sites, and says where the answers are, not "no events yet".
     var scaledOut = false
     /// nil when the server has no admin token: then the dashboard is open, like the API.
     let session: DashboardSession?
@@ -134,8 +134,7 @@ struct Dashboard: Sendable {
         let summaries = SiteSummary.all(in: reports.live.snapshot())
         var body = ""
         if scaledOut {
-            body = "<p>This node keeps its events in ClickHouse. The overview, funnels, predictors, experiments and plan pages read them there; "
-                + "the other pages need reports ClickHouse does not compute yet and say so.</p>"
+            body = "<p>This node keeps its events in ClickHouse; every page reads them there.</p>"
                 + DashboardLayout.table(["Site"], knownSites.map { site in
                     ["<a href=\"\(escape(DashboardTab.overview.path(site: site)))\">\(escape(site))</a>"]
                 })

@@ -78,4 +78,4 @@ CREATE TABLE IF NOT EXISTS stepwise.schema_versions ON CLUSTER main (
 ) ENGINE = ReplicatedMergeTree('/clickhouse/tables/all/stepwise/schema_versions', '{replica}')
 ORDER BY version;
 
-INSERT INTO stepwise.schema_versions (version, applied) VALUES (3, now());
+INSERT INTO stepwise.schema_versions (version, applied) VALUES (4, now());

@@ -72,4 +72,4 @@ CREATE TABLE IF NOT EXISTS stepwise.schema_versions (
 ) ENGINE = MergeTree
 ORDER BY version;
 
-INSERT INTO stepwise.schema_versions (version, applied) VALUES (3, now());
+INSERT INTO stepwise.schema_versions (version, applied) VALUES (4, now());
