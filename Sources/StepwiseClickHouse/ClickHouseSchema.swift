@@ -13,8 +13,9 @@ public struct ClickHouseSchema: Sendable {
     /// Bumped with every change to the DDL; `migrate` applies the steps after the stored one.
     /// 2: `salts`, the cookieless daily salt shared by every node.
     /// 3: `plans` and `sites`, the tracking plans and registered sites shared by every node.
-    /// 4: no new DDL; `prop_kinds` now tells arrays (4), objects (5) and nulls (6) apart, so an
-    ///    older node (which wrote 4 for both and dropped nulls) must not write to it.
+    /// 4: `monitors`, the election of the node that sends webhooks and alerts; `prop_kinds` now
+    ///    tells arrays (4), objects (5) and nulls (6) apart, so an older node (which wrote 4 for
+    ///    both and dropped nulls) must not write to it.
     public static let version = 4
 
     public var database: String
@@ -122,17 +123,23 @@ public struct ClickHouseSchema: Sendable {
                 """)
         }
         // Small tables every node reads whole: one full copy on each server of a cluster.
-        func everywhere(_ table: String, _ columns: [String], orderBy: String) -> String {
-            """
-            CREATE TABLE IF NOT EXISTS \(database).\(table)\(on) (
-            \(columns.map { "    " + $0 }.joined(separator: ",\n"))
-            ) ENGINE = \(cluster == nil ? "MergeTree" : "ReplicatedMergeTree('/clickhouse/tables/all/\(database)/\(table)', '{replica}')")
-            ORDER BY \(orderBy)
-            """
+        // `replacing`: a version column; merges keep each key's row with the highest.
+        func everywhere(_ table: String, _ columns: [String], orderBy: String, replacing: String? = nil) -> String {
+            let kind = replacing == nil ? "MergeTree" : "ReplacingMergeTree"
+            let engine = cluster == nil
+                ? kind + (replacing.map { "(\($0))" } ?? "")
+                : "Replicated\(kind)('/clickhouse/tables/all/\(database)/\(table)', '{replica}'\(replacing.map { ", \($0)" } ?? ""))"
+            return """
+                CREATE TABLE IF NOT EXISTS \(database).\(table)\(on) (
+                \(columns.map { "    " + $0 }.joined(separator: ",\n"))
+                ) ENGINE = \(engine)
+                ORDER BY \(orderBy)
+                """
         }
         out.append(everywhere("salts", ["day String", "salt String", "seq UInt64"], orderBy: "day"))
         out.append(everywhere("plans", ["site String", "yaml String", "seq UInt64"], orderBy: "(site, seq)"))
         out.append(everywhere("sites", ["name String", "settings String", "removed UInt8", "seq UInt64"], orderBy: "(name, seq)"))
+        out.append(everywhere("monitors", ["node String", "started Int64", "seen Int64"], orderBy: "(node, started)", replacing: "seen"))
         out.append(everywhere("schema_versions", ["version UInt32", "applied DateTime"], orderBy: "version"))
         out.append("INSERT INTO \(database).schema_versions (version, applied) VALUES (\(Self.version), now())")
         return out

@@ -15,11 +15,13 @@ import StepwiseStorage
 /// transaction, so a crash between the check and the call loses nothing. Deliveries are
 /// POSTed with an HMAC-SHA256 signature of the body and retried with exponential backoff
 /// until a 2xx: at-least-once, and each delivery's id is unique so receivers can drop repeats.
-/// The first check after an audience gains a webhook sends everyone already in it.
+/// The first check after an audience gains a webhook sends everyone already in it. Scaled
+/// out, only the node `role` elects queues deliveries; the others keep the membership current.
 public final class AudienceWebhooks: Sendable {
     let store: EventStore
     let backend: any ReportBackend
     let plans: PlanRegistry
+    let role: MonitorRole
     let secret: String
     let interval: Duration
     /// First retry delay; each later one doubles, up to an hour.
@@ -29,10 +31,11 @@ public final class AudienceWebhooks: Sendable {
     let logger = Logger(label: "stepwise.webhooks")
 
     public init(store: EventStore, backend: any ReportBackend, plans: PlanRegistry, secret: String, interval: Duration = .seconds(60),
-                retryBaseMillis: Int64 = 1000, maxAttempts: Int = 10, client: HTTPClient = .shared) {
+                retryBaseMillis: Int64 = 1000, maxAttempts: Int = 10, client: HTTPClient = .shared, role: MonitorRole = .alone) {
         self.store = store
         self.backend = backend
         self.plans = plans
+        self.role = role
         self.secret = secret
         self.interval = interval
         self.retryBaseMillis = retryBaseMillis
@@ -66,18 +69,19 @@ public final class AudienceWebhooks: Sendable {
         for site in plans.sites {
             guard let plan = plans.entry(site: site)?.plan else { continue }
             let hooked = plan.audiences.filter { $0.webhook != nil }
-            guard !hooked.isEmpty, store.live.snapshot().siteID(site) != nil else { continue }
+            guard !hooked.isEmpty, role.scaledOut || store.live.snapshot().siteID(site) != nil else { continue }
+            let sends = role.sends
             do {
                 let results = try await backend.audiences(AudienceQuery(site: site, plan: plan), names: hooked.map(\.name), limit: nil)
                 let now = Int64(Date().timeIntervalSince1970 * 1000)
                 for (audience, result) in zip(hooked, results) {
                     let members = Dictionary(result.members.map { ($0.person, $0) }, uniquingKeysWith: { a, _ in a })
                     let entered = try store.syncAudience(
-                        site: site, audience: audience.name, members: result.members.map(\.person), webhook: audience.webhook, now: now
+                        site: site, audience: audience.name, members: result.members.map(\.person), webhook: sends ? audience.webhook : nil, now: now
                     ) { person, id in
                         Self.body(id: id, site: site, audience: audience.name, member: members[person]!, at: now)
                     }
-                    queued += entered.count
+                    if sends { queued += entered.count }
                 }
             } catch {
                 logger.error("audience check failed for \(site): \(error)")

@@ -8,20 +8,24 @@ import StepwiseStorage
 /// it closes (SPEC §4.9): a log line always, and a signed webhook to the plan's
 /// `health.webhook` when the server has a webhook secret. The open set is stored, so an
 /// anomaly that stays open alerts once, across checks and restarts. Deliveries go out (and
-/// are retried) with the audience webhooks'.
+/// are retried) with the audience webhooks'. Scaled out, only the node `role` elects logs and
+/// sends; the others keep the open set current.
 public final class HealthMonitor: Sendable {
     let store: EventStore
     let backend: any ReportBackend
     let plans: PlanRegistry
+    let role: MonitorRole
     /// Without a secret nothing is signed, so only log lines are written.
     let signs: Bool
     let interval: Duration
     let logger = Logger(label: "stepwise.health")
 
-    public init(store: EventStore, backend: any ReportBackend, plans: PlanRegistry, signs: Bool, interval: Duration = .seconds(300)) {
+    public init(store: EventStore, backend: any ReportBackend, plans: PlanRegistry, signs: Bool, interval: Duration = .seconds(300),
+                role: MonitorRole = .alone) {
         self.store = store
         self.backend = backend
         self.plans = plans
+        self.role = role
         self.signs = signs
         self.interval = interval
     }
@@ -38,7 +42,8 @@ public final class HealthMonitor: Sendable {
     public func check(now: Int64 = Int64(Date().timeIntervalSince1970 * 1000)) async -> [String: EventStore.HealthAlertChange] {
         var changes: [String: EventStore.HealthAlertChange] = [:]
         for site in plans.sites {
-            guard let plan = plans.entry(site: site)?.plan, store.live.snapshot().siteID(site) != nil else { continue }
+            guard let plan = plans.entry(site: site)?.plan, role.scaledOut || store.live.snapshot().siteID(site) != nil else { continue }
+            let sends = role.sends
             do {
                 var query = HealthQuery(site: site, plan: plan, now: now)
                 query.days = 2
@@ -51,9 +56,10 @@ public final class HealthMonitor: Sendable {
                     open[anomaly.key] = String(decoding: try encoder.encode(anomaly), as: UTF8.self)
                     why[anomaly.key] = anomaly.why
                 }
-                let change = try store.syncHealthAlerts(site: site, open: open, webhook: signs ? plan.health.webhook : nil, now: now) { key, state, summary, id in
+                let change = try store.syncHealthAlerts(site: site, open: open, webhook: signs && sends ? plan.health.webhook : nil, now: now) { key, state, summary, id in
                     Self.body(id: id, site: site, state: state, summary: summary, at: now)
                 }
+                guard sends else { continue }
                 for key in change.opened { logger.warning("anomaly opened on \(site): \(why[key] ?? key)") }
                 for key in change.closed { logger.notice("anomaly closed on \(site): \(key)") }
                 if !change.opened.isEmpty || !change.closed.isEmpty { changes[site] = change }

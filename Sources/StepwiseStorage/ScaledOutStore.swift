@@ -30,3 +30,10 @@ public protocol SharedPlans: Sendable {
     func planTexts() async throws -> [String: String]
     func storePlan(_ yaml: String, site: String) async throws
 }
+
+/// Which node of a scaled-out deployment sends audience webhooks and health alerts: one at a
+/// time, so a receiver is not called once per node.
+public protocol MonitorElection: Sendable {
+    /// Records that this node is alive; true when it is the one that sends.
+    func checkIn(node: String) async throws -> Bool
+}

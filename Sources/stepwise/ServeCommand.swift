@@ -37,7 +37,8 @@ struct ServeCommand: AsyncParsableCommand {
         let scaleOut = ScaleOut(sink: writer, backend: ClickHouseBackend(client: client, cluster: clickhouse.cluster),
                                 erasure: ClickHouseEraser(client: client, cluster: clickhouse.cluster), salts: ClickHouseSalts(client: client),
                                 plans: ClickHousePlans(client: client), sites: ClickHouseSites(client: client))
-        try await serve(eventStore, server, banner: "Stepwise", scaleOut: scaleOut,
+        let role = MonitorRole(election: ClickHouseMonitors(client: client))
+        try await serve(eventStore, server, banner: "Stepwise", scaleOut: scaleOut, role: role,
                         where: "events in ClickHouse \(endpoint.url) database \(endpoint.database)")
         try? await writer.flush()
     }
@@ -45,7 +46,7 @@ struct ServeCommand: AsyncParsableCommand {
 
 /// Runs the server until SIGTERM/SIGINT; prints the URL once listening.
 func serve(_ store: EventStore, _ options: ServerOptions, banner: String, openSites: Bool = false, scaleOut: ScaleOut? = nil,
-           where location: String? = nil) async throws {
+           role: MonitorRole = .alone, where location: String? = nil) async throws {
     var configuration = ServerConfiguration()
     configuration.scaleOut = scaleOut
     configuration.openSites = openSites || options.openSites
@@ -91,21 +92,23 @@ func serve(_ store: EventStore, _ options: ServerOptions, banner: String, openSi
         // Unbuffered, so scripts waiting for this line see it at once.
         FileHandle.standardOutput.write(Data("\(banner) listening on http://\(host):\(port)/ (\(location))\n".utf8))
     }
-    // Audience webhooks run beside the server and stop with it.
-    // Webhooks and health read the embedded engine; scaled out, they wait for those reports in SQL.
-    let webhooks = scaleOut != nil ? nil : options.webhookSecret.map {
-        AudienceWebhooks(store: store, backend: EngineBackend(live: store.live, directory: store), plans: plans, secret: $0,
-                         interval: .milliseconds(options.audienceIntervalMillis))
+    // Audience webhooks and health checks run beside the server and stop with it, on the report
+    // backend; scaled out, the node the election picks sends and the others stand by.
+    let backend = scaleOut?.backend ?? EngineBackend(live: store.live, directory: store)
+    let roleTask = Task { await role.run() }
+    defer { roleTask.cancel() }
+    let webhooks = options.webhookSecret.map {
+        AudienceWebhooks(store: store, backend: backend, plans: plans, secret: $0, interval: .milliseconds(options.audienceIntervalMillis), role: role)
     }
     if webhooks == nil, plans.sites.contains(where: { plans.entry(site: $0)?.plan.audiences.contains { $0.webhook != nil } == true }) {
         FileHandle.standardError.write(Data("stepwise: audience webhooks are off: give --webhook-secret (or STEPWISE_WEBHOOK_SECRET) to sign them\n".utf8))
     }
-    let webhookTask = webhooks.map { hooks in Task { await hooks.run() } }
+    let webhookTask = webhooks.map { hooks in Task { await role.ready(); await hooks.run() } }
     defer { webhookTask?.cancel() }
-    // Tracking health is checked beside the server too: log lines always, webhooks when signed.
-    let health = HealthMonitor(store: store, backend: EngineBackend(live: store.live, directory: store), plans: plans,
-                               signs: options.webhookSecret != nil, interval: .milliseconds(options.healthIntervalMillis))
-    let healthTask = Task { if scaleOut == nil { await health.run() } }
+    // Tracking health: log lines always, webhooks when signed.
+    let health = HealthMonitor(store: store, backend: backend, plans: plans, signs: options.webhookSecret != nil,
+                               interval: .milliseconds(options.healthIntervalMillis), role: role)
+    let healthTask = Task { await role.ready(); await health.run() }
     defer { healthTask.cancel() }
     // Events past the retention period are deleted at start and every 6 hours.
     let retentionTask = options.retentionMillis.map { millis in

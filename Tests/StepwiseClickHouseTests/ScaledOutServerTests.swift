@@ -104,6 +104,54 @@ import Testing
         }
     }
 
+    @Test func oneNodeSendsWebhooksAndTheNextTakesOverWithoutResending() async throws {
+        let endpoint = try ClickHouseServer.shared.endpoint("monitors")
+        _ = try await ClickHouseSchema(database: endpoint.database).migrate(ClickHouseClient(endpoint))
+        let a = try Node(endpoint), b = try Node(endpoint)
+        let planFile = a.directory.appendingPathComponent("plan.yml").path
+        try """
+            site: m.example
+            conversions:
+              view: { kind: micro, when: { event: view } }
+            audiences:
+              viewers: { did: [view], webhook: "http://127.0.0.1:9/hook" }
+            """.write(toFile: planFile, atomically: true, encoding: .utf8)
+        let enricher = EventEnricher()
+        func view(_ visitor: String) async throws {
+            let event = CanonicalEvent(site: "m.example", name: "view", visitor: visitor, timestamp: Int64(Date().timeIntervalSince1970 * 1000), userAgent: Self.agent)
+            _ = try await a.writer.append([enricher.enrich(event)], received: 1)
+        }
+        func role(_ node: String) -> MonitorRole {
+            MonitorRole(election: ClickHouseMonitors(client: ClickHouseClient(endpoint), staleAfterSeconds: 2), node: node)
+        }
+        let roleA = role("a"), roleB = role("b")
+        await roleA.refresh()
+        await roleB.refresh()
+        #expect(roleA.sends && !roleB.sends)
+        let hooksA = AudienceWebhooks(store: a.store, backend: a.backend, plans: try PlanRegistry(store: a.store, files: [planFile]), secret: "s", role: roleA)
+        let hooksB = AudienceWebhooks(store: b.store, backend: b.backend, plans: try PlanRegistry(store: b.store, files: [planFile]), secret: "s", role: roleB)
+        try await view("v1")
+        try await view("v2")
+        #expect(await hooksA.checkAudiences() == 2)
+        // b stands by: it records who is in, and queues nothing.
+        #expect(await hooksB.checkAudiences() == 0)
+        #expect(try b.store.deliveries(site: "m.example").isEmpty)
+        // a stops checking in while b goes on; two seconds later b sends, and only who is new.
+        try await view("v3")
+        for _ in 0..<6 {
+            try await Task.sleep(for: .milliseconds(500))
+            await roleB.refresh()
+        }
+        #expect(roleB.sends)
+        #expect(await hooksB.checkAudiences() == 1)
+        #expect(try b.store.deliveries(site: "m.example").map(\.person) == ["v3"])
+        // a comes back as the newest node: b keeps sending, a stands by.
+        await roleA.refresh()
+        await roleB.refresh()
+        #expect(!roleA.sends && roleB.sends)
+        #expect(await hooksA.checkAudiences() == 0)
+    }
+
     @Test func eventsGoToClickHouseAndReportsComeBackFromIt() async throws {
         let endpoint = try ClickHouseServer.shared.endpoint("node")
         _ = try await ClickHouseSchema(database: endpoint.database).migrate(ClickHouseClient(endpoint))

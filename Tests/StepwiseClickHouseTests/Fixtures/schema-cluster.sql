@@ -72,6 +72,13 @@ CREATE TABLE IF NOT EXISTS stepwise.sites ON CLUSTER main (
 ) ENGINE = ReplicatedMergeTree('/clickhouse/tables/all/stepwise/sites', '{replica}')
 ORDER BY (name, seq);
 
+CREATE TABLE IF NOT EXISTS stepwise.monitors ON CLUSTER main (
+    node String,
+    started Int64,
+    seen Int64
+) ENGINE = ReplicatedReplacingMergeTree('/clickhouse/tables/all/stepwise/monitors', '{replica}', seen)
+ORDER BY (node, started);
+
 CREATE TABLE IF NOT EXISTS stepwise.schema_versions ON CLUSTER main (
     version UInt32,
     applied DateTime

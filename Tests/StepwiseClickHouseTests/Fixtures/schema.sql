@@ -66,6 +66,13 @@ CREATE TABLE IF NOT EXISTS stepwise.sites (
 ) ENGINE = MergeTree
 ORDER BY (name, seq);
 
+CREATE TABLE IF NOT EXISTS stepwise.monitors (
+    node String,
+    started Int64,
+    seen Int64
+) ENGINE = ReplacingMergeTree(seen)
+ORDER BY (node, started);
+
 CREATE TABLE IF NOT EXISTS stepwise.schema_versions (
     version UInt32,
     applied DateTime
