@@ -13,7 +13,8 @@ public struct ClickHouseSchema: Sendable {
     /// Bumped with every change to the DDL; `migrate` applies the steps after the stored one.
     /// 2: `salts`, the cookieless daily salt shared by every node.
     /// 3: `plans` and `sites`, the tracking plans and registered sites shared by every node.
-    /// 4: `monitors`, the election of the node that sends webhooks and alerts; `prop_kinds` now
+    /// 4: `monitors`, the election of the node that sends webhooks and alerts; `annotations` and
+    ///    `ingest_tallies` (rejections), what health reads beside the events; `prop_kinds` now
     ///    tells arrays (4), objects (5) and nulls (6) apart, so an older node (which wrote 4 for
     ///    both and dropped nulls) must not write to it.
     public static let version = 4
@@ -38,6 +39,9 @@ public struct ClickHouseSchema: Sendable {
     /// are the shard's own (same shard key), so the join runs where the events are.
     public var eventsTable: String { "\(database).events" }
     public var identitiesTable: String { cluster == nil ? "\(database).identities" : "\(database).identities_local" }
+    /// The shard's own events, for a subquery inside a query on `eventsTable`: every row of a
+    /// key (one visitor's event) is on the same shard.
+    public var shardEventsTable: String { cluster == nil ? "\(database).events" : "\(database).events_local" }
 
     static let eventColumns = """
         site String,
@@ -123,12 +127,12 @@ public struct ClickHouseSchema: Sendable {
                 """)
         }
         // Small tables every node reads whole: one full copy on each server of a cluster.
-        // `replacing`: a version column; merges keep each key's row with the highest.
-        func everywhere(_ table: String, _ columns: [String], orderBy: String, replacing: String? = nil) -> String {
-            let kind = replacing == nil ? "MergeTree" : "ReplacingMergeTree"
+        // `merging`: how merges fold rows of one key (Replacing: the highest version; Summing: added up).
+        func everywhere(_ table: String, _ columns: [String], orderBy: String, merging: (kind: String, column: String)? = nil) -> String {
+            let kind = (merging?.kind ?? "") + "MergeTree"
             let engine = cluster == nil
-                ? kind + (replacing.map { "(\($0))" } ?? "")
-                : "Replicated\(kind)('/clickhouse/tables/all/\(database)/\(table)', '{replica}'\(replacing.map { ", \($0)" } ?? ""))"
+                ? kind + (merging.map { "(\($0.column))" } ?? "")
+                : "Replicated\(kind)('/clickhouse/tables/all/\(database)/\(table)', '{replica}'\(merging.map { ", \($0.column)" } ?? ""))"
             return """
                 CREATE TABLE IF NOT EXISTS \(database).\(table)\(on) (
                 \(columns.map { "    " + $0 }.joined(separator: ",\n"))
@@ -139,7 +143,10 @@ public struct ClickHouseSchema: Sendable {
         out.append(everywhere("salts", ["day String", "salt String", "seq UInt64"], orderBy: "day"))
         out.append(everywhere("plans", ["site String", "yaml String", "seq UInt64"], orderBy: "(site, seq)"))
         out.append(everywhere("sites", ["name String", "settings String", "removed UInt8", "seq UInt64"], orderBy: "(name, seq)"))
-        out.append(everywhere("monitors", ["node String", "started Int64", "seen Int64"], orderBy: "(node, started)", replacing: "seen"))
+        out.append(everywhere("monitors", ["node String", "started Int64", "seen Int64"], orderBy: "(node, started)", merging: ("Replacing", "seen")))
+        out.append(everywhere("annotations", ["site String", "id Int64", "at Int64", "kind String", "text String"], orderBy: "(site, at, id)"))
+        out.append(everywhere("ingest_tallies", ["site String", "day String", "code String", "count UInt64"], orderBy: "(site, day, code)",
+                              merging: ("Summing", "count")))
         out.append(everywhere("schema_versions", ["version UInt32", "applied DateTime"], orderBy: "version"))
         out.append("INSERT INTO \(database).schema_versions (version, applied) VALUES (\(Self.version), now())")
         return out

@@ -10,6 +10,7 @@ struct HealthController: Sendable {
     let backend: any ReportBackend
     let reports: ReportController
     let store: EventStore
+    let facts: HealthFactsSource
 
     static let maxAnnotationBytes = 8 << 10
 
@@ -26,7 +27,7 @@ struct HealthController: Sendable {
             var query = try ReportController.checked {
                 try HealthQuery.fromOptions(site: site, plan: plan, now: now, days: parameters.get("days"), weeks: parameters.get("weeks"))
             }
-            try self.store.attachHealthFacts(&query)
+            try await self.facts.attach(&query)
             return try Response.json(encoding: try await self.backend.health(query))
         }
         router.get("/api/v1/sites/{site}/volumes") { request, context in
@@ -65,7 +66,7 @@ struct HealthController: Sendable {
             }
             let from = try parameters.get("from").map { try Self.timestamp($0, field: "from") }
             let to = try parameters.get("to").map { try Self.timestamp($0, field: "to") }
-            let notes = try self.store.annotations(site: site, from: from, to: to).map(AnnotationNote.init)
+            let notes = try await self.facts.annotations(site: site, from: from, to: to).map(AnnotationNote.init)
             return try Response.json(encoding: ["annotations": notes])
         }
         router.post("/api/v1/sites/{site}/annotations") { request, context in
@@ -76,7 +77,7 @@ struct HealthController: Sendable {
                 throw APIError(.contentTooLarge, code: "body_too_large", "an annotation is at most \(Self.maxAnnotationBytes) bytes")
             }
             let annotation = try Self.annotation(site: site, body: body)
-            let stored = try self.store.addAnnotation(annotation)
+            let stored = try await self.facts.addAnnotation(annotation)
             return try Response.json(encoding: AnnotationNote(stored), status: .created)
         }
     }

@@ -15,17 +15,19 @@ public final class HealthMonitor: Sendable {
     let backend: any ReportBackend
     let plans: PlanRegistry
     let role: MonitorRole
+    let facts: HealthFactsSource
     /// Without a secret nothing is signed, so only log lines are written.
     let signs: Bool
     let interval: Duration
     let logger = Logger(label: "stepwise.health")
 
     public init(store: EventStore, backend: any ReportBackend, plans: PlanRegistry, signs: Bool, interval: Duration = .seconds(300),
-                role: MonitorRole = .alone) {
+                role: MonitorRole = .alone, sharedFacts: (any SharedHealthFacts)? = nil) {
         self.store = store
         self.backend = backend
         self.plans = plans
         self.role = role
+        facts = HealthFactsSource(store: store, shared: sharedFacts)
         self.signs = signs
         self.interval = interval
     }
@@ -47,7 +49,7 @@ public final class HealthMonitor: Sendable {
             do {
                 var query = HealthQuery(site: site, plan: plan, now: now)
                 query.days = 2
-                try store.attachHealthFacts(&query)
+                try await facts.attach(&query)
                 let report = try await backend.health(query)
                 let encoder = ReportEncoding.encoder()
                 var open: [String: String] = [:]

@@ -44,14 +44,17 @@ public struct ScaleOut: Sendable {
     /// Plans and sites shared by every node (nil: each node's own).
     public var plans: (any SharedPlans)?
     public var sites: (any SharedSites)?
+    /// Annotations and ingest outcomes shared by every node (nil: each node's own).
+    public var facts: (any SharedHealthFacts)?
 
     public init(sink: any EventSink, backend: any ReportBackend, erasure: any RemoteErasure, salts: any DailySaltSource,
-                plans: (any SharedPlans)? = nil, sites: (any SharedSites)? = nil) {
+                plans: (any SharedPlans)? = nil, sites: (any SharedSites)? = nil, facts: (any SharedHealthFacts)? = nil) {
         self.sink = sink
         self.backend = backend
         self.erasure = erasure
         self.salts = salts
         self.plans = plans
         self.sites = sites
+        self.facts = facts
     }
 }

@@ -5,22 +5,38 @@ import StepwiseStorage
 /// Keeps a scaled-out node's plans and registered sites equal to the shared ones (SPEC §5:
 /// stateless nodes): at start it publishes what only it has (its `--plan` files, sites it
 /// registered before it was scaled out), then takes the shared state, and again every
-/// `interval`, so a plan or site sent to one node is in force on all within it.
+/// `interval`, so a plan or site sent to one node is in force on all within it. The events
+/// this node rejected are added to the shared ingest outcomes at the same pace, so health's
+/// data quality counts every node's.
 public final class SharedStateSync: Sendable {
     let plans: PlanRegistry
     let sharedPlans: (any SharedPlans)?
     let sites: SiteRegistry?
     let sharedSites: (any SharedSites)?
+    /// Where rejections are noted (`IngestController`) and where they go.
+    let rejections: (store: EventStore, facts: any SharedHealthFacts)?
     let interval: Duration
     let logger = Logger(label: "stepwise.shared")
 
     public init(plans: PlanRegistry, sharedPlans: (any SharedPlans)?, sites: SiteRegistry? = nil, sharedSites: (any SharedSites)? = nil,
-                interval: Duration = .seconds(5)) {
+                rejections: (store: EventStore, facts: any SharedHealthFacts)? = nil, interval: Duration = .seconds(5)) {
         self.plans = plans
         self.sharedPlans = sharedPlans
         self.sites = sites
         self.sharedSites = sharedSites
+        self.rejections = rejections
         self.interval = interval
+    }
+
+    /// Adds the rejections noted since the last call to the shared tallies; kept for the next
+    /// call when that fails.
+    public func shipRejections() async throws {
+        guard let (store, facts) = rejections else { return }
+        let counts = store.takeRejections()
+        do { try await facts.addRejections(counts) } catch {
+            store.returnRejections(counts)
+            throw error
+        }
     }
 
     /// Publishes, then syncs. When this fails (ClickHouse away) the node serves its own plans
@@ -74,6 +90,7 @@ public final class SharedStateSync: Sendable {
                     published = true
                 }
                 for change in try await syncOnce() { logger.info("\(change) taken from the shared store") }
+                try await shipRejections()
             } catch {
                 logger.warning("the shared plans and sites could not be read: \(error)")
             }

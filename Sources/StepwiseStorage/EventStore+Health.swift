@@ -9,7 +9,7 @@ extension EventStore {
     /// What a health query needs from storage: the annotations of its days (and the day before),
     /// and the ingest outcomes.
     public func attachHealthFacts(_ query: inout HealthQuery) throws {
-        let from = query.now - Int64(query.days + 1) * 86_400_000
+        let from = query.factsFrom
         query.annotations = try annotations(site: query.site, from: from, to: query.now + 1)
         query.ingest = try ingestTallies(site: query.site, fromDay: Timestamp.formatDay(from))
     }
@@ -23,6 +23,21 @@ extension EventStore {
         let day = Timestamp.formatDay(now)
         pendingRejections.withLock { pending in
             for rejection in rejections { pending[IngestTallyKey(site: rejection.site, day: day, code: rejection.code), default: 0] += 1 }
+        }
+    }
+
+    /// Takes the noted rejections away, to be stored elsewhere (ClickHouse, when scaled out);
+    /// `returnRejections` puts them back when that fails.
+    public func takeRejections() -> [IngestCount] {
+        pendingRejections.withLock { pending in
+            defer { pending.removeAll() }
+            return pending.map { IngestCount(site: $0.key.site, day: $0.key.day, code: $0.key.code, count: $0.value) }
+        }
+    }
+
+    public func returnRejections(_ counts: [IngestCount]) {
+        pendingRejections.withLock { pending in
+            for count in counts { pending[IngestTallyKey(site: count.site, day: count.day, code: count.code), default: 0] += count.count }
         }
     }
 

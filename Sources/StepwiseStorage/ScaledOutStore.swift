@@ -1,5 +1,6 @@
 import Foundation
 import StepwiseCore
+import StepwiseEngine
 
 /// Deletes where the events are when they are not in this store (ClickHouse, when scaled
 /// out), and logs the run in this store's erasure log, as `erase` and `prune` here do.
@@ -36,4 +37,34 @@ public protocol SharedPlans: Sendable {
 public protocol MonitorElection: Sendable {
     /// Records that this node is alive; true when it is the one that sends.
     func checkIn(node: String) async throws -> Bool
+}
+
+/// What tracking health reads beside the events, kept where every node reads the same:
+/// annotations, and ingest outcomes per site, day and code.
+public protocol SharedHealthFacts: Sendable {
+    /// A site's annotations in [from, to), oldest first.
+    func annotations(site: String, from: Int64?, to: Int64?) async throws -> [Annotation]
+    /// Stores an annotation and returns it with its id.
+    func addAnnotation(_ annotation: Annotation) async throws -> Annotation
+    /// Adds a node's rejected events (site, UTC day, code → count).
+    func addRejections(_ counts: [IngestCount]) async throws
+    /// A site's ingest outcomes per UTC day, from the day of `since` (ms) on.
+    func ingestTallies(site: String, since: Int64) async throws -> [IngestTally]
+}
+
+/// Events of one site with one outcome on one UTC day.
+public struct IngestCount: Sendable, Equatable {
+    public var site: String
+    public var day: String
+    public var code: String
+    public var count: Int
+}
+
+extension SharedHealthFacts {
+    /// What a health query needs: as `EventStore.attachHealthFacts` reads it from the node's database.
+    public func attach(_ query: inout HealthQuery) async throws {
+        let from = query.factsFrom
+        query.annotations = try await annotations(site: query.site, from: from, to: query.now + 1)
+        query.ingest = try await ingestTallies(site: query.site, since: from)
+    }
 }

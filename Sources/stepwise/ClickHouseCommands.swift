@@ -59,6 +59,11 @@ struct ReportSource {
         try clickhouse.url == nil ? options.openSite() : options.store.open(loadEngine: false)
     }
 
+    /// The annotations and ingest outcomes every node shares; nil on the embedded store.
+    func sharedFacts() throws -> ClickHouseHealthFacts? {
+        try clickhouse.endpoint().map { ClickHouseHealthFacts(client: ClickHouseClient($0), cluster: clickhouse.cluster) }
+    }
+
     func run<Report>(_ store: EventStore, _ body: (any ReportBackend) async throws -> Report) async throws -> Report {
         guard let endpoint = try clickhouse.endpoint() else { return try await body(EngineBackend(live: store.live, directory: store)) }
         do {

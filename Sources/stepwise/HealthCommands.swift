@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import StepwiseClickHouse
 import StepwiseCore
 import StepwiseEngine
 import StepwisePlan
@@ -28,7 +29,11 @@ struct HealthReportCommand: AsyncParsableCommand {
         var query = try await usage {
             try HealthQuery.fromOptions(site: options.site, plan: inputs.plan, now: now, days: days, weeks: weeks)
         }
-        try inputs.store.attachHealthFacts(&query)
+        if let facts = try source.sharedFacts() {
+            do { try await facts.attach(&query) } catch { throw CLIError.runtime("--clickhouse: \(error)") }
+        } else {
+            try inputs.store.attachHealthFacts(&query)
+        }
         let report = try await source.run(inputs.store) { [query] in try await $0.health(query) }
         let header = ["state", "severity", "kind", "series", "segment", "since", "last", "observed", "expected", "z"]
         func row(_ a: Anomaly) -> [String] {
@@ -77,6 +82,7 @@ struct AnnotateCommand: AsyncParsableCommand {
     @Option(help: "When it happened (RFC 3339); default now.")
     var at: String?
     @OptionGroup var store: StoreOptions
+    @OptionGroup var clickhouse: ClickHouseOptions
 
     func run() async throws {
         if let problem = Annotation.problem(kind: kind, text: text) { throw CLIError.usage("--\(problem.field == "text" ? "TEXT" : problem.field): \(problem.reason)") }
@@ -85,8 +91,15 @@ struct AnnotateCommand: AsyncParsableCommand {
             guard let parsed = Timestamp.parseRFC3339(at) else { throw CLIError.usage("--at: '\(at)' is not an RFC 3339 timestamp such as 2026-11-20T09:30:00Z") }
             moment = parsed
         }
-        let eventStore = try store.open(loadEngine: false)
-        let stored = try eventStore.addAnnotation(Annotation(site: site, at: moment, kind: kind, text: text))
+        let annotation = Annotation(site: site, at: moment, kind: kind, text: text)
+        let stored: Annotation
+        if let endpoint = try clickhouse.endpoint() {
+            do { stored = try await ClickHouseHealthFacts(client: ClickHouseClient(endpoint), cluster: clickhouse.cluster).addAnnotation(annotation) } catch {
+                throw CLIError.runtime("--clickhouse: \(error)")
+            }
+        } else {
+            stored = try store.open(loadEngine: false).addAnnotation(annotation)
+        }
         print("annotation \(stored.id) on \(site) at \(Timestamp.formatRFC3339(stored.at)): \(stored.kind) “\(stored.text)”")
     }
 }

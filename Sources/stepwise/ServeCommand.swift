@@ -36,7 +36,8 @@ struct ServeCommand: AsyncParsableCommand {
         defer { replay.cancel() }
         let scaleOut = ScaleOut(sink: writer, backend: ClickHouseBackend(client: client, cluster: clickhouse.cluster),
                                 erasure: ClickHouseEraser(client: client, cluster: clickhouse.cluster), salts: ClickHouseSalts(client: client),
-                                plans: ClickHousePlans(client: client), sites: ClickHouseSites(client: client))
+                                plans: ClickHousePlans(client: client), sites: ClickHouseSites(client: client),
+                                facts: ClickHouseHealthFacts(client: client, cluster: clickhouse.cluster))
         let role = MonitorRole(election: ClickHouseMonitors(client: client))
         try await serve(eventStore, server, banner: "Stepwise", scaleOut: scaleOut, role: role,
                         where: "events in ClickHouse \(endpoint.url) database \(endpoint.database)")
@@ -75,7 +76,10 @@ func serve(_ store: EventStore, _ options: ServerOptions, banner: String, openSi
     defer { reload.cancel() }
     // Scaled out, plans and sites are shared: what only this node has is published, then the shared state taken.
     let sites = SiteRegistry(store: store, open: configuration.openSites)
-    let sync = scaleOut.map { SharedStateSync(plans: plans, sharedPlans: $0.plans, sites: sites, sharedSites: $0.sites) }
+    let sync = scaleOut.map { scaleOut in
+        SharedStateSync(plans: plans, sharedPlans: scaleOut.plans, sites: sites, sharedSites: scaleOut.sites,
+                        rejections: scaleOut.facts.map { (store, $0) })
+    }
     var started = true
     if let sync {
         do { try await sync.start() } catch {
@@ -107,7 +111,7 @@ func serve(_ store: EventStore, _ options: ServerOptions, banner: String, openSi
     defer { webhookTask?.cancel() }
     // Tracking health: log lines always, webhooks when signed.
     let health = HealthMonitor(store: store, backend: backend, plans: plans, signs: options.webhookSecret != nil,
-                               interval: .milliseconds(options.healthIntervalMillis), role: role)
+                               interval: .milliseconds(options.healthIntervalMillis), role: role, sharedFacts: scaleOut?.facts)
     let healthTask = Task { await role.ready(); await health.run() }
     defer { healthTask.cancel() }
     // Events past the retention period are deleted at start and every 6 hours.

@@ -136,7 +136,9 @@ import Testing
               signup: { kind: micro, when: { event: signup, props: { plan: pro } }, denominator: { event: pageview, path: /pricing } }
             """)
         let sql = HealthSQL(query: HealthQuery(site: "shop.example", plan: plan, now: 1_793_577_600_000), schema: ClickHouseSchema(database: "stepwise"))
-        try Self.expect([sql.traffic, sql.grid, sql.propTypes].joined(separator: "\n\n"), fixture: "health.sql")
+        let facts = ClickHouseHealthFacts(client: ClickHouseClient(try ClickHouseEndpoint(url: "http://127.0.0.1:8123", database: "stepwise")))
+        try Self.expect([sql.traffic, sql.grid, sql.propTypes, facts.sql(site: "shop.example", from: 1_792_368_000_000)].joined(separator: "\n\n"),
+                        fixture: "health.sql")
     }
 
     @Test func scoreQueryText() throws {

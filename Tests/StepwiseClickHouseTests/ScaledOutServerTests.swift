@@ -35,12 +35,13 @@ import Testing
             configuration.port = 0
             let shared = ScaleOut(sink: writer, backend: backend, erasure: ClickHouseEraser(client: backend.client),
                                   salts: ClickHouseSalts(client: backend.client), plans: ClickHousePlans(client: backend.client),
-                                  sites: ClickHouseSites(client: backend.client))
+                                  sites: ClickHouseSites(client: backend.client), facts: ClickHouseHealthFacts(client: backend.client))
             configuration.scaleOut = shared
             let plans = try PlanRegistry(store: store, files: [])
             let sites = SiteRegistry(store: store, open: configuration.openSites)
             // As `serve` does: the shared plans and sites at start, then every few milliseconds here.
-            let sync = SharedStateSync(plans: plans, sharedPlans: shared.plans, sites: sites, sharedSites: shared.sites, interval: .milliseconds(20))
+            let sync = SharedStateSync(plans: plans, sharedPlans: shared.plans, sites: sites, sharedSites: shared.sites,
+                                       rejections: (store, shared.facts!), interval: .milliseconds(20))
             let started = (try? await sync.start()) != nil
             let syncing = Task { await sync.run(published: started) }
             defer { syncing.cancel() }
@@ -101,6 +102,40 @@ import Testing
         try await Node(endpoint).run { client in
             let got = try await client.execute(uri: "/api/v1/sites/p.example/plan", method: .get)
             #expect(got.status == .ok && String(buffer: got.body).contains(#""definitions":1"#), "\(String(buffer: got.body))")
+        }
+    }
+
+    @Test func annotationsAndIngestOutcomesAreTheSameOnEveryNode() async throws {
+        let endpoint = try ClickHouseServer.shared.endpoint("facts")
+        _ = try await ClickHouseSchema(database: endpoint.database).migrate(ClickHouseClient(endpoint))
+        let a = try Node(endpoint), b = try Node(endpoint)
+        let now = Timestamp.formatRFC3339(Int64(Date().timeIntervalSince1970 * 1000) - 60_000)
+        @Sendable func event(_ id: String, timestamp: String = now) -> String {
+            #"{"id":"\#(id)","site":"f.example","event":"view","visitor":"v1","timestamp":"\#(timestamp)","user_agent":"\#(Self.agent)"}"#
+        }
+        try await a.run { client in
+            let plan = try await client.execute(uri: "/api/v1/sites/f.example/plan", method: .put,
+                                                body: ByteBuffer(string: "site: f.example\nconversions:\n  viewed: { kind: macro, when: { event: view } }\n"))
+            #expect(plan.status == .ok || plan.status == .created, "\(String(buffer: plan.body))")
+            // Two accepted, one refused for its timestamp; then the first sent again (a duplicate).
+            for batch in [[event("e1"), event("e2"), event("e3", timestamp: "yesterday")], [event("e1")]] {
+                let sent = try await client.execute(uri: "/api/v1/events", method: .post, headers: [.contentType: "application/json"],
+                                                    body: ByteBuffer(string: #"{"batch":[\#(batch.joined(separator: ","))]}"#))
+                #expect(sent.status == .accepted, "\(String(buffer: sent.body))")
+            }
+            let note = try await client.execute(uri: "/api/v1/sites/f.example/annotations", method: .post, headers: [.contentType: "application/json"],
+                                                body: ByteBuffer(string: #"{"kind":"deploy","text":"checkout v2"}"#))
+            #expect(note.status == .created, "\(String(buffer: note.body))")
+            // The refusal reaches the shared tallies with the node's next sync.
+            #expect(try await Self.eventually(client, "/api/v1/sites/f.example/health") { $0.contains(#""code":"invalid_timestamp""#) })
+        }
+        try await b.run { client in
+            let notes = try await client.execute(uri: "/api/v1/sites/f.example/annotations", method: .get)
+            #expect(notes.status == .ok && String(buffer: notes.body).contains(#""text":"checkout v2""#), "\(String(buffer: notes.body))")
+            let health = try await client.execute(uri: "/api/v1/sites/f.example/health", method: .get)
+            let body = String(buffer: health.body)
+            #expect(health.status == .ok && body.contains(#""accepted":2"#) && body.contains(#""duplicates":1"#), "\(body)")
+            #expect(body.contains(#""rejected":[{"code":"invalid_timestamp","count":1}]"#) && body.contains("checkout v2"), "\(body)")
         }
     }
 

@@ -60,6 +60,10 @@ public struct HealthQuery: Sendable {
         return (recent - Int32(7 * historyWeeks), recent)
     }
 
+    /// The first moment whose annotations and ingest outcomes a query lists: the listed days
+    /// and the one before.
+    public var factsFrom: Int64 { now - Int64(days + 1) * 86_400_000 }
+
     /// A query from the text options both the CLI and the API take.
     public static func fromOptions(site: String, plan: TrackingPlan, now: Int64, days: String?, weeks: String?) throws(PredictQuery.Invalid) -> HealthQuery {
         var query = HealthQuery(site: site, plan: plan, now: now)

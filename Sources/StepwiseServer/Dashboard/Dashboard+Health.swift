@@ -11,7 +11,7 @@ extension Dashboard {
         var query = try ReportController.checked {
             try HealthQuery.fromOptions(site: state.site, plan: plan, now: Int64(Date().timeIntervalSince1970 * 1000), days: state.value("days"), weeks: nil)
         }
-        try store.attachHealthFacts(&query)
+        try await facts.attach(&query)
         let report = try await backend.health(query)
         let api = state.api("health", keys: ["days"])
         let names = report.series.map(\.series)

@@ -12,16 +12,18 @@ struct Dashboard: Sendable {
     let backend: any ReportBackend
     let reports: ReportController
     let store: EventStore
+    let facts: HealthFactsSource
     /// Scaled out, the events are in ClickHouse, not in the local table: the site list comes
     /// from the plans and registered sites, and says where the answers are, not "no events yet".
     var scaledOut = false
     /// nil when the server has no admin token: then the dashboard is open, like the API.
     let session: DashboardSession?
 
-    init(backend: any ReportBackend, reports: ReportController, store: EventStore) {
+    init(backend: any ReportBackend, reports: ReportController, store: EventStore, facts: HealthFactsSource) {
         self.backend = backend
         self.reports = reports
         self.store = store
+        self.facts = facts
         session = reports.admin.session
     }
 

@@ -40,3 +40,22 @@ ARRAY JOIN prop_keys AS prop_key, prop_kinds AS prop_kind
 WHERE day >= 20725
 GROUP BY name, prop_key, prop_kind, recent
 ORDER BY name, prop_key, prop_kind, recent
+
+SELECT day, code, toUInt64(sum(n)) AS count
+FROM (
+    SELECT toString(toDate(toDateTime(intDiv(tupleElement(r, 2), 1000)), 'UTC')) AS day, if(tupleElement(r, 1) = first, 'accepted', 'duplicate') AS code, toUInt64(1) AS n
+    FROM (
+        SELECT min(seq) AS first, groupArray((seq, received)) AS rows
+        FROM stepwise.events
+        WHERE site = 'shop.example' AND key IN (SELECT key FROM stepwise.events WHERE site = 'shop.example' AND received >= 1792368000000)
+        GROUP BY key
+    )
+    ARRAY JOIN rows AS r
+    WHERE tupleElement(r, 2) >= 1792368000000
+    UNION ALL
+    SELECT day, code, count AS n
+    FROM stepwise.ingest_tallies
+    WHERE site = 'shop.example' AND day >= '2026-10-19'
+)
+GROUP BY day, code
+ORDER BY day, code

@@ -79,6 +79,23 @@ CREATE TABLE IF NOT EXISTS stepwise.monitors ON CLUSTER main (
 ) ENGINE = ReplicatedReplacingMergeTree('/clickhouse/tables/all/stepwise/monitors', '{replica}', seen)
 ORDER BY (node, started);
 
+CREATE TABLE IF NOT EXISTS stepwise.annotations ON CLUSTER main (
+    site String,
+    id Int64,
+    at Int64,
+    kind String,
+    text String
+) ENGINE = ReplicatedMergeTree('/clickhouse/tables/all/stepwise/annotations', '{replica}')
+ORDER BY (site, at, id);
+
+CREATE TABLE IF NOT EXISTS stepwise.ingest_tallies ON CLUSTER main (
+    site String,
+    day String,
+    code String,
+    count UInt64
+) ENGINE = ReplicatedSummingMergeTree('/clickhouse/tables/all/stepwise/ingest_tallies', '{replica}', count)
+ORDER BY (site, day, code);
+
 CREATE TABLE IF NOT EXISTS stepwise.schema_versions ON CLUSTER main (
     version UInt32,
     applied DateTime

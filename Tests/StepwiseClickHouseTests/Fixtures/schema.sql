@@ -73,6 +73,23 @@ CREATE TABLE IF NOT EXISTS stepwise.monitors (
 ) ENGINE = ReplacingMergeTree(seen)
 ORDER BY (node, started);
 
+CREATE TABLE IF NOT EXISTS stepwise.annotations (
+    site String,
+    id Int64,
+    at Int64,
+    kind String,
+    text String
+) ENGINE = MergeTree
+ORDER BY (site, at, id);
+
+CREATE TABLE IF NOT EXISTS stepwise.ingest_tallies (
+    site String,
+    day String,
+    code String,
+    count UInt64
+) ENGINE = SummingMergeTree(count)
+ORDER BY (site, day, code);
+
 CREATE TABLE IF NOT EXISTS stepwise.schema_versions (
     version UInt32,
     applied DateTime
