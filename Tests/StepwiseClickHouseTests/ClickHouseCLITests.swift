@@ -80,8 +80,11 @@ import Testing
         #expect(bidding.status == 0 && bidding.stdout.contains("\ncarted,0,bid_on_micro,"), "\(bidding.stdout)\(bidding.stderr)")
         let ads = try stepwise(arguments: ["export", "ads", "--platform", "google", "--conversion", "viewed", "--site", "c.example", "--plan", plan] + ch)
         #expect(ads.status == 0 && ads.stdout.hasPrefix("Google Click ID,") && ads.stderr.contains("1 skipped without a gclid"), "\(ads.stdout)\(ads.stderr)")
+        let note = try stepwise(arguments: ["annotate", "release 7", "--site", "c.example", "--kind", "deploy", "--at", "2026-11-02T10:00:00Z"] + ch)
+        #expect(note.status == 0 && note.stdout.contains("deploy “release 7”"), "\(note.stdout)\(note.stderr)")
         let health = try stepwise(arguments: ["report", "health", "--site", "c.example", "--plan", plan, "--to", "2026-11-02T12:00:00Z"] + ch)
-        #expect(health.status == 0 && health.stdout.hasPrefix("c.example: warming up, 0 open") && health.stdout.contains("0 series judged, 2 warming up"),
+        #expect(health.status == 0 && health.stdout.hasPrefix("c.example: warming up, 0 open") && health.stdout.contains("0 series judged, 2 warming up")
+                && health.stdout.contains("annotation 2026-11-02T10:00:00.000Z deploy: release 7"),
                 "\(health.stdout)\(health.stderr)")
         let badMacro = try stepwise(arguments: ["report", "predict", "--site", "c.example", "--plan", plan, "--macro", "nope"] + ch)
         #expect(badMacro.status != 0 && badMacro.stderr.contains("--macro"), "\(badMacro.stderr)")
