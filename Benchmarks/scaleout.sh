@@ -80,9 +80,9 @@ for n in $sizes; do
     "$(python3 -c "import json,sys; print(json.loads(sys.argv[1])['median_ms'])" "$embedded") / $(python3 -c "import json,sys; print(json.loads(sys.argv[1])['median_ms'])" "$clickhouse")" \
     "embedded median of 7, ClickHouse of 3; every 2x2 table $same"
   out=$("$bin/StepwiseBench" person-reports "$work/import-$n.db" "$url" "bench_$n" Benchmarks/rates-plan.yml)
-  same=$(python3 -c "import json,sys; d=json.loads(sys.argv[1]); print('identical' if all(d[k + '_same'] for k in ['experiment', 'paths', 'score', 'audience', 'attribution']) else 'DIFFERENT')" "$out")
+  same=$(python3 -c "import json,sys; d=json.loads(sys.argv[1]); print('identical' if all(d[k + '_same'] for k in ['experiment', 'paths', 'score', 'audience', 'attribution', 'health']) else 'DIFFERENT')" "$out")
   [ "$same" = identical ] || status=1
-  for report in experiment paths score audience attribution; do
+  for report in experiment paths score audience attribution health; do
     row "$report (shop), $label: embedded / ClickHouse (ms)" \
       "$(python3 -c "import json,sys; d=json.loads(sys.argv[1])['$report'+'_ms']; print(d[0], '/', d[1])" "$out")" "embedded median of 7, ClickHouse of 3; counts $same"
   done

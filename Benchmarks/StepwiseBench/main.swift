@@ -307,7 +307,7 @@ case "clickhouse-predict":
                                                       tables: tables)), as: UTF8.self))
 case "person-reports":
     // person-reports DB URL DATABASE PLAN: the experiment (product_cta), micro paths (purchase), engagement
-    // score, audience (carted, not bought) and attribution (purchase, every model) reports on the embedded engine (median of 7) and in ClickHouse
+    // score, audience (carted, not bought), attribution (purchase, every model) and tracking health reports on the embedded engine (median of 7) and in ClickHouse
     // (median of 3), and whether they agree.
     guard arguments.count == 5 else { fail("usage: person-reports DB URL DATABASE PLAN") }
     let store = try! EventStore(path: arguments[arguments.startIndex + 1])
@@ -348,6 +348,12 @@ case "person-reports":
     var t1: AttributionReport?, t2: AttributionReport?
     let attributionEmbedded = await median(7) { t1 = try await embedded.attribution(attribution) }
     let attributionClickHouse = await median(3) { t2 = try await backend.attribution(attribution) }
+    // Tracking health as of just after the last event (the embedded store's first run also
+    // starts counting the plan's definitions; the median is of the runs after it).
+    let health = HealthQuery(site: plan.site, plan: plan, now: (store.live.snapshot().timestamp.max() ?? 0) + 1)
+    var h1: HealthReport?, h2: HealthReport?
+    let healthEmbedded = await median(7) { h1 = try await embedded.health(health) }
+    let healthClickHouse = await median(3) { h2 = try await backend.health(health) }
     func close(_ a: Double, _ b: Double) -> Bool { abs(a - b) <= 1e-9 * max(1, abs(a)) }
     let sameAttribution = t1!.conversions == t2!.conversions && t1!.channels.map(\.channel) == t2!.channels.map(\.channel)
         && t1!.channels.map(\.assisted) == t2!.channels.map(\.assisted) && t1!.quality.map(\.persons) == t2!.quality.map(\.persons)
@@ -361,6 +367,7 @@ case "person-reports":
           + #""score_ms": [\#(scoreEmbedded), \#(scoreClickHouse)], "audience_ms": [\#(audienceEmbedded), \#(audienceClickHouse)], "#
           + #""attribution_ms": [\#(attributionEmbedded), \#(attributionClickHouse)], "attribution_same": \#(sameAttribution), "#
           + #""experiment_persons": \#(e1!.variants.map(\.persons)), "scored_persons": \#(s1!.scoredPersons), "audience_size": \#(a1![0].size), "#
+          + #""health_ms": [\#(healthEmbedded), \#(healthClickHouse)], "health_same": \#(h1! == h2!), "health_series": \#(h1!.series.count), "#
           + #""experiment_same": \#(sameExperiment), "paths_same": \#(p1! == p2!), "score_same": \#(sameScore), "audience_same": \#(sameAudience)}"#)
 case "clickhouse-reports":
     guard arguments.count == 6 else { fail("usage: clickhouse-reports URL DATABASE SITE STEPS WINDOW") }
