@@ -114,10 +114,16 @@ func serve(_ store: EventStore, _ options: ServerOptions, banner: String, openSi
                                interval: .milliseconds(options.healthIntervalMillis), role: role, sharedFacts: scaleOut?.facts)
     let healthTask = Task { await role.ready(); await health.run() }
     defer { healthTask.cancel() }
-    // Events past the retention period are deleted at start and every 6 hours.
+    // Events past the retention period are deleted at start and every 6 hours; scaled out, by the
+    // node that sends alerts (one ALTER … DELETE for all, not one per node).
     let retentionTask = options.retentionMillis.map { millis in
-        let prune = scaleOut.map { scaleOut in { @Sendable cutoff in try await scaleOut.erasure.prune(before: cutoff, loggingTo: store) } }
-        return Task { await RetentionMonitor(store: store, retentionMillis: millis, prune: prune).run() }
+        let prune = scaleOut.map { scaleOut in
+            { @Sendable cutoff in role.sends ? try await scaleOut.erasure.prune(before: cutoff, loggingTo: store) : nil }
+        }
+        return Task {
+            await role.ready()
+            await RetentionMonitor(store: store, retentionMillis: millis, prune: prune).run()
+        }
     }
     defer { retentionTask?.cancel() }
     do {
