@@ -25,6 +25,9 @@ struct SiteController: Sendable {
                     throw APIError(.conflict, code: "site_exists", "site \(site.name) is already registered", field: "name")
                 }
                 try await Self.sharing("registered") { try await shared.storeSite(site) }
+                // The node's sync may have taken it from the shared store already.
+                _ = try self.sites.add(site)
+                return Response.json(Self.json(site), status: .created)
             }
             guard try self.sites.add(site) else {
                 throw APIError(.conflict, code: "site_exists", "site \(site.name) is already registered", field: "name")
@@ -36,6 +39,9 @@ struct SiteController: Sendable {
             let name = try context.parameters.require("site")
             if let shared = self.shared, self.sites.site(name) != nil {
                 try await Self.sharing("removed") { try await shared.removeSite(name) }
+                // The node's sync may have removed it already.
+                _ = try self.sites.remove(name)
+                return Response(status: .noContent)
             }
             guard try self.sites.remove(name) else {
                 throw APIError(.notFound, code: "unknown_site", "site \(name) is not registered", field: "site")
