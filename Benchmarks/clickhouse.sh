@@ -2,6 +2,7 @@
 # A private ClickHouse for the peer checks: `clickhouse.sh start DIR` installs Debian's
 # clickhouse-server if missing, starts it on 127.0.0.1 (HTTP 18123, TCP 19000) with every file
 # under DIR and waits for /ping; `clickhouse.sh stop DIR` stops the server it started, by pid.
+# CH_EXTRA_CONFIG: XML put inside the server's config (a cluster's shards, ZooKeeper, macros).
 set -euo pipefail
 action=$1
 dir=$2
@@ -12,13 +13,7 @@ pidfile=$dir/clickhouse.pid
 ping_ok() { [ "$(curl -s --max-time 2 "http://127.0.0.1:$http/ping" 2>/dev/null)" = "Ok." ]; }
 
 if [ "$action" = stop ]; then
-  if [ -f "$pidfile" ] && kill -0 "$(cat "$pidfile")" 2>/dev/null; then
-    pid=$(cat "$pidfile")
-    kill -TERM "$pid"
-    for _ in $(seq 60); do kill -0 "$pid" 2>/dev/null || break; sleep 0.5; done
-    kill -KILL "$pid" 2>/dev/null || true
-  fi
-  rm -f "$pidfile"
+  "$(dirname "$0")/stop-pid.sh" "$pidfile"
   exit 0
 fi
 
@@ -45,6 +40,7 @@ cat > "$dir/config.xml" <<XML
     <default_database>default</default_database>
     <timezone>UTC</timezone>
     <mlock_executable>false</mlock_executable>
+${CH_EXTRA_CONFIG:-}
 </yandex>
 XML
 cat > "$dir/users.xml" <<'XML'

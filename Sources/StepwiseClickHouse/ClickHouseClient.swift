@@ -97,7 +97,10 @@ public struct ClickHouseClient: Sendable {
         let statement: ByteBuffer
         var request: HTTPClientRequest
         if let body {
-            // The statement goes in the URL and the data in the body.
+            // The statement goes in the URL and the data in the body. Into a cluster's Distributed
+            // table, the insert answers once every shard has stored its rows (not once they are
+            // queued on this server): an event is acknowledged only when it is readable.
+            query += "&insert_distributed_sync=1"
             request = HTTPClientRequest(url: endpoint.url + "/?" + query + "&query=" + Self.percentEncoded(sql))
             statement = body
         } else {

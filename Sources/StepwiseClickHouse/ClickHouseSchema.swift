@@ -157,21 +157,39 @@ public struct ClickHouseSchema: Sendable {
         statements.map { $0 + ";\n" }.joined(separator: "\n")
     }
 
-    /// Brings the database to `version`: creates what is missing; a newer schema than this
-    /// binary knows is refused, so an old node never writes rows a new schema does not expect.
+    /// Brings the database to `version`: creates what is missing (on a cluster, `ON CLUSTER`
+    /// through the server of `client`); a newer schema than this binary knows is refused, so an
+    /// old node never writes rows a new schema does not expect.
     public func migrate(_ client: ClickHouseClient) async throws -> Int {
-        let exists = try await client.rows("SELECT count() FROM system.tables WHERE database = \(SQL.quote(database)) AND name = 'schema_versions'", database: false)
-        var stored = 0
-        if exists.first?.first?.number ?? 0 > 0 {
-            stored = Int(try await client.rows("SELECT max(version) FROM \(database).schema_versions", database: false).first?.first?.number ?? 0)
-        }
-        if stored > Self.version {
-            throw ClickHouseError.invalid(field: "--clickhouse-database",
-                                          "\(database) has schema version \(stored); this stepwise knows up to \(Self.version): upgrade stepwise")
-        }
+        let stored = try await storedVersion(client)
+        if stored > Self.version { throw newer(stored) }
         if stored == Self.version { return stored }
         for statement in statements { try await client.execute(statement, database: false) }
         return Self.version
+    }
+
+    /// For a node on a cluster, whose DDL operators apply: the schema must be this binary's.
+    public func verify(_ client: ClickHouseClient) async throws {
+        let stored = try await storedVersion(client)
+        if stored > Self.version { throw newer(stored) }
+        if stored < Self.version {
+            let apply = "apply it with `stepwise clickhouse migrate --clickhouse URL --clickhouse-database \(database)"
+                + (cluster.map { " --clickhouse-cluster \($0)" } ?? "") + "` (or the DDL `stepwise clickhouse schema` prints)"
+            throw ClickHouseError.invalid(field: "--clickhouse-database", stored == 0
+                ? "\(database) has no Stepwise schema; \(apply)"
+                : "\(database) has schema version \(stored), this stepwise needs \(Self.version); \(apply)")
+        }
+    }
+
+    /// 0 when the database has no schema yet.
+    private func storedVersion(_ client: ClickHouseClient) async throws -> Int {
+        let exists = try await client.rows("SELECT count() FROM system.tables WHERE database = \(SQL.quote(database)) AND name = 'schema_versions'", database: false)
+        guard exists.first?.first?.number ?? 0 > 0 else { return 0 }
+        return Int(try await client.rows("SELECT max(version) FROM \(database).schema_versions", database: false).first?.first?.number ?? 0)
+    }
+
+    private func newer(_ stored: Int) -> ClickHouseError {
+        .invalid(field: "--clickhouse-database", "\(database) has schema version \(stored); this stepwise knows up to \(Self.version): upgrade stepwise")
     }
 }
 

@@ -20,7 +20,7 @@ struct ClickHouseOptions: ParsableArguments {
     @Option(name: .customLong("clickhouse-password"), help: "ClickHouse password (env STEPWISE_CLICKHOUSE_PASSWORD).")
     var password: String? = env["STEPWISE_CLICKHOUSE_PASSWORD"]
 
-    @Option(name: .customLong("clickhouse-cluster"), help: "Cluster the schema was created ON CLUSTER with (`stepwise clickhouse schema --cluster`); reads then join each shard's own identities.")
+    @Option(name: .customLong("clickhouse-cluster"), help: "Cluster the schema lives ON CLUSTER on (`clickhouse migrate` creates it there); reads then join each shard's own identities (env STEPWISE_CLICKHOUSE_CLUSTER).")
     var cluster: String? = env["STEPWISE_CLICKHOUSE_CLUSTER"]
 
     @Option(name: .customLong("clickhouse-spool"), help: "Local file that holds accepted events while ClickHouse is down, replayed when it is back (env STEPWISE_CLICKHOUSE_SPOOL).")
@@ -77,7 +77,7 @@ struct ReportSource {
 /// `stepwise clickhouse schema|migrate`: the tables Stepwise owns in ClickHouse.
 struct ClickHouseCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "clickhouse", abstract: "The ClickHouse schema: print it for a cluster, or apply it to one server.",
+        commandName: "clickhouse", abstract: "The ClickHouse schema: print it, or apply it to one server or a cluster.",
         subcommands: [Schema.self, Migrate.self])
 
     struct Schema: ParsableCommand {
@@ -103,15 +103,16 @@ struct ClickHouseCommand: AsyncParsableCommand {
     }
 
     struct Migrate: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Create or bring up to date the schema on one ClickHouse server.")
+        static let configuration = CommandConfiguration(
+            abstract: "Create or bring up to date the schema: on one ClickHouse server, or ON CLUSTER through one of its servers with --clickhouse-cluster.")
 
         @OptionGroup var clickhouse: ClickHouseOptions
 
         func run() async throws {
             guard let endpoint = try clickhouse.endpoint() else { throw CLIError.usage("--clickhouse URL is required") }
             do {
-                let version = try await ClickHouseSchema(database: endpoint.database).migrate(ClickHouseClient(endpoint))
-                print("\(endpoint.database) on \(endpoint.url): schema version \(version)")
+                let version = try await ClickHouseSchema(database: endpoint.database, cluster: clickhouse.cluster).migrate(ClickHouseClient(endpoint))
+                print("\(endpoint.database) on \(clickhouse.cluster.map { "cluster \($0) through " } ?? "")\(endpoint.url): schema version \(version)")
             } catch {
                 throw CLIError.runtime("\(error)")
             }

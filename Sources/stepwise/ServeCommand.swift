@@ -26,10 +26,12 @@ struct ServeCommand: AsyncParsableCommand {
         }
         // Scaled out: events, reports, plans and sites in ClickHouse; the local database keeps a copy of plans and sites, and the logs.
         let client = ClickHouseClient(endpoint)
-        if clickhouse.cluster == nil {
-            do { _ = try await ClickHouseSchema(database: endpoint.database).migrate(client) } catch {
-                throw CLIError.runtime("--clickhouse: \(error)")
-            }
+        // One server is migrated here; a cluster's DDL is the operators' to apply (`clickhouse migrate`), checked here.
+        let schema = ClickHouseSchema(database: endpoint.database, cluster: clickhouse.cluster)
+        do {
+            if schema.cluster == nil { _ = try await schema.migrate(client) } else { try await schema.verify(client) }
+        } catch {
+            throw CLIError.runtime("--clickhouse: \(error)")
         }
         let writer = ClickHouseEventWriter(client: client, spoolPath: clickhouse.spool)
         let replay = Task { await writer.run() }

@@ -1,4 +1,7 @@
 import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
 import StepwiseClickHouse
 import StepwiseCore
 import StepwiseEngine
@@ -92,9 +95,77 @@ import Testing
         #expect(noPlan.status != 0 && noPlan.stderr.contains("has no tracking plan"), "\(noPlan.stderr)")
     }
 
+    /// What an operator does with a cluster: serve refuses a database without the schema, `clickhouse
+    /// migrate --clickhouse-cluster` creates it on every shard, a real `serve` on shard 2's server
+    /// takes events, and a report through shard 1's server counts them.
+    @Test func aClusterIsMigratedServedAndReportedFromTheCommandLine() async throws {
+        let server = ClickHouseServer.cluster
+        let endpoints = try server.endpoints("clicluster"), database = endpoints[0].database
+        let db = NSTemporaryDirectory() + "cli-\(UUID().uuidString).db"
+        defer { for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: db + suffix) } }
+        let on = ["--clickhouse-database", database, "--clickhouse-cluster", server.cluster!]
+        let refused = try stepwise(arguments: ["serve", "--clickhouse", endpoints[1].url, "--db", db, "--port", "0"] + on)
+        #expect(refused.status != 0 && refused.stderr.contains("\(database) has no Stepwise schema; apply it with `stepwise clickhouse migrate"),
+                "\(refused.stderr)")
+        let migrate = try stepwise(arguments: ["clickhouse", "migrate", "--clickhouse", endpoints[0].url] + on)
+        #expect(migrate.status == 0 && migrate.stdout.contains("schema version \(ClickHouseSchema.version)"), "\(migrate.stdout)\(migrate.stderr)")
+        for endpoint in endpoints {
+            let engines = try await ClickHouseClient(endpoint).rows("SELECT name, engine FROM system.tables WHERE database = '\(database)' AND name LIKE 'events%' ORDER BY name")
+            #expect(engines == [[.string("events"), .string("Distributed")], [.string("events_local"), .string("ReplicatedMergeTree")]], "\(engines)")
+        }
+        let node = Process()
+        node.executableURL = binary
+        node.arguments = ["serve", "--open-sites", "--clickhouse", endpoints[1].url, "--db", db, "--port", "0",
+                          "--clickhouse-spool", db + ".spool"] + on
+        let output = Pipe()
+        node.standardOutput = output
+        node.standardError = FileHandle.nullDevice
+        try node.run()
+        defer { node.terminate(); node.waitUntilExit(); try? FileManager.default.removeItem(atPath: db + ".spool") }
+        var banner = ""
+        while !banner.contains("\n"), case let data = output.fileHandleForReading.availableData, !data.isEmpty {
+            banner += String(decoding: data, as: UTF8.self)
+        }
+        let port = try #require(banner.firstMatch(of: /127\.0\.0\.1:(\d+)\//).map { String($0.1) }, "\(banner)")
+        // Two posts, so the second finds shard 2's send queue asleep. Acknowledged means stored on
+        // every shard: both servers read every event at once (an asynchronous Distributed insert
+        // would still hold shard 1's rows in shard 2's queue).
+        let events = Self.clusterEvents
+        for (posted, half) in [(15, events[..<15]), (30, events[15...])] {
+            var request = URLRequest(url: URL(string: "http://127.0.0.1:\(port)/api/v1/events")!)
+            request.httpMethod = "POST"
+            request.setValue("application/json", forHTTPHeaderField: "Content-Type")
+            request.httpBody = Data(#"{"batch":[\#(half.joined(separator: ","))]}"#.utf8)
+            let (body, response) = try await URLSession.shared.data(for: request)
+            #expect((response as? HTTPURLResponse)?.statusCode == 202, "\(String(decoding: body, as: UTF8.self))")
+            for endpoint in endpoints {
+                let stored = try await ClickHouseClient(endpoint).rows("SELECT count(), (SELECT count() FROM \(database).events_local) FROM \(database).events")
+                #expect(stored.first?.first == .number(Double(posted)) && stored.first?.last != .number(0), "every shard holds some: \(stored)")
+            }
+        }
+        let funnel = try stepwise(arguments: ["report", "funnel", "--site", "k.example", "--steps", "view,cart", "--format", "csv",
+                                              "--clickhouse", endpoints[0].url, "--db", db + "-cli"] + on)
+        defer { for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: db + "-cli" + suffix) } }
+        #expect(funnel.status == 0 && funnel.stdout.contains(",view,20,") && funnel.stdout.contains(",cart,10,"), "\(funnel.stdout)\(funnel.stderr)")
+    }
+
+    /// 20 visitors view, every second one then adds to the cart.
+    static var clusterEvents: [String] {
+        let agent = "Mozilla/5.0 (X11; Linux x86_64; rv:120.0) Gecko/20100101 Firefox/120.0"
+        return (0..<20).flatMap { v in
+            (v % 2 == 0 ? ["view", "cart"] : ["view"]).enumerated().map { k, name in
+                #"{"site":"k.example","event":"\#(name)","visitor":"v\#(v)","timestamp":"2026-11-02T10:0\#(k):00Z","user_agent":"\#(agent)"}"#
+            }
+        }
+    }
+
+    var binary: URL {
+        URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath().deletingLastPathComponent().appendingPathComponent("stepwise")
+    }
+
     func stepwise(arguments: [String]) throws -> (status: Int32, stdout: String, stderr: String) {
         let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath().deletingLastPathComponent().appendingPathComponent("stepwise")
+        process.executableURL = binary
         process.arguments = arguments
         let out = Pipe(), err = Pipe()
         process.standardOutput = out

@@ -3,35 +3,49 @@ import Foundation
 import FoundationNetworking
 #endif
 import StepwiseClickHouse
+import Testing
 
 /// A private clickhouse-server for the suite: data in a temp folder, 127.0.0.1 on free
 /// ports, started once and stopped with the test process (a watchdog shell kills it when
 /// this process is gone, even after a crash). A missing clickhouse-server fails the suite:
-/// `.ci/run` installs it.
+/// `.ci/run` installs it. `cluster` is two of them, shards of one cluster over a ZooKeeper,
+/// with the DDL `stepwise clickhouse schema --cluster` prints applied for real.
 final class ClickHouseServer: Sendable {
     static let shared: ClickHouseServer = {
-        do { return try ClickHouseServer() } catch { fatalError("cannot start clickhouse-server: \(error)") }
+        do { return try ClickHouseServer(script: "clickhouse.sh", cluster: nil) } catch { fatalError("cannot start clickhouse-server: \(error)") }
     }()
 
+    static let cluster: ClickHouseServer = {
+        do { return try ClickHouseServer(script: "clickhouse-cluster.sh", cluster: "stepwise_test") } catch {
+            fatalError("cannot start the ClickHouse cluster: \(error)")
+        }
+    }()
+
+    /// The first server (shard 1 of a cluster).
     let url: String
+    /// Every server: one, or one per shard.
+    let urls: [String]
+    let cluster: String?
     let directory: URL
 
-    private init() throws {
+    private init(script name: String, cluster: String?) throws {
         let binary = "/usr/sbin/clickhouse-server"
         guard FileManager.default.isExecutableFile(atPath: binary) else {
             throw ClickHouseError.unreachable("\(binary) is missing: apt-get install clickhouse-server (.ci/run does)")
         }
+        self.cluster = cluster
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("stepwise-clickhouse-\(UUID().uuidString)")
-        // The benchmarks' script starts it (config, data folder, pid file) and stops it by pid.
-        let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../Benchmarks/clickhouse.sh").standardized.path
+        // The benchmarks' scripts start it (config, data folder, pid files) and stop it by pid.
+        let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../Benchmarks/\(name)").standardized.path
         var lastError = "no port tried"
         for _ in 0..<5 {
-            let http = Int.random(in: 20_000...45_000), tcp = http + 10_000
+            let http = Int.random(in: 20_000...45_000), tcp = http + 10_000, zookeeper = http - 8_000
+            let urls = (cluster == nil ? [http] : [http, http + 1]).map { "http://127.0.0.1:\($0)" }
             let dir = directory.path
             // The watchdog: clickhouse-server runs as long as this test process does.
             let watchdog = """
-                export CH_HTTP_PORT=\(http) CH_TCP_PORT=\(tcp)
-                \(script) start \(dir) > \(dir).start.log 2>&1 || exit 1
+                export CH_HTTP_PORT=\(http) CH_TCP_PORT=\(tcp) ZK_PORT=\(zookeeper) CH_CLUSTER=\(cluster ?? "")
+                \(script) start \(dir) > \(dir).start.log 2>&1 || { \(script) stop \(dir); exit 1; }
                 while kill -0 \(getpid()) 2>/dev/null; do sleep 1; done
                 \(script) stop \(dir); rm -rf \(dir) \(dir).start.log
                 """
@@ -43,9 +57,8 @@ final class ClickHouseServer: Sendable {
             process.standardOutput = FileHandle.nullDevice
             process.standardError = FileHandle.nullDevice
             try process.run()
-            let url = "http://127.0.0.1:\(http)"
             for _ in 0..<120 {
-                if Self.ping(url) { self.url = url; return }
+                if urls.allSatisfy(Self.ping) { self.url = urls[0]; self.urls = urls; return }
                 if !process.isRunning { break }
                 Thread.sleep(forTimeInterval: 0.5)
             }
@@ -71,6 +84,33 @@ final class ClickHouseServer: Sendable {
     func endpoint(_ name: String) throws -> ClickHouseEndpoint {
         try ClickHouseEndpoint(url: url, database: "t_\(name)_\(UInt32.random(in: 0...UInt32.max))")
     }
+
+    /// One database on every server (one per shard on the cluster): where nodes behind a load
+    /// balancer, each talking to its own server, would point.
+    func endpoints(_ name: String) throws -> [ClickHouseEndpoint] {
+        let database = try endpoint(name).database
+        return try urls.map { try ClickHouseEndpoint(url: $0, database: database) }
+    }
+
+    /// Creates the schema as an operator would: `migrate` on one server; on the cluster, every
+    /// statement of `stepwise clickhouse schema --cluster`, sent to shard 1.
+    func createSchema(_ client: ClickHouseClient) async throws -> ClickHouseSchema {
+        let schema = ClickHouseSchema(database: client.endpoint.database, cluster: cluster)
+        if cluster == nil {
+            _ = try await schema.migrate(client)
+        } else {
+            for statement in schema.statements { try await client.execute(statement, database: false) }
+        }
+        return schema
+    }
+}
+
+/// Where a test runs: one server, or the two-shard cluster.
+enum Topology: CaseIterable, CustomTestStringConvertible, Sendable {
+    case oneServer, twoShards
+
+    var server: ClickHouseServer { self == .oneServer ? .shared : .cluster }
+    var testDescription: String { self == .oneServer ? "one server" : "two shards" }
 }
 
 final class Mutexed<T: Sendable>: @unchecked Sendable {

@@ -16,8 +16,8 @@ import Testing
         }
     }
 
-    static func count(_ client: ClickHouseClient, site: String = "w") async throws -> [String: Int] {
-        let report = try await ClickHouseBackend(client: client).eventCounts(EventCountsQuery(site: site))
+    static func count(_ client: ClickHouseClient, site: String = "w", cluster: String? = nil) async throws -> [String: Int] {
+        let report = try await ClickHouseBackend(client: client, cluster: cluster).eventCounts(EventCountsQuery(site: site))
         return Dictionary(uniqueKeysWithValues: report.events.map { ($0.event, $0.events) })
     }
 
@@ -74,5 +74,39 @@ import Testing
         #expect(try await Self.count(client) == ["view": 5, "cart": 5])
         let persons = try await client.rows("SELECT count() FROM \(live.database).identities WHERE user = 'ann'")
         #expect(persons.first?.first?.number == 1)
+    }
+
+    /// A cluster with a shard down: the batch cannot be stored on every shard, so it goes to the
+    /// spool (never to a queue on the server that took it), and is delivered in full once the
+    /// writer reaches a cluster whose shards all answer.
+    @Test func aShardThatIsDownSendsTheBatchToTheSpool() async throws {
+        let server = ClickHouseServer.cluster
+        let cluster = try #require(server.cluster)
+        let live = ClickHouseClient(try server.endpoint("shard_down"))
+        _ = try await server.createSchema(live)
+        // Distributed tables over the same shard 1 tables, on a cluster whose shard 2 never answers.
+        let half = live.endpoint.database + "_lost"
+        try await live.execute("CREATE DATABASE \(half)", database: false)
+        for table in ["events", "identities"] {
+            try await live.execute("""
+                CREATE TABLE \(half).\(table) AS \(live.endpoint.database).\(table)_local
+                ENGINE = Distributed(\(cluster)_lost_shard, \(live.endpoint.database), \(table)_local, cityHash64(site, visitor))
+                """, database: false)
+        }
+        let spool = NSTemporaryDirectory() + "spool-\(UUID().uuidString)"
+        defer { try? FileManager.default.removeItem(atPath: spool); try? FileManager.default.removeItem(atPath: spool + ".replaying") }
+        var limits = ClickHouseEventWriter.Limits()
+        limits.maxDelay = .milliseconds(1)
+        limits.backoff = .milliseconds(1)
+        let degraded = ClickHouseEventWriter(client: ClickHouseClient(try ClickHouseEndpoint(url: server.url, database: half)),
+                                             spoolPath: spool, limits: limits)
+        let events = Self.events(40, id: { "s\($0)" })
+        let outcomes = try await degraded.append(events, received: 1)
+        #expect(outcomes == Array(repeating: .stored, count: 40))
+        #expect(degraded.stats.spooled == 40 && degraded.stats.retries == 3)
+
+        let whole = ClickHouseEventWriter(client: live, spoolPath: spool, limits: limits)
+        #expect(await whole.replaySpool() == 1)
+        #expect(try await Self.count(live, cluster: cluster) == ["view": 20, "cart": 20])
     }
 }

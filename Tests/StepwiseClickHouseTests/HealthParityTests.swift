@@ -90,8 +90,8 @@ import Testing
         return out
     }
 
-    @Test func healthReportsAreIdenticalOnBothBackends() async throws {
-        let world = try await ParityWorld("health", [.events(Self.events())])
+    @Test(arguments: Topology.allCases) func healthReportsAreIdenticalOnBothBackends(_ topology: Topology) async throws {
+        let world = try await ParityWorld("health", [.events(Self.events())], on: topology.server)
         let plan = try TrackingPlanLoader.load(yaml: Self.planYAML)
         let utcPlan = try TrackingPlanLoader.load(yaml: Self.planYAML.replacingOccurrences(of: "Asia/Kolkata", with: "UTC"))
         func query(_ plan: TrackingPlan, at now: Int64, days: Int = 14, weeks: Int? = nil, site: String = "h") -> HealthQuery {

@@ -18,17 +18,18 @@ final class ParityWorld {
     let clickhouse: ClickHouseBackend
     let writer: ClickHouseEventWriter
 
-    init(_ name: String, _ inputs: [Input]) async throws {
+    /// `server`: one ClickHouse, or the two-shard cluster (`ClickHouseServer.cluster`).
+    init(_ name: String, _ inputs: [Input], on server: ClickHouseServer = .shared) async throws {
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("stepwise-parity-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         store = try EventStore(path: directory.appendingPathComponent("stepwise.db").path)
         embedded = EngineBackend(live: store.live, directory: store)
-        let client = ClickHouseClient(try ClickHouseServer.shared.endpoint(name))
-        _ = try await ClickHouseSchema(database: client.endpoint.database).migrate(client)
+        let client = ClickHouseClient(try server.endpoint(name))
+        let schema = try await server.createSchema(client)
         var limits = ClickHouseEventWriter.Limits()
         limits.maxDelay = .milliseconds(5)
         writer = ClickHouseEventWriter(client: client, spoolPath: directory.appendingPathComponent("spool").path, limits: limits)
-        clickhouse = ClickHouseBackend(client: client)
+        clickhouse = ClickHouseBackend(client: client, cluster: schema.cluster)
         let enricher = EventEnricher()
         for input in inputs {
             switch input {

@@ -17,7 +17,7 @@ import Testing
         let writer: ClickHouseEventWriter
         let backend: ClickHouseBackend
 
-        init(_ endpoint: ClickHouseEndpoint) throws {
+        init(_ endpoint: ClickHouseEndpoint, cluster: String? = nil) throws {
             directory = FileManager.default.temporaryDirectory.appendingPathComponent("stepwise-node-\(UUID().uuidString)")
             try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
             store = try EventStore(path: directory.appendingPathComponent("node.db").path)
@@ -25,7 +25,7 @@ import Testing
             limits.maxDelay = .milliseconds(5)
             limits.backoff = .milliseconds(1)
             writer = ClickHouseEventWriter(client: ClickHouseClient(endpoint), spoolPath: directory.appendingPathComponent("spool").path, limits: limits)
-            backend = ClickHouseBackend(client: ClickHouseClient(endpoint))
+            backend = ClickHouseBackend(client: ClickHouseClient(endpoint), cluster: cluster)
         }
 
         deinit { try? FileManager.default.removeItem(at: directory) }
@@ -33,9 +33,10 @@ import Testing
         func run(_ test: @Sendable (any TestClientProtocol) async throws -> Void) async throws {
             var configuration = ServerConfiguration()
             configuration.port = 0
-            let shared = ScaleOut(sink: writer, backend: backend, erasure: ClickHouseEraser(client: backend.client),
+            let cluster = backend.schema.cluster
+            let shared = ScaleOut(sink: writer, backend: backend, erasure: ClickHouseEraser(client: backend.client, cluster: cluster),
                                   salts: ClickHouseSalts(client: backend.client), plans: ClickHousePlans(client: backend.client),
-                                  sites: ClickHouseSites(client: backend.client), facts: ClickHouseHealthFacts(client: backend.client))
+                                  sites: ClickHouseSites(client: backend.client), facts: ClickHouseHealthFacts(client: backend.client, cluster: cluster))
             configuration.scaleOut = shared
             let plans = try PlanRegistry(store: store, files: [])
             let sites = SiteRegistry(store: store, open: configuration.openSites)
@@ -70,11 +71,12 @@ import Testing
         return false
     }
 
-    @Test func aPlanOrSiteSentToOneNodeIsInForceOnEveryNode() async throws {
-        let endpoint = try ClickHouseServer.shared.endpoint("plans")
-        _ = try await ClickHouseSchema(database: endpoint.database).migrate(ClickHouseClient(endpoint))
+    /// On two shards, node a talks to shard 1's server and node b to shard 2's.
+    @Test(arguments: Topology.allCases) func aPlanOrSiteSentToOneNodeIsInForceOnEveryNode(_ topology: Topology) async throws {
+        let server = topology.server, endpoints = try server.endpoints("plans"), endpoint = endpoints[0]
+        _ = try await server.createSchema(ClickHouseClient(endpoint))
         let plan = "site: p.example\nconversions:\n  viewed: { kind: micro, when: { event: view } }\n"
-        let a = try Node(endpoint), b = try Node(endpoint)
+        let a = try Node(endpoint, cluster: server.cluster), b = try Node(endpoints.last!, cluster: server.cluster)
         try await a.run { first in
             try await b.run { second in
                 let put = try await second.execute(uri: "/api/v1/sites/p.example/plan", method: .put, body: ByteBuffer(string: plan))
@@ -99,16 +101,16 @@ import Testing
             }
         }
         // A node started later serves the shared plan from its first request.
-        try await Node(endpoint).run { client in
+        try await Node(endpoints.last!, cluster: server.cluster).run { client in
             let got = try await client.execute(uri: "/api/v1/sites/p.example/plan", method: .get)
             #expect(got.status == .ok && String(buffer: got.body).contains(#""definitions":1"#), "\(String(buffer: got.body))")
         }
     }
 
-    @Test func annotationsAndIngestOutcomesAreTheSameOnEveryNode() async throws {
-        let endpoint = try ClickHouseServer.shared.endpoint("facts")
-        _ = try await ClickHouseSchema(database: endpoint.database).migrate(ClickHouseClient(endpoint))
-        let a = try Node(endpoint), b = try Node(endpoint)
+    @Test(arguments: Topology.allCases) func annotationsAndIngestOutcomesAreTheSameOnEveryNode(_ topology: Topology) async throws {
+        let server = topology.server, endpoints = try server.endpoints("facts")
+        _ = try await server.createSchema(ClickHouseClient(endpoints[0]))
+        let a = try Node(endpoints[0], cluster: server.cluster), b = try Node(endpoints.last!, cluster: server.cluster)
         let now = Timestamp.formatRFC3339(Int64(Date().timeIntervalSince1970 * 1000) - 60_000)
         @Sendable func event(_ id: String, timestamp: String = now) -> String {
             #"{"id":"\#(id)","site":"f.example","event":"view","visitor":"v1","timestamp":"\#(timestamp)","user_agent":"\#(Self.agent)"}"#
@@ -130,8 +132,9 @@ import Testing
             #expect(try await Self.eventually(client, "/api/v1/sites/f.example/health") { $0.contains(#""code":"invalid_timestamp""#) })
         }
         try await b.run { client in
-            let notes = try await client.execute(uri: "/api/v1/sites/f.example/annotations", method: .get)
-            #expect(notes.status == .ok && String(buffer: notes.body).contains(#""text":"checkout v2""#), "\(String(buffer: notes.body))")
+            // On two shards, b's server has them once it has fetched a's from the replication log.
+            #expect(try await Self.eventually(client, "/api/v1/sites/f.example/annotations") { $0.contains(#""text":"checkout v2""#) })
+            #expect(try await Self.eventually(client, "/api/v1/sites/f.example/health") { $0.contains("invalid_timestamp") })
             let health = try await client.execute(uri: "/api/v1/sites/f.example/health", method: .get)
             let body = String(buffer: health.body)
             #expect(health.status == .ok && body.contains(#""accepted":2"#) && body.contains(#""duplicates":1"#), "\(body)")
