@@ -29,14 +29,14 @@ if [ ! -f /usr/share/java/zookeeper.jar ]; then
 fi
 mkdir -p "$dir/zookeeper/data"
 cat > "$dir/zookeeper/zoo.cfg" <<CFG
-tickTime=500
+tickTime=2000
 initLimit=10
 syncLimit=5
 dataDir=$dir/zookeeper/data
 clientPort=$zk
 clientPortAddress=127.0.0.1
 admin.enableServer=false
-4lw.commands.whitelist=ruok
+4lw.commands.whitelist=srvr
 CFG
 cp /etc/zookeeper/conf_example/log4j.properties "$dir/zookeeper/" 2>/dev/null || true
 # exec: the pid recorded is java's own.
@@ -44,11 +44,15 @@ cp /etc/zookeeper/conf_example/log4j.properties "$dir/zookeeper/" 2>/dev/null ||
   -cp "$dir/zookeeper:/usr/share/java/zookeeper.jar" org.apache.zookeeper.server.quorum.QuorumPeerMain "$dir/zookeeper/zoo.cfg" \
   >"$dir/zookeeper/stdout.log" 2>&1 </dev/null) &
 echo $! > "$dir/zookeeper.pid"
-for _ in $(seq 120); do
-  [ "$(echo ruok | timeout 2 bash -c "exec 3<>/dev/tcp/127.0.0.1/$zk; cat >&3; cat <&3" 2>/dev/null)" = imok ] && break
-  kill -0 "$(cat "$dir/zookeeper.pid")" 2>/dev/null || { echo "zookeeper did not start; see $dir/zookeeper/stdout.log" >&2; exit 1; }
+# Serving, not just listening: a clickhouse-server (18.16) whose first ZooKeeper handshake
+# fails can crash later on a null session, so it starts only once ZooKeeper takes sessions.
+serving=no
+for _ in $(seq 240); do
+  echo srvr | timeout 2 bash -c "exec 3<>/dev/tcp/127.0.0.1/$zk; cat >&3; cat <&3" 2>/dev/null | grep -q "^Mode: " && { serving=yes; break; }
+  kill -0 "$(cat "$dir/zookeeper.pid")" 2>/dev/null || break
   sleep 0.5
 done
+[ $serving = yes ] || { echo "zookeeper did not start; see $dir/zookeeper/stdout.log" >&2; exit 1; }
 
 shards=""
 for k in 1 2; do
@@ -67,4 +71,13 @@ for k in 1 2; do
     <macros><shard>$k</shard><replica>shard$k</replica></macros>
     <distributed_ddl><path>/clickhouse/task_queue/ddl</path></distributed_ddl>" \
     "$here/clickhouse.sh" start "$dir/shard$k"
+done
+# Each server must hold a ZooKeeper session before anyone sends it DDL.
+for k in 1 2; do
+  ok=no
+  for _ in $(seq 120); do
+    [ "$(curl -s --max-time 5 "http://127.0.0.1:$((http + k - 1))/" --data-binary "SELECT count() > 0 FROM system.zookeeper WHERE path = '/'")" = 1 ] && { ok=yes; break; }
+    sleep 0.5
+  done
+  [ $ok = yes ] || { echo "shard $k has no ZooKeeper session; see $dir/shard$k/log/" >&2; exit 1; }
 done

@@ -46,8 +46,9 @@ final class ClickHouseServer: Sendable {
             let watchdog = """
                 export CH_HTTP_PORT=\(http) CH_TCP_PORT=\(tcp) ZK_PORT=\(zookeeper) CH_CLUSTER=\(cluster ?? "")
                 \(script) start \(dir) > \(dir).start.log 2>&1 || { \(script) stop \(dir); exit 1; }
+                touch \(dir).ready
                 while kill -0 \(getpid()) 2>/dev/null; do sleep 1; done
-                \(script) stop \(dir); rm -rf \(dir) \(dir).start.log
+                \(script) stop \(dir); rm -rf \(dir) \(dir).start.log \(dir).ready
                 """
             let process = Process()
             process.executableURL = URL(fileURLWithPath: "/bin/sh")
@@ -57,13 +58,18 @@ final class ClickHouseServer: Sendable {
             process.standardOutput = FileHandle.nullDevice
             process.standardError = FileHandle.nullDevice
             try process.run()
-            for _ in 0..<120 {
-                if urls.allSatisfy(Self.ping) { self.url = urls[0]; self.urls = urls; return }
+            // Ready when the script is done (a cluster's servers answer /ping before they hold
+            // a ZooKeeper session), with room for a machine busy running every other suite.
+            for _ in 0..<360 {
+                if FileManager.default.fileExists(atPath: dir + ".ready"), urls.allSatisfy(Self.ping) {
+                    self.url = urls[0]; self.urls = urls; return
+                }
                 if !process.isRunning { break }
                 Thread.sleep(forTimeInterval: 0.5)
             }
             lastError = (try? String(contentsOfFile: dir + ".start.log", encoding: .utf8)).map { String($0.suffix(800)) } ?? "no log"
             process.terminate()
+            _ = try? Process.run(URL(fileURLWithPath: script), arguments: ["stop", dir])
         }
         throw ClickHouseError.unreachable("clickhouse-server did not start: \(lastError)")
     }
