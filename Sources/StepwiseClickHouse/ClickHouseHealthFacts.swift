@@ -74,27 +74,34 @@ public struct ClickHouseHealthFacts: SharedHealthFacts {
     }
 
     /// Rows `(day, code, count)` from the UTC day starting at `from`: accepted and duplicate rows
-    /// per arrival day (each key's rows ranked among all of that key's rows), and the nodes' rejections.
+    /// per arrival day, and the nodes' rejections. A row alone with its key hash is accepted;
+    /// the rows of a shared hash are ranked among all rows of their key (`StoredEventsSQL`).
     func sql(site: String, from: Int64) -> String {
+        let stored = StoredEventsSQL(site: site, schema: schema)
         let site = SQL.quote(site)
-        let day = "toString(toDate(toDateTime(intDiv(tupleElement(r, 2), 1000)), 'UTC'))"
+        let day = { (millis: String) in "toString(toDate(toDateTime(intDiv(\(millis), 1000)), 'UTC'))" }
         return """
             SELECT day, code, toUInt64(sum(n)) AS count
             FROM (
-                SELECT \(day) AS day, if(tupleElement(r, 1) = first, 'accepted', 'duplicate') AS code, toUInt64(1) AS n
+                SELECT \(day("received")) AS day, 'accepted' AS code, toUInt64(1) AS n, cityHash64(key) AS key_hash, 0 AS ranked
+                FROM \(schema.eventsTable)
+                WHERE site = \(site) AND received >= \(from)
+                UNION ALL
+                SELECT \(day("tupleElement(r, 2)")), if(tupleElement(r, 1) = first, 'accepted', 'duplicate'), toUInt64(1), 0, 1
                 FROM (
                     SELECT min(seq) AS first, groupArray((seq, received)) AS rows
                     FROM \(schema.eventsTable)
-                    WHERE site = \(site) AND key IN (SELECT key FROM \(schema.shardEventsTable) WHERE site = \(site) AND received >= \(from))
+                    WHERE site = \(site) AND cityHash64(key) \(stored.global)IN (\(stored.sharedHashes))
                     GROUP BY key
                 )
                 ARRAY JOIN rows AS r
                 WHERE tupleElement(r, 2) >= \(from)
                 UNION ALL
-                SELECT day, code, count AS n
+                SELECT day, code, count, 0, 1
                 FROM \(database).ingest_tallies
                 WHERE site = \(site) AND day >= \(SQL.quote(Timestamp.formatDay(from)))
             )
+            WHERE \(stored.kept)
             GROUP BY day, code
             ORDER BY day, code
             """

@@ -39,9 +39,6 @@ public struct ClickHouseSchema: Sendable {
     /// are the shard's own (same shard key), so the join runs where the events are.
     public var eventsTable: String { "\(database).events" }
     public var identitiesTable: String { cluster == nil ? "\(database).identities" : "\(database).identities_local" }
-    /// The shard's own events, for a subquery inside a query on `eventsTable`: every row of a
-    /// key (one visitor's event) is on the same shard.
-    public var shardEventsTable: String { cluster == nil ? "\(database).events" : "\(database).events_local" }
 
     static let eventColumns = """
         site String,

@@ -2,9 +2,9 @@ import StepwiseEngine
 import StepwisePlan
 
 /// Volumes as one ClickHouse query, counted as the embedded store keeps them (`VolumeIndex`):
-/// every stored event once (the first row of each key), events with a bot signal of their own
-/// left out (a person found to be a bot by speed alone stays in), each event's UTC hour taken
-/// whole; per bucket, events per name and per watched definition's event-level conditions.
+/// every stored event once (the first row of each key, `StoredEventsSQL`), events with a bot
+/// signal of their own left out (a person found to be a bot by speed alone stays in), each
+/// event's UTC hour taken whole; per bucket, events per name and per watched definition's event-level conditions.
 /// Rows: `(series, bucket, events)` with series `e:NAME` or `d:INDEX`, the bucket an hour number
 /// or a local day number.
 struct VolumesSQL {
@@ -13,42 +13,38 @@ struct VolumesSQL {
     var layout: VolumeReader.Layout
     var schema: ClickHouseSchema
 
-    /// The series an events row counts in: `e:NAME` and `d:INDEX` for each watched definition
-    /// whose event-level conditions it meets.
+    /// The series an events row counts in, as numbers (building strings for every row was
+    /// most of the series' cost): `eventSeries` for `e:NAME`, and the index of each watched
+    /// definition whose event-level conditions it meets; `seriesName` names them once grouped.
     static func series(plan: TrackingPlan) -> String {
+        let none = "toUInt32(\(noSeries))"
         let definitions = HealthQuery.watchedDefinitions(of: plan).enumerated().map { k, definition in
-            "if(\(MatcherSQL.condition(definition.when)), 'd:\(k)', '')"
+            "if(\(MatcherSQL.condition(definition.when)), toUInt32(\(k)), \(none))"
         }
-        return "arrayFilter(s -> s != '', [concat('e:', name)\(definitions.map { ", " + $0 }.joined())])"
+        return "arrayFilter(s -> s != \(noSeries), [toUInt32(\(eventSeries))\(definitions.map { ", " + $0 }.joined())])"
     }
 
-    /// Every stored event of a site once: the first row of each key to arrive.
-    static func stored(site: String, schema: ClickHouseSchema) -> String {
-        """
-        SELECT *
-        FROM \(schema.eventsTable)
-        WHERE site = \(SQL.quote(site))
-        ORDER BY seq
-        LIMIT 1 BY key
-        """
-    }
+    static let eventSeries: UInt32 = .max - 1
+    static let noSeries: UInt32 = .max
+
+    /// `e:NAME` or `d:INDEX`, over the grouped `series_index` and `event` (the name, kept in
+    /// the grouping for the event series only).
+    static let seriesName = "if(series_index = \(eventSeries), concat('e:', event), concat('d:', toString(series_index)))"
 
     var text: String {
-        var conditions = ["bot = 0", "hour * 3600000 >= \(layout.first)", "hour * 3600000 < \(layout.to)"]
+        var conditions = [StoredEventsSQL(site: site, schema: schema).kept, "bot = 0", "hour * 3600000 >= \(layout.first)", "hour * 3600000 < \(layout.to)"]
         if let device = layout.device { conditions.append("device = \(device)") }
         if let browser = layout.browser { conditions.append("browser = \(browser)") }
         let bucket = layout.interval == .hour ? "hour" : SQL.localDay("hour * 3600000", layout.calendar)
+        let columns = "intDiv(timestamp, 3600000) AS hour, \(Self.series(plan: plan)) AS all_series, name, bot, device, browser"
         return """
-            SELECT series, \(bucket) AS bucket, count() AS events
+            SELECT \(Self.seriesName) AS series, \(bucket) AS bucket, count() AS events
             FROM (
-                SELECT intDiv(timestamp, 3600000) AS hour, \(Self.series(plan: plan)) AS all_series, bot, device, browser
-                FROM (
-            \(Self.stored(site: site, schema: schema).indented(8))
-                )
+            \(StoredEventsSQL(site: site, schema: schema).rows(columns).indented(4))
             )
-            ARRAY JOIN all_series AS series
+            ARRAY JOIN all_series AS series_index
             WHERE \(conditions.joined(separator: " AND "))
-            GROUP BY series, bucket
+            GROUP BY series_index, if(series_index = \(Self.eventSeries), name, '') AS event, bucket
             ORDER BY series, bucket
             """
     }

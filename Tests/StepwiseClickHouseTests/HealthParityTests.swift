@@ -57,7 +57,7 @@ import Testing
                 let agent = draw < 0.4 ? iphone : (draw < 0.8 ? chrome : firefox)
                 let hour = 6 + (random.unit() + random.unit()) * 8
                 var t = origin + Int64(d) * day + Int64(hour * 3_600_000)
-                func emit(_ name: String, _ props: [(String, JSONValue)] = [], id: String? = nil) {
+                func emit(_ name: String, _ props: [(String, JSONValue)] = [], id: String? = nil, visitor: String = visitor) {
                     out.append(CanonicalEvent(id: id, site: "h", name: name, visitor: visitor, timestamp: t, url: "https://h.example/",
                                               props: JSONObject(keys: props.map(\.0), values: props.map(\.1)), userAgent: agent))
                     t += 60_000
@@ -69,10 +69,12 @@ import Testing
                 guard random.chance(0.5) else { continue }
                 if !(d >= 50 && agent == iphone) {
                     let price: JSONValue = d >= 50 ? .string("49.00") : .number(random.chance(0.5) ? 49 : 19)
-                    // Now and then a retry: the same event id twice, counted once.
+                    // Now and then a retry: the same event id twice, counted once; every other
+                    // one under a new visitor id (a cookieless salt that rotated meanwhile), which
+                    // on the cluster is most likely another shard.
                     let id = random.chance(0.05) ? "cart-\(visitor)" : nil
                     emit("add_to_cart", [("price", price)], id: id)
-                    if let id { t -= 60_000; emit("add_to_cart", [("price", price)], id: id) }
+                    if let id { t -= 60_000; emit("add_to_cart", [("price", price)], id: id, visitor: v % 2 == 0 ? visitor : visitor + "-next") }
                 }
                 guard random.chance(0.6) else { continue }
                 emit("begin_checkout")
