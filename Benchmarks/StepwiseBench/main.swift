@@ -20,6 +20,9 @@ import StepwiseStorage
 ///   StepwiseBench clickhouse-load URL DATABASE FILE
 ///                                     NDJSON events into ClickHouse through Stepwise's writer
 ///                                     (validate, enrich, batch, insert, acknowledge): events/s
+///   StepwiseBench ingest-cpu BODY ROUNDS
+///                                     one core's time per event of HTTP ingest into ClickHouse, by
+///                                     stage (parse+validate, enrich, row encoding), without the network
 ///   StepwiseBench clickhouse-rates URL DATABASE PLAN
 ///                                     the rates report in ClickHouse, output as `rates` (RUNS, default 3)
 ///   StepwiseBench clickhouse-predict URL DATABASE PLAN MACRO MICROS
@@ -266,6 +269,31 @@ case "clickhouse-load":
     precondition(writer.stats.spooled == 0, "ClickHouse refused batches")
     print(String(format: "clickhouse-load events=%d writer_seconds=%.2f writer_events_per_second=%.0f prepare_seconds=%.2f batches=%d",
                  written, writerSeconds, Double(written) / writerSeconds, prepareSeconds, writer.stats.batches))
+case "ingest-cpu":
+    // One core's work per event of HTTP ingest into ClickHouse, by stage, without the network:
+    // parse and validate a request body, enrich, and encode the JSONEachRow rows.
+    guard arguments.count == 3, let rounds = Int(arguments[arguments.startIndex + 2]) else { fail("usage: ingest-cpu BODY ROUNDS") }
+    let body = Array(try! Data(contentsOf: URL(fileURLWithPath: arguments[arguments.startIndex + 1])))
+    let writer = ClickHouseEventWriter(client: ClickHouseClient(try! ClickHouseEndpoint(url: "http://127.0.0.1:1", database: "bench")),
+                                       spoolPath: NSTemporaryDirectory() + "bench-\(UUID().uuidString).spool")
+    let decoder = EventBatchDecoder(), enricher = EventEnricher()
+    let now = Int64(Date().timeIntervalSince1970 * 1000)
+    var decodeSeconds = 0.0, enrichSeconds = 0.0, encodeSeconds = 0.0, events = 0, bytes = 0
+    for round in 0..<rounds {
+        var clock = Date()
+        guard case .success(let decoded) = body.withUnsafeBufferPointer({ decoder.decode(body: $0, now: now, userAgent: nil) }) else { fail("body does not decode") }
+        decodeSeconds += Date().timeIntervalSince(clock); clock = Date()
+        let enriched = decoded.events.map { enricher.enrich($0.event) }
+        enrichSeconds += Date().timeIntervalSince(clock); clock = Date()
+        let rows = writer.encode(enriched, firstSeq: UInt64(round) << 20, received: now)
+        encodeSeconds += Date().timeIntervalSince(clock)
+        events += enriched.count; bytes += rows.events.count
+        // ROWS=FILE keeps the first round's rows, to compare encoders.
+        if round == 0, let path = ProcessInfo.processInfo.environment["ROWS"] { try! Data(rows.events + rows.identities).write(to: URL(fileURLWithPath: path)) }
+    }
+    let perEvent = { (seconds: Double) in String(format: "%.2f", seconds * 1e6 / Double(events)) }
+    print("ingest-cpu events=\(events) decode_us=\(perEvent(decodeSeconds)) enrich_us=\(perEvent(enrichSeconds)) encode_us=\(perEvent(encodeSeconds)) total_us=\(perEvent(decodeSeconds + enrichSeconds + encodeSeconds)) row_bytes=\(bytes / max(events, 1))")
+
 case "clickhouse-rates":
     guard arguments.count == 4 else { fail("usage: clickhouse-rates URL DATABASE PLAN") }
     let backend = ClickHouseBackend(client: ClickHouseClient(try! ClickHouseEndpoint(url: arguments[arguments.startIndex + 1], database: arguments[arguments.startIndex + 2])))

@@ -26,11 +26,34 @@ public struct EventValidator: Sendable {
 
     public var limits: Limits
 
-    /// A switch over literals: cheaper than hashing every key of every event.
-    @inline(__always) static func isKnownField(_ key: String) -> Bool {
-        switch key {
-        case "id", "site", "event", "visitor", "user", "timestamp", "url", "referrer", "props", "revenue", "user_agent", "timezone", "webdriver": true
-        default: false
+    /// The known fields of an event, each at most once (a repeated key keeps its first value,
+    /// as a lookup would), gathered in one pass over the object's keys.
+    struct Fields {
+        var id, site, event, visitor, user, timestamp, url, referrer, props, revenue, userAgent, timezone, webdriver: JSONValue?
+
+        /// Throws at the first key that is not a known field.
+        init(_ object: JSONObject) throws(EventRejection) {
+            for i in object.keys.indices {
+                let key = object.keys[i], value = object.values[i]
+                // The length first: at most two comparisons a key (this runs for every key of every event).
+                switch key.utf8.count {
+                case 2 where key == "id": if id == nil { id = value }
+                case 3 where key == "url": if url == nil { url = value }
+                case 4 where key == "site": if site == nil { site = value }
+                case 4 where key == "user": if user == nil { user = value }
+                case 5 where key == "event": if event == nil { event = value }
+                case 5 where key == "props": if props == nil { props = value }
+                case 7 where key == "visitor": if visitor == nil { visitor = value }
+                case 7 where key == "revenue": if revenue == nil { revenue = value }
+                case 8 where key == "referrer": if referrer == nil { referrer = value }
+                case 8 where key == "timezone": if timezone == nil { timezone = value }
+                case 9 where key == "timestamp": if timestamp == nil { timestamp = value }
+                case 9 where key == "webdriver": if webdriver == nil { webdriver = value }
+                case 10 where key == "user_agent": if userAgent == nil { userAgent = value }
+                default:
+                    throw EventRejection(.unknownField, field: key, "unknown field '\(key)'; known fields are \(EventValidator.knownFields.sorted().joined(separator: ", "))")
+                }
+            }
         }
     }
 
@@ -63,35 +86,33 @@ public struct EventValidator: Sendable {
     private func validate(
         _ object: JSONObject, now: Int64, defaultUserAgent: String?, defaultVisitor: ((String, String?) -> String?)?
     ) throws(EventRejection) -> CanonicalEvent {
-        for key in object.keys where !Self.isKnownField(key) {
-            throw EventRejection(.unknownField, field: key, "unknown field '\(key)'; known fields are \(Self.knownFields.sorted().joined(separator: ", "))")
-        }
-        let site = try requiredString(object, "site", max: limits.maxIdentifierLength)
+        let fields = try Fields(object)
+        let site = try requiredString(fields.site, "site", max: limits.maxIdentifierLength)
         guard site.utf8.allSatisfy(Self.isSiteByte) else {
             throw EventRejection(.invalidValue, field: "site", "site may contain only letters, digits and . - _ :")
         }
-        let name = try requiredString(object, "event", max: limits.maxNameLength)
+        let name = try requiredString(fields.event, "event", max: limits.maxNameLength)
         guard name.utf8.allSatisfy(Self.isNameByte) else {
             throw EventRejection(.invalidEventName, field: "event", "event name may contain only letters, digits, spaces and _ . : $ - /")
         }
-        let id = try optionalString(object, "id", max: limits.maxIdentifierLength)
-        let user = try optionalString(object, "user", max: limits.maxIdentifierLength)
-        let visitorField = try optionalString(object, "visitor", max: limits.maxIdentifierLength)
-        let userAgent = try optionalString(object, "user_agent", max: limits.maxUserAgentLength) ?? defaultUserAgent
+        let id = try optionalString(fields.id, "id", max: limits.maxIdentifierLength)
+        let user = try optionalString(fields.user, "user", max: limits.maxIdentifierLength)
+        let visitorField = try optionalString(fields.visitor, "visitor", max: limits.maxIdentifierLength)
+        let userAgent = try optionalString(fields.userAgent, "user_agent", max: limits.maxUserAgentLength) ?? defaultUserAgent
         guard let visitor = visitorField ?? user ?? defaultVisitor?(site, userAgent) else {
             throw EventRejection(.missingField, field: "visitor", "visitor is required (or user, for a known person)")
         }
-        let timestamp = try parseTimestamp(object["timestamp"], now: now)
-        let url = try optionalString(object, "url", max: limits.maxURLLength)
-        let referrer = try optionalString(object, "referrer", max: limits.maxURLLength, allowEmpty: true)
-        let props = try parseProps(object["props"])
-        let revenue = try parseRevenue(object["revenue"])
-        let timezone = try optionalString(object, "timezone", max: 64)
+        let timestamp = try parseTimestamp(fields.timestamp, now: now)
+        let url = try optionalString(fields.url, "url", max: limits.maxURLLength)
+        let referrer = try optionalString(fields.referrer, "referrer", max: limits.maxURLLength, allowEmpty: true)
+        let props = try parseProps(fields.props)
+        let revenue = try parseRevenue(fields.revenue)
+        let timezone = try optionalString(fields.timezone, "timezone", max: 64)
         if let timezone, !timezone.utf8.allSatisfy(Self.isTimezoneByte) {
             throw EventRejection(.invalidValue, field: "timezone", "timezone must be an IANA name such as Australia/Sydney")
         }
         var webdriver = false
-        switch object["webdriver"] {
+        switch fields.webdriver {
         case nil, .null?: break
         case .bool(let flag)?: webdriver = flag
         case let other?: throw EventRejection(.invalidType, field: "webdriver", "webdriver must be a boolean, got \(other.typeName)")
@@ -102,15 +123,15 @@ public struct EventValidator: Sendable {
             userAgent: userAgent?.isEmpty == true ? nil : userAgent, timezone: timezone, webdriver: webdriver)
     }
 
-    private func requiredString(_ object: JSONObject, _ key: String, max: Int) throws(EventRejection) -> String {
-        guard let value = try optionalString(object, key, max: max) else {
+    private func requiredString(_ field: JSONValue?, _ key: String, max: Int) throws(EventRejection) -> String {
+        guard let value = try optionalString(field, key, max: max) else {
             throw EventRejection(.missingField, field: key, "\(key) is required")
         }
         return value
     }
 
-    private func optionalString(_ object: JSONObject, _ key: String, max: Int, allowEmpty: Bool = false) throws(EventRejection) -> String? {
-        switch object[key] {
+    private func optionalString(_ field: JSONValue?, _ key: String, max: Int, allowEmpty: Bool = false) throws(EventRejection) -> String? {
+        switch field {
         case nil, .null?: return nil
         case .string(let text)?:
             if text.isEmpty && !allowEmpty { throw EventRejection(.invalidValue, field: key, "\(key) must not be empty") }
@@ -156,15 +177,16 @@ public struct EventValidator: Sendable {
             if props.count > limits.maxProps {
                 throw EventRejection(.tooManyProps, field: "props", "props has \(props.count) keys; the limit is \(limits.maxProps)")
             }
-            var seen = Set<String>()
             for i in props.keys.indices {
                 let key = props.keys[i]
-                let field = "props.\(key.prefix(64))"
+                // Named only when rejecting: this runs for every prop of every event.
+                var field: String { "props.\(key.prefix(64))" }
                 if key.isEmpty { throw EventRejection(.invalidValue, field: "props", "props keys must not be empty") }
                 if Self.length(key, within: limits.maxPropKeyLength) != nil {
                     throw EventRejection(.tooLong, field: field, "props key '\(key.prefix(64))…' is longer than \(limits.maxPropKeyLength) characters")
                 }
-                if !seen.insert(key).inserted { throw EventRejection(.invalidValue, field: field, "props key '\(key)' appears twice") }
+                // At most 64 keys: comparing with the earlier ones beats hashing them.
+                if props.keys[..<i].contains(key) { throw EventRejection(.invalidValue, field: field, "props key '\(key)' appears twice") }
                 switch props.values[i] {
                 case .string(let text):
                     if let length = Self.length(text, within: limits.maxPropStringLength) {

@@ -73,6 +73,12 @@ public enum JSONWriter {
     /// hot path, where `String` appends cost more than the escaping).
     public static func writeString(_ string: String, into out: inout [UInt8]) {
         out.append(0x22)
+        writeStringBody(string, into: &out)
+        out.append(0x22)
+    }
+
+    /// A string's escaped text without its quotes (a key written after its prefix).
+    public static func writeStringBody(_ string: String, into out: inout [UInt8]) {
         var string = string
         string.withUTF8 { bytes in
             var start = 0
@@ -94,6 +100,5 @@ public enum JSONWriter {
             }
             out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[start..<bytes.count]))
         }
-        out.append(0x22)
     }
 }
