@@ -78,7 +78,11 @@ import Testing
               exposure("l", "bold", minute: 12), exposure("m", "control", minute: 0), exposure("n", "bold", minute: 1)]
         return [.events(e), .identify(site: "s", visitor: "g1", user: "u-g"), .identify(site: "s", visitor: "g5", user: "u-g"),
                 .identify(site: "s", visitor: "h", user: "second"),
-                .events([event("buy", "h", minute: 3), event("refund", "g1", minute: 30)])]
+                // i's events resent later under other visitors (a cookieless salt that rotated between
+                // two tries): the embedded store refuses them at ingest; i-rotated keeps a view of its own.
+                .events([event("buy", "h", minute: 3), event("refund", "g1", minute: 30),
+                         event("cart", "i-rotated", minute: 1, id: "x-2"), event("view", "i-rotated", minute: 2),
+                         event("view", "i-gone", minute: 0, id: "x-1")])]
     }
 
     /// Funnel queries across the dimensions a report can vary in.

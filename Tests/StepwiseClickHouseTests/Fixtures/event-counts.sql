@@ -32,6 +32,16 @@ FROM (
                     GROUP BY visitor
                 ) USING visitor
                 WHERE site = 'shop.example'
+                    AND (key, seq, cityHash64(visitor, key)) NOT IN (
+                        SELECT key, tupleElement(copy, 1), cityHash64(tupleElement(copy, 2), key)
+                        FROM (
+                            SELECT key, arraySort(groupUniqArray((seq, visitor))) AS copies
+                            FROM stepwise.events
+                            WHERE site = 'shop.example' AND cityHash64(key) IN (SELECT h FROM (SELECT cityHash64(key) AS h FROM stepwise.events WHERE site = 'shop.example' GROUP BY h HAVING count() > 1))
+                            GROUP BY key
+                        )
+                        ARRAY JOIN arraySlice(copies, 2) AS copy
+                    )
                 GROUP BY person
             )
         )
