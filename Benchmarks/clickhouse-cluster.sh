@@ -54,14 +54,16 @@ for _ in $(seq 240); do
 done
 [ $serving = yes ] || { echo "zookeeper did not start; see $dir/zookeeper/stdout.log" >&2; exit 1; }
 
+# internal_replication: the tables are replicated, so a shard's replicas copy each other (and
+# ClickHouse refuses ALTER ... ON CLUSTER on them without it: erasure and retention).
 shards=""
 for k in 1 2; do
-  shards+="<shard><replica><host>127.0.0.1</host><port>$((tcp + k - 1))</port></replica></shard>"
+  shards+="<shard><internal_replication>true</internal_replication><replica><host>127.0.0.1</host><port>$((tcp + k - 1))</port></replica></shard>"
 done
 # And ${cluster}_lost_shard: shard 1 plus a second shard nobody answers for (port 9), to see
 # what a write does while a shard is down without stopping one.
-lost="<${cluster}_lost_shard><shard><replica><host>127.0.0.1</host><port>$tcp</port></replica></shard>"
-lost+="<shard><replica><host>127.0.0.1</host><port>9</port></replica></shard></${cluster}_lost_shard>"
+lost="<${cluster}_lost_shard><shard><internal_replication>true</internal_replication><replica><host>127.0.0.1</host><port>$tcp</port></replica></shard>"
+lost+="<shard><internal_replication>true</internal_replication><replica><host>127.0.0.1</host><port>9</port></replica></shard></${cluster}_lost_shard>"
 for k in 1 2; do
   CH_HTTP_PORT=$((http + k - 1)) CH_TCP_PORT=$((tcp + k - 1)) CH_EXTRA_CONFIG="
     <interserver_http_port>$((tcp + k + 9))</interserver_http_port>

@@ -54,10 +54,12 @@ public struct ClickHouseEraser: RemoteErasure {
 
 extension ClickHouseEraser {
     /// Deletes rows of each table matching its condition (the `_local` tables on a cluster) and
-    /// waits until ClickHouse reports the mutations done.
+    /// waits until ClickHouse reports the mutations done: on a cluster, on every shard (each runs
+    /// its own), or a read through another server could still find the rows.
     func delete(_ conditions: [String: String], timeout: Duration) async throws {
         let db = schema.database
         let on = schema.cluster.map { " ON CLUSTER \($0)" } ?? ""
+        let mutations = schema.cluster.map { "cluster(\(SQL.quote($0)), system, mutations)" } ?? "system.mutations"
         let local = schema.cluster == nil ? "" : "_local"
         for (table, condition) in conditions.sorted(by: { $0.key < $1.key }) {
             try await client.execute("ALTER TABLE \(db).\(table)\(local)\(on) DELETE WHERE \(condition)", database: false)
@@ -66,7 +68,7 @@ extension ClickHouseEraser {
         let started = ContinuousClock.now
         while true {
             let pending = try await client.rows("""
-                SELECT count() FROM system.mutations WHERE database = \(SQL.quote(db)) AND table IN (\(tables)) AND is_done = 0
+                SELECT count() FROM \(mutations) WHERE database = \(SQL.quote(db)) AND table IN (\(tables)) AND is_done = 0
                 """, database: false)
             if pending.first?.first?.number == 0 { return }
             guard ContinuousClock.now - started < timeout else {

@@ -482,6 +482,22 @@ import Testing
             for visitor in visitors { shardOf[visitor] = k }
         }
         #expect(shardOf["g1"] != nil && shardOf["g5"] != nil && shardOf["g1"] != shardOf["g5"], "\(shardOf)")
+        // Erasing u-g, whose visitors live on both shards: when the erasure returns, neither shard
+        // holds an event or a link of theirs (each shard runs its own delete), and the backends agree.
+        let erased = try await ClickHouseEraser(client: world.clickhouse.client, cluster: world.clickhouse.schema.cluster).erase(site: "s", person: "u-g")
+        let record = try await world.store.erase(site: "s", person: "u-g")
+        #expect(erased?.events == 6 && erased?.events == record?.events && erased?.visitors == record?.visitors && erased?.users == record?.users,
+                "\(String(describing: erased)) \(String(describing: record))")
+        for url in ClickHouseServer.cluster.urls {
+            let local = ClickHouseClient(try ClickHouseEndpoint(url: url, database: database))
+            for table in ["events_local", "identities_local"] {
+                let left = try await local.rows("SELECT count() FROM \(database).\(table) WHERE visitor IN ('g1', 'g5') OR user = 'u-g'")
+                #expect(left.first?.first == .number(0), "\(url) \(table): \(left)")
+            }
+        }
+        let query = EventCountsQuery(site: "s", includeBots: true)
+        let (embedded, clickhouse) = (try await world.embedded.eventCounts(query), try await world.clickhouse.eventCounts(query))
+        #expect(embedded == clickhouse, "\(embedded) \(clickhouse)")
     }
 
     @discardableResult
