@@ -21,6 +21,28 @@ import Testing
         return Dictionary(uniqueKeysWithValues: report.events.map { ($0.event, $0.events) })
     }
 
+    /// The row as ClickHouse reads it, pinned: escapes, every prop kind with its numeric reading
+    /// (a numeric string counts, NaN for none), both kinds of key, revenue, the enriched columns.
+    @Test func aRowIsWrittenAsExactJSONEachRow() {
+        let props = JSONObject(keys: ["n", "s", "b", "z", "l"], values: [.number(-1.5), .string("49"), .bool(true), .null, .array([.number(1)])])
+        let event = EventEnricher().enrich(CanonicalEvent(
+            id: "a\"b\u{1}é", site: "w", name: "buy", visitor: "v1", user: "u", timestamp: 1_793_614_503_120,
+            url: "https://w.example/p?utm_source=news", props: props, revenue: Revenue(amount: 12.5, currency: "EUR"),
+            userAgent: "Mozilla/5.0 (X11; Linux x86_64) Firefox/120.0"))
+        var row: [UInt8] = []
+        ClickHouseRow.append(event, key: .id(event.event.id!), seq: 7, received: 1_793_614_600_000, into: &row)
+        let expected = #"""
+            {"site":"w","key":"i:a\"b\u0001é","seq":7,"id":"a\"b\u0001é","name":"buy","visitor":"v1","user":"u","timestamp":1793614503120,"received":1793614600000,"url":"https://w.example/p?utm_source=news","referrer":"","path":"/p","props":"{\"n\":-1.5,\"s\":\"49\",\"b\":true,\"z\":null,\"l\":[1]}","prop_keys":["n","s","b","z","l"],"prop_values":["-1.5","49","true","null","[1]"],"prop_kinds":[2,1,3,6,4],"prop_numbers":[-1.5,49.0,"nan","nan","nan"],"revenue":12.5,"currency":"EUR","user_agent":"Mozilla/5.0 (X11; Linux x86_64) Firefox/120.0","timezone":"","region":"(unknown)","source":"news","medium":"(not set)","campaign":"","channel":9,"device":1,"browser":3,"os":5,"bot":0,"click_ids":""}
+            """#
+        #expect(String(decoding: row, as: UTF8.self) == expected + "\n")
+        var keyed: [UInt8] = []
+        ClickHouseRow.append(event, key: .node("n1"), seq: 18_446_744_073_709_551_615, received: 0, into: &keyed)
+        #expect(String(decoding: keyed, as: UTF8.self).hasPrefix(#"{"site":"w","key":"n:n1:18446744073709551615","seq":18446744073709551615,"#))
+        var integers: [UInt8] = []
+        for n in [Int64.min, -7, 0, 10, Int64.max] { integers.write(integer: n); integers.append(0x20) }
+        #expect(String(decoding: integers, as: UTF8.self) == "-9223372036854775808 -7 0 10 9223372036854775807 ")
+    }
+
     @Test func batchesAreStoredBeforeTheyAreAcknowledged() async throws {
         let client = ClickHouseClient(try ClickHouseServer.shared.endpoint("batches"))
         _ = try await ClickHouseSchema(database: client.endpoint.database).migrate(client)

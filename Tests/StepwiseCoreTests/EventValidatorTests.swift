@@ -14,6 +14,19 @@ import Testing
         return nil
     }
 
+    /// The one-pass field reader and the documented list name the same fields: each is read
+    /// into its own slot (a repeated key keeps its first value), and nothing else is accepted.
+    @Test func everyKnownFieldIsReadAndNoOther() throws {
+        for (k, name) in EventValidator.knownFields.sorted().enumerated() {
+            let fields = try EventValidator.Fields(JSONObject(keys: [name, name], values: [.number(Double(k)), .number(-1)]))
+            let slots = [fields.id, fields.site, fields.event, fields.visitor, fields.user, fields.timestamp, fields.url, fields.referrer,
+                         fields.props, fields.revenue, fields.userAgent, fields.timezone, fields.webdriver]
+            #expect(slots.compactMap { $0 } == [.number(Double(k))], "\(name)")
+        }
+        #expect(EventValidator.knownFields.count == 13)
+        #expect(throws: EventRejection.self) { try EventValidator.Fields(JSONObject(keys: ["sitE"], values: [.null])) }
+    }
+
     @Test func acceptsTheSpecExample() throws {
         let event = try validate("""
             {"id": "9f1c", "site": "shop.example", "event": "add_to_cart", "visitor": "v_3kq9", "user": "u_42",
