@@ -6,8 +6,8 @@ import StepwisePlan
 /// coming back; the report is then assembled by the engine's own code, so rounding, rates,
 /// intervals and ordering are the embedded engine's.
 ///
-/// Reports without a SQL form yet throw `ReportUnavailable` (not supported): never an answer from
-/// partial data.
+/// Every report has a SQL form; when ClickHouse is away or fails a query the report throws
+/// `ReportUnavailable`: never an answer from partial data.
 public struct ClickHouseBackend: ReportBackend {
     public let client: ClickHouseClient
     public let schema: ClickHouseSchema
@@ -52,7 +52,7 @@ public struct ClickHouseBackend: ReportBackend {
         do {
             return try await client.rows(sql)
         } catch let error as ClickHouseError {
-            throw ReportUnavailable(.storeUnavailable, report: report, reason: "the \(report) report could not be computed: \(error)")
+            throw ReportUnavailable(report: report, reason: "the \(report) report could not be computed: \(error)")
         }
     }
 

@@ -27,7 +27,7 @@ struct HealthFactsSource: Sendable {
 
     private static func reaching<T>(_ report: String, _ body: () async throws -> T) async throws -> T {
         do { return try await body() } catch let error as ReportUnavailable { throw error } catch {
-            throw ReportUnavailable(.storeUnavailable, report: report, reason: "the shared store could not be reached: \(error)")
+            throw ReportUnavailable(report: report, reason: "the shared store could not be reached: \(error)")
         }
     }
 }

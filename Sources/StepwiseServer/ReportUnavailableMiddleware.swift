@@ -1,8 +1,7 @@
 import Hummingbird
 import StepwiseEngine
 
-/// A report the backend cannot answer is a clear client-facing error: 501 when it has no
-/// form of it (a report not pushed down to ClickHouse yet), 503 when its store is away.
+/// A report whose store is away is a clear client-facing error: 503, try again shortly.
 struct ReportUnavailableMiddleware: RouterMiddleware {
     typealias Context = StepwiseRequestContext
 
@@ -10,13 +9,9 @@ struct ReportUnavailableMiddleware: RouterMiddleware {
         do {
             return try await next(request, context)
         } catch let error as ReportUnavailable {
-            switch error.kind {
-            case .notSupported: throw APIError(.notImplemented, code: "report_not_supported", error.reason)
-            case .storeUnavailable:
-                var failure = APIError(.serviceUnavailable, code: "store_unavailable", error.reason)
-                failure.headers[.retryAfter] = "5"
-                throw failure
-            }
+            var failure = APIError(.serviceUnavailable, code: "store_unavailable", error.reason)
+            failure.headers[.retryAfter] = "5"
+            throw failure
         }
     }
 }

@@ -77,8 +77,8 @@ struct Dashboard: Sendable {
             }
             view = try await render(tab, state)
         } catch let failure as ReportUnavailable {
-            // A page whose report ClickHouse does not compute yet: said on the page, with the layout kept.
-            status = failure.kind == .notSupported ? .notImplemented : .serviceUnavailable
+            // ClickHouse away: said on the page, with the layout kept.
+            status = .serviceUnavailable
             error = failure.reason
         } catch let failure as APIError {
             status = failure.status
