@@ -12,7 +12,6 @@ public actor ClickHouseMonitors: MonitorElection {
     public let staleAfterSeconds: Int
     /// This node's first check-in, on ClickHouse's clock (milliseconds).
     private var started: Int64?
-    private var lastCheckIn: ContinuousClock.Instant?
 
     public init(client: ClickHouseClient, staleAfterSeconds: Int = 30) {
         self.client = client
@@ -23,7 +22,17 @@ public actor ClickHouseMonitors: MonitorElection {
 
     public func checkIn(node: String) async throws -> Bool {
         let table = "\(client.endpoint.database).monitors"
-        if let lastCheckIn, ContinuousClock.now - lastCheckIn > .seconds(staleAfterSeconds) { started = nil }
+        // Away as long as the others judge it (ClickHouse's clock, whole seconds): it comes back as
+        // the newest. Judged by its own clock instead, a node away just over the window could find
+        // itself still fresh after the next in line had taken over, and take over again, stale.
+        if let started {
+            let fresh = try await client.rows("""
+                SELECT max(seen) >= \(Self.now) - \(staleAfterSeconds * 1000)
+                FROM \(table)
+                WHERE node = \(SQL.quote(node)) AND started = \(started)
+                """)
+            if fresh.first?.first != .number(1) { self.started = nil }
+        }
         if started == nil {
             guard let now = try await client.rows("SELECT \(Self.now)").first?.first?.number else { throw ClickHouseError.malformed("no time") }
             started = Int64(now)
@@ -38,7 +47,6 @@ public actor ClickHouseMonitors: MonitorElection {
             LIMIT 1
             """)
         guard let sender = rows.first?.first?.string else { throw ClickHouseError.malformed("no monitor checked in: \(rows)") }
-        lastCheckIn = .now
         return sender == node
     }
 }
